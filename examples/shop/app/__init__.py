@@ -1,0 +1,1 @@
+"""Shop service: users, orders and order items."""

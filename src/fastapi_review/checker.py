@@ -1,0 +1,66 @@
+"""The whole run: discover → per-file phase → project phase → sorted findings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from fastapi_review.config import Config
+from fastapi_review.discovery import SourceFile, discover
+from fastapi_review.engine import FileResult, check_source, module_name
+from fastapi_review.findings import Finding
+from fastapi_review.project import ProjectIndex
+from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
+from fastapi_review.selection import RuleSet
+
+
+@dataclass
+class Report:
+    """The result of a run."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files_checked: int = 0
+
+
+def check_file(file: SourceFile, ruleset: RuleSet) -> FileResult:
+    """The per-file phase for one discovered file (unreadable files become FR001)."""
+    codes = ruleset.codes_for(file.relative)
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:
+        result = FileResult()
+        if SyntaxErrorRule.code in codes:
+            reason = f"cannot read file: {exc.strerror or exc}"
+            result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, reason))
+        return result
+    return check_source(file.display, data, ruleset, codes, module_name(file.path))
+
+
+def run_project_phase(results: Sequence[FileResult]) -> list[Finding]:
+    """Build the ProjectIndex from every file's facts and keep the deferred findings it confirms."""
+    index = ProjectIndex(r.facts for r in results if r.facts is not None)
+    findings = [f for r in results for f in r.findings]
+    findings += [f for r in results for f, requirement in r.deferred if index.satisfies(requirement)]
+    return sorted(findings, key=Finding.sort_key)
+
+
+def check_paths(paths: Sequence[str], config: Config) -> Report:
+    """Check every file under `paths` with `config`."""
+    ruleset = RuleSet.from_config(config)
+    files = discover(paths, config)
+    results = [check_file(f, ruleset) for f in files]
+    return Report(findings=run_project_phase(results), files_checked=len(files))
+
+
+def check_text(source: bytes, filename: str, config: Config) -> list[Finding]:
+    """Check one in-memory source as if it were `filename` (single-file project)."""
+    ruleset = RuleSet.from_config(config)
+    path = Path(filename)
+    try:
+        relative = path.resolve().relative_to(config.root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    result = check_source(os.path.normpath(filename), source, ruleset, ruleset.codes_for(relative), module_name(path))
+    return run_project_phase([result])

@@ -1,0 +1,139 @@
+"""Command line: `fastapi-review [PATHS]`, `fastapi-review rules`, `fastapi-review rule CODE`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+
+from fastapi_review import __version__
+from fastapi_review.config import Config, ConfigError, load_config
+from fastapi_review.discovery import DiscoveryError
+from fastapi_review.output import FORMATTERS
+from fastapi_review.output.text import format_statistics
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _DefaultGroup(click.Group):
+    """A group whose default command is `check`, so `fastapi-review app/` checks `app/`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            if not any(a in ("--help", "-h") for a in args[:1]) and not (args and args[0] == "--version"):
+                args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="fastapi-review")
+def main() -> None:
+    """Review FastAPI / SQLAlchemy 2 / Pydantic v2 code: `fastapi-review [PATHS]...`."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set); ALL for every rule.")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule after the report.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary line.")
+def check(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    output_format: str,
+    output_file: Optional[str],
+    exit_zero: bool,
+    statistics: bool,
+    config_path: Optional[str],
+    isolated: bool,
+    quiet: bool,
+) -> None:
+    """Check PATHS (default: the current directory)."""
+    from fastapi_review.checker import check_paths
+
+    targets = paths or (".",)
+    try:
+        config = _load(config_path, isolated, Path(targets[0]))
+        config = dataclasses.replace(
+            config,
+            select=_split_codes(select) or config.select,
+            extend_select=config.extend_select + _split_codes(extend_select),
+            ignore=config.ignore + _split_codes(ignore),
+        )
+        report = check_paths(targets, config)
+    except (ConfigError, DiscoveryError) as exc:
+        click.echo(f"fastapi-review: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    output = FORMATTERS[output_format](report.findings)
+    if statistics and output_format == "text":
+        output += format_statistics(report.findings)
+    if output_file:
+        Path(output_file).write_text(output, encoding="utf-8")
+    else:
+        click.echo(output, nl=False)
+    if not quiet and output_format == "text":
+        count = len(report.findings)
+        summary = f"Found {count} finding{'s' if count != 1 else ''} in {report.files_checked} file{'s' if report.files_checked != 1 else ''}."
+        click.echo(summary if count else f"All clear: {report.files_checked} file{'s' if report.files_checked != 1 else ''} checked.", err=True)
+    sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
+    if isolated:
+        return Config(root=Path.cwd().resolve())
+    return load_config(Path(config_path) if config_path else None, start)
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, default, severity."""
+    from fastapi_review.rules import ALL_RULES
+
+    rows: list[dict[str, Any]] = [
+        {"code": r.code, "name": r.name, "default": "on" if r.default_enabled else "off", "severity": r.severity}
+        for r in ALL_RULES
+    ]
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['code']}  {row['name']:<40} {row['default']:<4} {row['severity']}")
+
+
+@main.command("rule")
+@click.argument("code_or_name")
+def show_rule(code_or_name: str) -> None:
+    """Print the documentation of one rule (by code or name)."""
+    from fastapi_review.docs import rule_doc
+    from fastapi_review.selection import rule_by_code_or_name
+
+    rule = rule_by_code_or_name(code_or_name)
+    if rule is None:
+        from fastapi_review.config import did_you_mean
+        from fastapi_review.selection import RULES_BY_CODE
+
+        hint = did_you_mean(code_or_name.upper(), RULES_BY_CODE)
+        click.echo(f"fastapi-review: error: unknown rule {code_or_name!r}{hint}", err=True)
+        sys.exit(EXIT_ERROR)
+    doc = rule_doc(rule.code)
+    if doc is None:
+        click.echo(f"fastapi-review: error: the documentation of {rule.code} is not installed", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(doc, nl=not doc.endswith("\n"))

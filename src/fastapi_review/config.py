@@ -1,0 +1,126 @@
+"""Find and validate `[tool.fastapi-review]` in the nearest pyproject.toml → a frozen Config."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES
+
+DEFAULT_SERVICES = (
+    "**/services/**", "**/service.py", "**/services.py", "**/*_service.py", "**/crud/**", "**/crud.py",
+)
+DEFAULT_MODELS = ("**/models/**", "**/models.py")
+
+_LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
+KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "rules")
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective settings of a run (file settings, then command-line overrides)."""
+
+    root: Path
+    source: Optional[Path] = None
+    select: Optional[tuple[str, ...]] = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: Optional[tuple[str, ...]] = None
+    extend_exclude: tuple[str, ...] = ()
+    services: tuple[str, ...] = DEFAULT_SERVICES
+    models: tuple[str, ...] = DEFAULT_MODELS
+    session_names: tuple[str, ...] = DEFAULT_SESSION_NAMES
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.fastapi-review] table, walking up from `start`."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                raise
+            if "fastapi-review" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_config(path: Optional[Path], start: Path) -> Config:
+    """Config from `path` (explicit --config) or the nearest pyproject.toml above `start`."""
+    if path is None:
+        path = find_pyproject(start)
+        if path is None:
+            return Config(root=Path.cwd())
+    elif not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("fastapi-review", {}) if path.name == "pyproject.toml" else data
+    if path.name != "pyproject.toml" and "tool" in data:
+        table = data["tool"].get("fastapi-review", {})
+    return parse_table(table, path)
+
+
+def parse_table(table: Any, source: Path) -> Config:
+    """Validate the [tool.fastapi-review] table; unknown keys and wrong types are errors."""
+    prefix = f"{source}: [tool.fastapi-review]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{prefix} must be a table")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"{prefix}: unknown key {key!r}{did_you_mean(key, KNOWN_KEYS)}")
+        if key in _LIST_KEYS:
+            values[key.replace("-", "_")] = _string_list(value, f"{prefix}.{key}")
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"{prefix}.per-file-ignores must be a table of glob = [codes]")
+    values["per_file_ignores"] = tuple(
+        (glob, _string_list(codes, f"{prefix}.per-file-ignores.{glob!r}")) for glob, codes in per_file.items()
+    )
+    rules = table.get("rules", {})
+    if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
+        raise ConfigError(f"{prefix}.rules must contain one table per rule, e.g. [tool.fastapi-review.rules.FR202]")
+    values["rule_options"] = {code: dict(opts) for code, opts in rules.items()}
+    return Config(root=source.parent.resolve(), source=source, **values)
+
+
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ConfigError(f"{where} must be a list of strings, e.g. [{value!r}]")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings, not {value!r}")
+    return tuple(value)
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """'; did you mean X?' for the closest choice, or ''."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""

@@ -1,0 +1,135 @@
+"""Paths → files to check: default excludes, .gitignore, exclude / extend-exclude."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+import pathspec
+
+from fastapi_review.config import Config
+
+DEFAULT_EXCLUDES = (
+    ".git", ".venv", "venv", "env", "node_modules", "build", "dist", "__pycache__",
+    "site-packages", ".tox", ".mypy_cache",
+)
+
+
+class DiscoveryError(Exception):
+    """A path given on the command line that does not exist."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to check: where it is, how to show it, and its path relative to the config root."""
+
+    path: Path
+    display: str
+    relative: str
+
+
+def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+class _GitIgnores:
+    """Nested .gitignore files, each applying to the paths below its directory."""
+
+    def __init__(self) -> None:
+        self._specs: dict[Path, Optional[pathspec.PathSpec]] = {}
+
+    def _load(self, directory: Path) -> Optional[pathspec.PathSpec]:
+        if directory not in self._specs:
+            spec = None
+            ignore_file = directory / ".gitignore"
+            try:
+                if ignore_file.is_file():
+                    spec = pathspec.GitIgnoreSpec.from_lines(ignore_file.read_text(encoding="utf-8", errors="replace").splitlines())
+            except OSError:
+                spec = None
+            self._specs[directory] = spec
+        return self._specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
+        """Whether any .gitignore between the repository root and `path` ignores it."""
+        for directory in _dirs_from_repo_root(path.parent, top):
+            spec = self._load(directory)
+            if spec is None:
+                continue
+            rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(rel):
+                return True
+        return False
+
+
+def _dirs_from_repo_root(directory: Path, top: Path) -> list[Path]:
+    chain = [directory]
+    current = directory
+    while current != top and current.parent != current:
+        current = current.parent
+        chain.append(current)
+    return list(reversed(chain))
+
+
+def _repo_root(start: Path) -> Path:
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return start
+
+
+def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
+    """Every Python file under `paths`, sorted, without excluded and git-ignored ones.
+
+    Files named explicitly are always checked (like flake8 and ruff).
+    """
+    excludes = _spec((*(config.exclude if config.exclude is not None else DEFAULT_EXCLUDES), *config.extend_exclude))
+    gitignores = _GitIgnores()
+    found: dict[Path, SourceFile] = {}
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise DiscoveryError(f"{given}: no such file or directory")
+        if path.is_file():
+            resolved = path.resolve()
+            found.setdefault(resolved, SourceFile(path, os.path.normpath(given), _relative(resolved, config.root)))
+            continue
+        top = _repo_root(path.resolve())
+        for file in _walk(path, excludes, gitignores, top, config.root):
+            found.setdefault(file.path.resolve(), file)
+    return sorted(found.values(), key=lambda f: f.display)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _walk(
+    base: Path, excludes: pathspec.PathSpec, gitignores: _GitIgnores, top: Path, root: Path
+) -> Iterator[SourceFile]:
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        directory = Path(dirpath)
+        resolved_dir = directory.resolve()
+        kept = []
+        for name in sorted(dirnames):
+            resolved = resolved_dir / name
+            rel = _relative(resolved, root)
+            if excludes.match_file(rel + "/") or excludes.match_file(name + "/"):
+                continue
+            if gitignores.ignored(resolved, True, top):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            resolved = resolved_dir / name
+            rel = _relative(resolved, root)
+            if excludes.match_file(rel) or gitignores.ignored(resolved, False, top):
+                continue
+            yield SourceFile(directory / name, os.path.normpath(os.path.join(dirpath, name)), rel)

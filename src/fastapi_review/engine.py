@@ -1,0 +1,139 @@
+"""The per-file pipeline: read → parse once → one batched traversal → findings + FileFacts."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+import libcst as cst
+
+from fastapi_review.dispatch import Dispatcher
+from fastapi_review.facts import FileFacts, Requirement
+from fastapi_review.findings import Finding
+from fastapi_review.positions import node_ranges
+from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
+from fastapi_review.semantics.scope import Scope
+from fastapi_review.suppress import NoqaLines
+
+if TYPE_CHECKING:
+    from fastapi_review.rule import Rule
+    from fastapi_review.selection import RuleSet
+
+
+@dataclass
+class FileResult:
+    """What the per-file phase hands to the project phase (picklable: no CST inside)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    # findings kept only if the project index satisfies their requirement
+    deferred: list[tuple[Finding, Requirement]] = field(default_factory=list)
+    facts: Optional[FileFacts] = None
+
+
+class FileContext:
+    """What rules see of the file being checked."""
+
+    def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet") -> None:
+        self.path = path
+        self.facts = facts
+        self.scope = Scope(facts)
+        self.ruleset = ruleset
+        self.session_names = ruleset.config.session_names
+        self._pending: list[tuple["Rule", cst.CSTNode, str, Optional[Requirement]]] = []
+
+    def add_finding(self, rule: "Rule", node: cst.CSTNode, message: str, requires: Optional[Requirement]) -> None:
+        """Queue a finding; positions are resolved after the traversal."""
+        self._pending.append((rule, node, message, requires))
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """Dotted module name from the package structure (`__init__.py` files), and is-package."""
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    if not parts:  # a top-level __init__.py outside any package
+        parts.append(path.parent.name)
+    return ".".join(reversed(parts)), is_package
+
+
+def decode_source(data: bytes) -> str:
+    """The file's text, honouring a PEP 263 coding cookie and a BOM."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    return data.decode(encoding, errors="replace")
+
+
+def check_source(
+    display_path: str,
+    data: bytes,
+    ruleset: "RuleSet",
+    codes: Sequence[str],
+    module: tuple[str, bool],
+) -> FileResult:
+    """Check one file's bytes with the rules whose codes are in `codes`."""
+    facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
+    result = FileResult(facts=facts)
+    try:
+        tree = cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        facts.syntax_error = exc.message
+        if SyntaxErrorRule.code in codes:
+            result.findings.append(SyntaxErrorRule.finding(display_path, exc.raw_line, exc.raw_column + 1, exc.message))
+        return result
+    except (RecursionError, MemoryError):
+        facts.syntax_error = "too deeply nested to parse"
+        if SyntaxErrorRule.code in codes:
+            result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
+        return result
+    except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
+        facts.syntax_error = f"cannot decode: {exc}"
+        if SyntaxErrorRule.code in codes:
+            result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
+        return result
+
+    ctx = FileContext(display_path, facts, ruleset)
+    rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in codes if code != SyntaxErrorRule.code]
+    Dispatcher([ctx.scope, *rules]).walk(tree)
+    for rule in rules:
+        rule.finish()
+    if ctx._pending:
+        _resolve_findings(ctx, tree, data, result)
+    return result
+
+
+def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
+    ranges = node_ranges(tree, [node for _, node, _, _ in ctx._pending])
+    noqa = NoqaLines(decode_source(data))
+    for rule, node, message, requires in ctx._pending:
+        line, column, end_line, end_column = ranges[id(node)]
+        if noqa.suppresses(line, rule.code):
+            continue
+        finding = Finding(
+            path=ctx.path,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            code=rule.code,
+            name=rule.name,
+            message=message,
+            severity=rule.severity,
+        )
+        if requires is None:
+            result.findings.append(finding)
+        else:
+            result.deferred.append((finding, requires))
+
+
+def read_bytes(path: Path) -> Any:
+    """The file's bytes, or an OSError."""
+    return path.read_bytes()

@@ -1,0 +1,39 @@
+"""Picklable per-file facts: what the project phase needs to know about a file, without its CST."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+# A condition a per-file finding waits on, checked against the ProjectIndex:
+# ("orm_class", "pkg.models.User") — keep the finding only if that class is ORM-mapped.
+Requirement = tuple[str, str]
+
+
+@dataclass
+class ClassFacts:
+    """A class definition: its bases (qualified where resolvable) and ORM/schema markers."""
+
+    qualname: str  # module-qualified: "app.models.user.User"
+    name: str
+    bases: tuple[str, ...]  # qualified names; "?" for bases that are not plain names
+    keywords: dict[str, str] = field(default_factory=dict)  # class keywords, e.g. {"table": "True"}
+    decorators: tuple[str, ...] = ()  # qualified decorator names (calls included: "x.mapped")
+    has_tablename: bool = False  # `__tablename__ = ...` or `__table__ = ...` in the body
+    abstract: bool = False  # `__abstract__ = True`
+
+
+@dataclass
+class FileFacts:
+    """Everything the project phase reads about one file."""
+
+    path: str
+    module: str
+    is_package: bool
+    imports: dict[str, str] = field(default_factory=dict)  # local name → qualified name
+    classes: list[ClassFacts] = field(default_factory=list)
+    # module-level names bound to a declarative base factory (`Base = declarative_base()`)
+    declarative_bases: list[str] = field(default_factory=list)
+    # module-level names bound to `FastAPI(...)` / `APIRouter(...)` (value: "app" / "router")
+    routers: dict[str, str] = field(default_factory=dict)
+    syntax_error: Optional[str] = None

@@ -1,0 +1,14 @@
+"""Formatters: pure functions from findings to text."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from fastapi_review.findings import Finding
+from fastapi_review.output.json_format import format_json
+from fastapi_review.output.text import format_text
+
+FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
+    "text": format_text,
+    "json": format_json,
+}

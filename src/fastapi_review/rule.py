@@ -1,0 +1,116 @@
+"""The rule API: one small class per rule, driven by the engine's single traversal.
+
+A rule declares its code, name, default, severity and message template as class
+attributes, an ``Options`` dataclass for ``[tool.fastapi-review.rules.FRxxx]``, and
+visitor-shaped methods (``visit_Call``, ``leave_FunctionDef`` on libcst node types).
+It calls :meth:`Rule.report` with the node to point at and the template's arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+import libcst as cst
+
+from fastapi_review.findings import Severity
+
+if TYPE_CHECKING:
+    from fastapi_review.engine import FileContext
+    from fastapi_review.facts import Requirement
+
+
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    """Options of a rule that has none."""
+
+
+class OptionError(ValueError):
+    """A rule option in the configuration has an unknown name or a wrong type."""
+
+
+class Rule:
+    """Base class of every rule; subclasses set the class attributes below."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    severity: ClassVar[Severity] = "warning"
+    default_enabled: ClassVar[bool] = True
+    Options: ClassVar[type] = NoOptions
+    # FR2xx-FR7xx skip migration directories (generated code); see RULES.md.
+    runs_in_migrations: ClassVar[bool] = False
+
+    def __init__(self, ctx: "FileContext", options: Any) -> None:
+        self.ctx = ctx
+        self.options = options
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        requires: Optional["Requirement"] = None,
+        **message_args: object,
+    ) -> None:
+        """Report `node`; `requires` defers the finding until the project index confirms it."""
+        self.ctx.add_finding(self, node, self.message.format(**message_args), requires)
+
+    def finish(self) -> None:
+        """Called once after the traversal of a file; override to report what needs the whole file."""
+
+
+def option_key(field_name: str) -> str:
+    """The TOML spelling of an options-dataclass field (`max_statements` → `max-statements`)."""
+    return field_name.replace("_", "-")
+
+
+def build_options(rule: type[Rule], raw: dict[str, Any]) -> Any:
+    """Validate `raw` (a TOML table) against the rule's Options dataclass and build it."""
+    import difflib
+
+    fields = {option_key(f.name): f for f in dataclasses.fields(rule.Options)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = fields.get(key)
+        if field is None:
+            hint = difflib.get_close_matches(key, list(fields), n=1)
+            known = ", ".join(sorted(fields)) or "none"
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else f" (known options: {known})"
+            raise OptionError(f"unknown option {key!r} for {rule.code}{suggestion}")
+        values[field.name] = _coerce(rule, key, field, value)
+    return rule.Options(**values)
+
+
+def _coerce(rule: type[Rule], key: str, field: dataclasses.Field, value: Any) -> Any:
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+    where = f"{rule.code}.{key}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise OptionError(f"{where} must be true or false, not {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise OptionError(f"{where} must be a non-negative integer, not {value!r}")
+        return value
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise OptionError(f"{where} must be a string, not {value!r}")
+        if field.metadata.get("regex"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise OptionError(f"{where} is not a valid regular expression: {exc}") from None
+        choices = field.metadata.get("choices")
+        if choices and value not in choices:
+            raise OptionError(f"{where} must be one of {', '.join(map(repr, choices))}, not {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise OptionError(f"{where} must be a list of strings, not {value!r}")
+        choices = field.metadata.get("choices")
+        bad = [v for v in value if choices and v not in choices]
+        if bad:
+            raise OptionError(f"{where}: unknown value(s) {', '.join(map(repr, bad))}")
+        return tuple(value)
+    raise AssertionError(f"unsupported option type for {where}")  # a bug in the rule definition

@@ -1,0 +1,74 @@
+"""FR101 missing-param-annotation and FR102 missing-return-annotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.names import dotted_name
+
+_STATIC = frozenset({"staticmethod"})
+
+
+def _is_staticmethod(node: cst.FunctionDef) -> bool:
+    for decorator in node.decorators:
+        name = dotted_name(decorator.decorator)
+        if name is not None and name.rsplit(".", 1)[-1] in _STATIC:
+            return True
+    return False
+
+
+class MissingParamAnnotation(Rule):
+    """A parameter without a type annotation, one finding per parameter."""
+
+    code = "FR101"
+    name = "missing-param-annotation"
+    message = "parameter '{param}' of '{function}' has no type annotation; annotate every parameter"
+    runs_in_migrations = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.ctx.scope.function
+        params = node.params
+        ordered = [*params.posonly_params, *params.params]
+        implicit_first = function is not None and function.is_method and not _is_staticmethod(node)
+        if implicit_first and ordered:
+            ordered = ordered[1:]
+        ordered += [p for p in (params.star_arg,) if isinstance(p, cst.Param)]
+        ordered += [*params.kwonly_params]
+        ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param)]
+        for param in ordered:
+            if param.annotation is None and param.name.value != "_":
+                self.report(param.name, param=param.name.value, function=node.name.value)
+
+
+@dataclass(frozen=True)
+class MissingReturnAnnotationOptions:
+    """Options of FR102."""
+
+    allow_init_without_return: bool = True
+
+
+class MissingReturnAnnotation(Rule):
+    """A function or method without `-> ...`."""
+
+    code = "FR102"
+    name = "missing-return-annotation"
+    message = "function '{function}' has no return type annotation; add '-> ...'"
+    Options = MissingReturnAnnotationOptions
+    runs_in_migrations = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.returns is not None:
+            return
+        if node.name.value == "__init__" and self.options.allow_init_without_return and _has_annotated_param(node):
+            return
+        self.report(node.name, function=node.name.value)
+
+
+def _has_annotated_param(node: cst.FunctionDef) -> bool:
+    p = node.params
+    every = [*p.posonly_params, *p.params, *p.kwonly_params]
+    every += [s for s in (p.star_arg, p.star_kwarg) if isinstance(s, cst.Param)]
+    return any(param.annotation is not None for param in every)

@@ -1,0 +1,121 @@
+"""FR401 sql-string-formatting: SQL built by string formatting reaching a SQL sink."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Optional
+
+import libcst as cst
+
+from fastapi_review.findings import Severity
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
+from fastapi_review.semantics.sql_strings import StringFlow
+
+# Functions whose string argument is SQL text.
+_TEXT_FUNCTIONS = frozenset({"text", "literal_column"})
+# Methods that take SQL on a session / connection / cursor (SQLAlchemy, DB-API, asyncpg, psycopg).
+_EXECUTE_METHODS = frozenset({"execute", "executemany", "scalar", "scalars", "fetch", "fetchrow", "fetchval"})
+# Receivers conventionally naming a connection, cursor or pool.
+_CONNECTION_NAME = re.compile(r"(?i)^(.*_)?(conn|connection|con|cursor|cur|pool)$")
+_DRIVER_TYPES = re.compile(r"^(asyncpg|psycopg|psycopg2|aiosqlite|sqlite3|aiomysql|pymysql)(\.|$)")
+_SQL_KEYWORDS = ("statement", "query", "sql", "operation", "text")
+
+
+class SqlStringFormatting(Rule):
+    """f-string / % / .format() / + / join-built SQL flowing into text(), execute(), fetch()..."""
+
+    code = "FR401"
+    name = "sql-string-formatting"
+    message = (
+        "SQL built by string formatting reaches {sink}: this is SQL injection; "
+        "use bound parameters (text('... :name') with parameters)"
+    )
+    severity: ClassVar[Severity] = "error"
+    runs_in_migrations = True
+
+    def __init__(self, ctx, options) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(ctx, options)
+        self._flows: list[StringFlow] = [StringFlow(None)]
+
+    @property
+    def _flow(self) -> StringFlow:
+        return self._flows[-1]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._flows.append(StringFlow(self.ctx.scope.function))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._flows.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._flow.assign(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._flow.assign(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and isinstance(node.operator, cst.AddAssign):
+            self._flow.augment(node.target.value, node.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._flow.loop_target(node.target, node.iter)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        flow = self._flow
+        flow.mutate(node)
+        sql = _sql_argument(node)
+        if sql is None or not flow.formatted(sql):
+            return
+        sink = self._sink_name(node)
+        if sink is not None:
+            self.report(node, sink=sink)
+
+    def _sink_name(self, node: cst.Call) -> Optional[str]:
+        func = node.func
+        qualified = self.ctx.scope.imports.resolve(func)
+        if qualified is not None:
+            module, _, last = qualified.rpartition(".")
+            if last in _TEXT_FUNCTIONS and module.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):
+                return f"{last}()"
+        if not isinstance(func, cst.Attribute):
+            return None
+        method = func.attr.value
+        if method == "exec_driver_sql":
+            return "exec_driver_sql()"
+        if method in _EXECUTE_METHODS and self._is_database_handle(func.value):
+            return f"{dotted_name(func.value) or '...'}.{method}()"
+        return None
+
+    def _is_database_handle(self, receiver: cst.BaseExpression) -> bool:
+        scope = self.ctx.scope
+        if is_session_expr(receiver, scope, self.ctx.session_names):
+            return True
+        name = dotted_name(receiver)
+        if name is None:
+            return False
+        last = name.rsplit(".", 1)[-1]
+        if _CONNECTION_NAME.match(last):
+            return True
+        function = scope.function
+        if function is not None and isinstance(receiver, cst.Name) and receiver.value in function.params:
+            annotation = function.params[receiver.value]
+            if annotation is not None:
+                if is_connection_annotation(annotation, scope):
+                    return True
+                qualified = scope.imports.resolve(annotation) or ""
+                return bool(_DRIVER_TYPES.match(qualified))
+        return False
+
+
+def _sql_argument(node: cst.Call) -> Optional[cst.BaseExpression]:
+    """The SQL-carrying argument: the first positional one, or a statement=/query=/sql= keyword."""
+    for arg in node.args:
+        if arg.keyword is None and arg.star == "":
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value in _SQL_KEYWORDS:
+            return arg.value
+    return None

@@ -1,0 +1,114 @@
+"""Which rules run: select / extend-select / ignore, per-file-ignores and migration scoping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Iterable
+
+import pathspec
+
+from fastapi_review.config import Config, ConfigError, did_you_mean
+from fastapi_review.rule import OptionError, Rule, build_options
+from fastapi_review.rules import ALL_RULES
+
+# Generated code: FR2xx-FR7xx do not run here (FR401, FR1xx and FR001 still do).
+MIGRATION_GLOBS = ("**/alembic/versions/**", "**/migrations/**")
+RULES_BY_CODE: dict[str, type[Rule]] = {r.code: r for r in ALL_RULES}
+
+
+def rule_by_code_or_name(key: str) -> type[Rule] | None:
+    """Look a rule up by code (`FR401`) or name (`sql-string-formatting`)."""
+    key_upper = key.upper()
+    for rule in ALL_RULES:
+        if rule.code == key_upper or rule.name == key.lower():
+            return rule
+    return None
+
+
+def _matches(selector: str, code: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def validate_selectors(selectors: Iterable[str], where: str) -> tuple[str, ...]:
+    """Upper-case each selector and check it names at least one rule (or is ALL)."""
+    result = []
+    for raw in selectors:
+        selector = raw.strip().upper()
+        if not selector:
+            continue
+        if selector != "ALL" and not any(code.startswith(selector) for code in RULES_BY_CODE):
+            raise ConfigError(f"{where}: unknown rule code or prefix {raw!r}{did_you_mean(selector, RULES_BY_CODE)}")
+        result.append(selector)
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The enabled rules with their options, and the per-file adjustments."""
+
+    config: Config
+    enabled: tuple[str, ...]
+    options: dict[str, Any]
+    _per_file: tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]
+    _migrations: pathspec.PathSpec
+
+    @classmethod
+    def from_config(cls, config: Config) -> "RuleSet":
+        """Resolve the enabled codes (ignore wins over select) and build every rule's options."""
+        where = str(config.source) if config.source else "command line"
+        select = validate_selectors(config.select, f"{where}: select") if config.select is not None else None
+        extend = validate_selectors(config.extend_select, f"{where}: extend-select")
+        ignore = validate_selectors(config.ignore, f"{where}: ignore")
+        enabled = []
+        for rule in ALL_RULES:
+            on = rule.default_enabled if select is None else any(_matches(s, rule.code) for s in select)
+            on = on or any(_matches(s, rule.code) for s in extend)
+            if on and not any(_matches(s, rule.code) for s in ignore):
+                enabled.append(rule.code)
+        options: dict[str, Any] = {}
+        for code, raw in config.rule_options.items():
+            if code not in RULES_BY_CODE:
+                raise ConfigError(f"{where}: [tool.fastapi-review.rules.{code}]: unknown rule{did_you_mean(code, RULES_BY_CODE)}")
+        for rule in ALL_RULES:
+            try:
+                options[rule.code] = build_options(rule, config.rule_options.get(rule.code, {}))
+            except OptionError as exc:
+                raise ConfigError(f"{where}: [tool.fastapi-review.rules.{rule.code}]: {exc}") from None
+        per_file = []
+        for glob, codes in config.per_file_ignores:
+            valid = validate_selectors(codes, f"{where}: per-file-ignores.{glob!r}")
+            per_file.append((pathspec.PathSpec.from_lines("gitwildmatch", [glob]), valid))
+        return cls(
+            config=config,
+            enabled=tuple(enabled),
+            options=options,
+            _per_file=tuple(per_file),
+            _migrations=pathspec.PathSpec.from_lines("gitwildmatch", MIGRATION_GLOBS),
+        )
+
+    def rule_class(self, code: str) -> type[Rule]:
+        """The rule class of an enabled code."""
+        return RULES_BY_CODE[code]
+
+    def codes_for(self, relative_path: str) -> tuple[str, ...]:
+        """Enabled codes for a file (path relative to the config root, POSIX separators)."""
+        ignored: list[str] = []
+        for spec, codes in self._per_file:
+            if spec.match_file(relative_path):
+                ignored.extend(codes)
+        in_migrations = self._migrations.match_file(relative_path)
+        return tuple(
+            code
+            for code in self.enabled
+            if not any(_matches(s, code) for s in ignored)
+            and not (in_migrations and not RULES_BY_CODE[code].runs_in_migrations)
+        )
+
+
+def relative_posix(path: Any, root: Any) -> str:
+    """`path` relative to `root` as a POSIX string (the path itself when outside the root)."""
+    try:
+        return PurePosixPath(path.resolve().relative_to(root).as_posix()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()

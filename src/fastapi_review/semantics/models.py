@@ -1,0 +1,76 @@
+"""ORM model and declarative-base detection (RULES.md "Shared vocabulary": ORM model)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from fastapi_review.facts import ClassFacts
+
+if TYPE_CHECKING:
+    from fastapi_review.project import ProjectIndex
+
+# Class bases that make a class a declarative base itself.
+_DECLARATIVE_BASE_CLASSES = frozenset({"DeclarativeBase", "DeclarativeBaseNoMeta"})
+# Calls whose result bound to a name is a declarative base.
+DECLARATIVE_FACTORIES = frozenset({"declarative_base"})
+_AS_DECLARATIVE = frozenset({"as_declarative"})
+_MAPPED_DECORATORS = frozenset({"mapped", "mapped_as_dataclass"})
+SQLMODEL = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+
+
+def is_sqlalchemy(qualname: Optional[str]) -> bool:
+    """Whether a qualified name lives in SQLAlchemy."""
+    return bool(qualname) and (qualname == "sqlalchemy" or qualname.startswith("sqlalchemy."))  # type: ignore[union-attr]
+
+
+def is_declarative_base_class(cls: ClassFacts) -> bool:
+    """`class Base(DeclarativeBase)` or `@as_declarative() class Base`."""
+    if any(is_sqlalchemy(b) and b.rsplit(".", 1)[-1] in _DECLARATIVE_BASE_CLASSES for b in cls.bases):
+        return True
+    return any(is_sqlalchemy(d) and d.rsplit(".", 1)[-1] in _AS_DECLARATIVE for d in cls.decorators)
+
+
+def _is_mapped_by_decorator(cls: ClassFacts) -> bool:
+    # `@mapper_registry.mapped` / `@reg.mapped_as_dataclass`: the decorator is an attribute
+    # of a registry object (not qualified as sqlalchemy, since the registry is a local name).
+    return any(d.rsplit(".", 1)[-1] in _MAPPED_DECORATORS and "." in d for d in cls.decorators)
+
+
+def derives_from_declarative(index: "ProjectIndex", cls: ClassFacts) -> bool:
+    """Whether a declarative base is among the (transitive, cross-file) bases of `cls`."""
+    from fastapi_review.project import DECLARATIVE_NAME
+
+    for base in index.ancestors(cls.qualname):
+        resolved = index.resolve(base)
+        if resolved == DECLARATIVE_NAME:
+            return True
+        if isinstance(resolved, ClassFacts) and is_declarative_base_class(resolved):
+            return True
+    return False
+
+
+def _is_sqlmodel_table(index: "ProjectIndex", cls: ClassFacts) -> bool:
+    return cls.keywords.get("table") == "True" and any(
+        a in SQLMODEL for a in (*cls.bases, *index.ancestors(cls.qualname))
+    )
+
+
+def is_orm_model(index: "ProjectIndex", qualname: str) -> bool:
+    """A concrete mapped class: not abstract, not the declarative base itself."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts) or cls.abstract or is_declarative_base_class(cls):
+        return False
+    return (
+        cls.has_tablename
+        or _is_mapped_by_decorator(cls)
+        or _is_sqlmodel_table(index, cls)
+        or derives_from_declarative(index, cls)
+    )
+
+
+def is_orm_class(index: "ProjectIndex", qualname: str) -> bool:
+    """A class whose body declares mapped attributes: a model or an abstract declarative class."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts) or is_declarative_base_class(cls):
+        return False
+    return is_orm_model(index, qualname) or (cls.abstract and derives_from_declarative(index, cls))

@@ -1,0 +1,94 @@
+"""Dotted names of expressions and import-alias resolution."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def module_dotted(node: Optional[cst.BaseExpression]) -> str:
+    """The dotted text of an ImportFrom module (`a.b`), or '' for `from . import x`."""
+    if node is None:
+        return ""
+    return dotted_name(node) or ""
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:
+    """Absolute module for `from <level dots><target> import ...` written in `module`."""
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    if target:
+        parts.append(target)
+    return ".".join(parts)
+
+
+class ImportMap:
+    """Local name → fully qualified name, from the file's import statements (any scope).
+
+    `import sqlalchemy as sa` maps `sa` → `sqlalchemy`; `from sqlalchemy.orm import
+    relationship as rel` maps `rel` → `sqlalchemy.orm.relationship`; `import a.b` maps `a`.
+    """
+
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.aliases: dict[str, str] = {}
+
+    def add_import(self, node: cst.Import) -> None:
+        """Record `import a.b as c` / `import a.b`."""
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.aliases[alias.asname.name.value] = full
+            else:
+                head = full.split(".", 1)[0]
+                self.aliases[head] = head
+
+    def add_import_from(self, node: cst.ImportFrom) -> None:
+        """Record `from m import a as b` (relative imports resolved against this module)."""
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = module_dotted(node.module)
+        level = len(node.relative)
+        if level:
+            base = resolve_relative(self.module, self.is_package, level, base)
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            local = alias.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.aliases[local] = f"{base}.{alias.name.value}" if base else alias.name.value
+
+    def resolve(self, node: cst.BaseExpression) -> Optional[str]:
+        """The qualified name of an imported Name/Attribute chain, else None."""
+        name = dotted_name(node)
+        if name is None:
+            return None
+        return self.resolve_dotted(name)
+
+    def resolve_dotted(self, name: str) -> Optional[str]:
+        """Qualify a dotted local name through the import aliases, else None."""
+        head, _, rest = name.partition(".")
+        target = self.aliases.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target

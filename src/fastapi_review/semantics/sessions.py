@@ -1,0 +1,94 @@
+"""Session expressions (RULES.md "Shared vocabulary": Session expression)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from fastapi_review.semantics.names import dotted_name
+
+if TYPE_CHECKING:
+    from fastapi_review.semantics.scope import Scope
+
+SESSION_CLASS_NAMES = frozenset({"AsyncSession", "Session", "async_scoped_session", "scoped_session"})
+CONNECTION_CLASS_NAMES = frozenset({"AsyncConnection", "Connection"})
+# Conventional names of session factories (`SessionLocal = sessionmaker(...)` in another module).
+_FACTORY_NAME = re.compile(r"(?i)^(async_?)?session(_?local|_?maker|_?factory)?$|^async_?session_?local$")
+DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
+
+
+def _is_orm_qualname(qualname: Optional[str], names: frozenset[str]) -> bool:
+    if not qualname:
+        return False
+    module, _, last = qualname.rpartition(".")
+    return last in names and (module.startswith("sqlalchemy") or module.startswith("sqlmodel"))
+
+
+def unwrap_annotation(annotation: cst.BaseExpression, scope: "Scope") -> list[cst.BaseExpression]:
+    """The type expressions inside `Annotated[T, ...]`, `Optional[T]`, `T | None`, quotes."""
+    if isinstance(annotation, cst.SimpleString):
+        try:
+            annotation = cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
+            return []
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return unwrap_annotation(annotation.left, scope) + unwrap_annotation(annotation.right, scope)
+    if isinstance(annotation, cst.Subscript):
+        head = (scope.qualify(annotation.value) or "").rsplit(".", 1)[-1]
+        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        if head == "Annotated" and elements:
+            return unwrap_annotation(elements[0], scope)
+        if head in ("Optional", "Union"):
+            return [t for e in elements for t in unwrap_annotation(e, scope)]
+    return [annotation]
+
+
+def is_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
+    """An annotation naming a SQLAlchemy / SQLModel session class."""
+    return any(
+        _is_orm_qualname(scope.imports.resolve(t), SESSION_CLASS_NAMES)
+        for t in unwrap_annotation(annotation, scope)
+    )
+
+
+def is_connection_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
+    """An annotation naming a SQLAlchemy (async) connection class."""
+    return any(
+        _is_orm_qualname(scope.imports.resolve(t), CONNECTION_CLASS_NAMES)
+        for t in unwrap_annotation(annotation, scope)
+    )
+
+
+def is_session_factory_call(expr: cst.BaseExpression, scope: "Scope") -> bool:
+    """`AsyncSession(...)`, `Session(...)`, or a call of a name bound to (async_)sessionmaker()."""
+    if not isinstance(expr, cst.Call):
+        return False
+    if _is_orm_qualname(scope.imports.resolve(expr.func), SESSION_CLASS_NAMES):
+        return True
+    name = dotted_name(expr.func)
+    if name is None:
+        return False
+    if name in scope.session_factories:
+        return True
+    return bool(_FACTORY_NAME.match(name.rsplit(".", 1)[-1]))
+
+
+def is_session_expr(expr: cst.BaseExpression, scope: "Scope", session_names: tuple[str, ...]) -> bool:
+    """Whether `expr` denotes a database session in the current function."""
+    if isinstance(expr, cst.Name):
+        function = scope.function
+        if function is None:
+            return False
+        if expr.value in function.session_locals:
+            return True
+        if expr.value in function.params:
+            annotation = function.params[expr.value]
+            if annotation is not None and is_session_annotation(annotation, scope):
+                return True
+            return expr.value in session_names
+        return False
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
+        return expr.attr.value in session_names
+    return False

@@ -1,0 +1,217 @@
+"""Is a string expression built by formatting with a non-constant part? (FR401's data flow.)
+
+Two judgements over expressions, with per-function knowledge of local variables:
+- `formatted`: a string built by an f-string, `%`, `.format()`, `+` or `"".join` with at
+  least one part that is not constant — or a local variable assigned such a string;
+- `constant`: literals, UPPER_CASE constants, `__tablename__`, ints from `int()`/`len()`,
+  parameters annotated with numeric/UUID/date types, locals assigned only constants, and
+  strings formatted only from constants.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.semantics.scope import FunctionInfo, is_constant_name
+
+TAINTED = "tainted"
+CONSTANT = "constant"
+
+# Calls whose result cannot carry SQL text.
+_SAFE_CALLS = frozenset({"int", "float", "len", "range", "bool", "abs", "round", "min", "max", "enumerate", "zip", "sorted"})
+_SAFE_ATTRS = frozenset({"__tablename__", "__table__", "__name__", "fullname"})
+# Parameter annotations whose values cannot inject SQL when interpolated.
+_SAFE_TYPES = frozenset({"int", "float", "bool", "UUID", "uuid.UUID", "date", "datetime", "Decimal", "PositiveInt", "NonNegativeInt"})
+
+
+def _is_stringy_literal(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
+
+
+def _annotation_is_safe(annotation: Optional[cst.BaseExpression]) -> bool:
+    if annotation is None:
+        return False
+    if isinstance(annotation, cst.Name):
+        return annotation.value in _SAFE_TYPES
+    if isinstance(annotation, cst.Attribute) and isinstance(annotation.value, cst.Name):
+        return f"{annotation.value.value}.{annotation.attr.value}" in _SAFE_TYPES
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return all(_annotation_is_safe(a) or (isinstance(a, cst.Name) and a.value == "None") for a in (annotation.left, annotation.right))
+    if isinstance(annotation, cst.Subscript) and isinstance(annotation.value, cst.Name) and annotation.value.value == "Optional":
+        inner = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        return len(inner) == 1 and _annotation_is_safe(inner[0])
+    return False
+
+
+class StringFlow:
+    """Local-variable states of one function (or the module), updated in source order."""
+
+    def __init__(self, function: Optional[FunctionInfo]) -> None:
+        self.function = function
+        self.state: dict[str, str] = {}
+
+    # -- judgements -------------------------------------------------------------------
+    def constant(self, expr: cst.BaseExpression, bound: frozenset[str] = frozenset()) -> bool:
+        """Whether `expr` can only hold a value fixed by the code (never user input)."""
+        if isinstance(expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)):
+            return True
+        if isinstance(expr, cst.ConcatenatedString):
+            return self.constant(expr.left, bound) and self.constant(expr.right, bound)  # type: ignore[arg-type]
+        if isinstance(expr, cst.FormattedString):
+            return all(
+                self.constant(part.expression, bound)
+                for part in expr.parts
+                if isinstance(part, cst.FormattedStringExpression)
+            )
+        if isinstance(expr, cst.Name):
+            return self._name_constant(expr.value, bound)
+        if isinstance(expr, cst.Attribute):
+            return self._attribute_constant(expr)
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            return all(isinstance(e, cst.Element) and self.constant(e.value, bound) for e in expr.elements)
+        if isinstance(expr, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+            return self._comprehension_constant(expr, bound)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.constant(expr.expression, bound)
+        if isinstance(expr, cst.BinaryOperation):
+            return self.constant(expr.left, bound) and self.constant(expr.right, bound)
+        if isinstance(expr, cst.IfExp):
+            return self.constant(expr.body, bound) and self.constant(expr.orelse, bound)
+        if isinstance(expr, cst.Call):
+            return self._call_constant(expr, bound)
+        return False
+
+    def formatted(self, expr: cst.BaseExpression, bound: frozenset[str] = frozenset()) -> bool:
+        """Whether `expr` is a string built by formatting with a non-constant part."""
+        if isinstance(expr, cst.FormattedString):
+            return not self.constant(expr, bound)
+        if isinstance(expr, cst.ConcatenatedString):
+            return self.formatted(expr.left, bound) or self.formatted(expr.right, bound)  # type: ignore[arg-type]
+        if isinstance(expr, cst.Name):
+            return self.state.get(expr.value) == TAINTED and expr.value not in bound
+        if isinstance(expr, cst.BinaryOperation):
+            if isinstance(expr.operator, cst.Modulo):
+                return self._stringy(expr.left) and not self.constant(expr.right, bound)
+            if isinstance(expr.operator, cst.Add):
+                if self.formatted(expr.left, bound) or self.formatted(expr.right, bound):
+                    return True
+                return (self._stringy(expr.left) and not self.constant(expr.right, bound)) or (
+                    self._stringy(expr.right) and not self.constant(expr.left, bound)
+                )
+            return False
+        if isinstance(expr, cst.IfExp):
+            return self.formatted(expr.body, bound) or self.formatted(expr.orelse, bound)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            method = expr.func.attr.value
+            receiver = expr.func.value
+            if method == "format" and self._stringy(receiver):
+                return self.formatted(receiver, bound) or not all(self.constant(a.value, bound) for a in expr.args)
+            if method == "join" and isinstance(receiver, (cst.SimpleString, cst.ConcatenatedString)) and len(expr.args) == 1:
+                return not self.constant(expr.args[0].value, bound)
+            if method in ("strip", "lstrip", "rstrip", "upper", "lower", "replace") :
+                return self.formatted(receiver, bound)
+        return False
+
+    def _stringy(self, expr: cst.BaseExpression) -> bool:
+        if _is_stringy_literal(expr):
+            return True
+        if isinstance(expr, cst.Name):
+            return expr.value in self.state
+        return self.formatted(expr)
+
+    def _name_constant(self, name: str, bound: frozenset[str]) -> bool:
+        if name in bound or self.state.get(name) == CONSTANT:
+            return True
+        if name in ("True", "False", "None"):
+            return True
+        function = self.function
+        if function is not None and name in function.params:
+            return _annotation_is_safe(function.params[name])
+        return is_constant_name(name) and name not in self.state
+
+    def _attribute_constant(self, expr: cst.Attribute) -> bool:
+        if expr.attr.value in _SAFE_ATTRS:
+            return True
+        # Enum members and class/settings constants: `Status.ACTIVE.value`, `settings.DB_SCHEMA`.
+        node: cst.BaseExpression = expr
+        while isinstance(node, cst.Attribute):
+            if is_constant_name(node.attr.value):
+                return True
+            node = node.value
+        return False
+
+    def _call_constant(self, expr: cst.Call, bound: frozenset[str]) -> bool:
+        if isinstance(expr.func, cst.Name) and expr.func.value in _SAFE_CALLS:
+            return expr.func.value in ("int", "float", "len", "bool", "abs", "round") or all(
+                self.constant(a.value, bound) for a in expr.args
+            )
+        if isinstance(expr.func, cst.Attribute):
+            receiver = expr.func.value
+            method = expr.func.attr.value
+            if method in ("format", "join") and _is_stringy_literal(receiver):
+                return self.constant(receiver, bound) and all(self.constant(a.value, bound) for a in expr.args)
+            if method in ("upper", "lower", "strip") and not expr.args:
+                return self.constant(receiver, bound)
+        return False
+
+    def _comprehension_constant(self, expr: cst.BaseExpression, bound: frozenset[str]) -> bool:
+        names = set(bound)
+        clause: Optional[cst.CompFor] = expr.for_in  # type: ignore[attr-defined]
+        while clause is not None:
+            if not self.constant(clause.iter, frozenset(names)):
+                return False
+            names |= _target_names(clause.target)
+            clause = clause.inner_for_in
+        return self.constant(expr.elt, frozenset(names))  # type: ignore[attr-defined]
+
+    # -- updates ----------------------------------------------------------------------
+    def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """`target = value`."""
+        for name in _target_names(target):
+            if self.formatted(value):
+                self.state[name] = TAINTED
+            elif self.constant(value):
+                self.state[name] = CONSTANT
+            else:
+                self.state.pop(name, None)
+
+    def augment(self, name: str, value: cst.BaseExpression) -> None:
+        """`name += value`."""
+        current = self.state.get(name)
+        if current == TAINTED:
+            return
+        if self.formatted(value) or (current == CONSTANT and not self.constant(value)):
+            self.state[name] = TAINTED
+
+    def loop_target(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        """`for target in iterable:` binds constants when the iterable is constant."""
+        constant = self.constant(iterable)
+        for name in _target_names(target):
+            if constant:
+                self.state[name] = CONSTANT
+            else:
+                self.state.pop(name, None)
+
+    def mutate(self, call: cst.Call) -> None:
+        """`parts.append(x)` / `.extend(xs)` / `.insert(i, x)` on a tracked local list."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return
+        name = func.value.value
+        if name not in self.state or func.attr.value not in ("append", "extend", "insert"):
+            return
+        if self.state[name] == CONSTANT and not all(self.constant(a.value) for a in call.args):
+            self.state[name] = TAINTED
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: set[str] = set()
+        for element in target.elements:
+            names |= _target_names(element.value)
+        return names
+    return set()
