@@ -13,7 +13,7 @@ import libcst as cst
 from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts, Requirement
 from fastapi_review.findings import Finding
-from fastapi_review.positions import node_ranges
+from fastapi_review.positions import Unit, node_ranges
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.suppress import NoqaLines
@@ -42,11 +42,12 @@ class FileContext:
         self.scope = Scope(facts)
         self.ruleset = ruleset
         self.session_names = ruleset.config.session_names
-        self._pending: list[tuple["Rule", cst.CSTNode, str, Optional[Requirement]]] = []
+        self._pending: list[tuple["Rule", cst.CSTNode, str, Optional[Requirement], Unit]] = []
 
     def add_finding(self, rule: "Rule", node: cst.CSTNode, message: str, requires: Optional[Requirement]) -> None:
         """Queue a finding; positions are resolved after the traversal."""
-        self._pending.append((rule, node, message, requires))
+        units = self.scope.units
+        self._pending.append((rule, node, message, requires, units[-1] if units else None))
 
 
 def module_name(path: Path) -> tuple[str, bool]:
@@ -111,9 +112,9 @@ def check_source(
 
 
 def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
-    ranges = node_ranges(tree, [node for _, node, _, _ in ctx._pending])
+    ranges = node_ranges(tree, data, [(node, unit) for _, node, _, _, unit in ctx._pending])
     noqa = NoqaLines(decode_source(data))
-    for rule, node, message, requires in ctx._pending:
+    for rule, node, message, requires, _ in ctx._pending:
         line, column, end_line, end_column = ranges[id(node)]
         if noqa.suppresses(line, rule.code):
             continue

@@ -8,6 +8,7 @@ code generation once, remember the token index where each target node starts and
 
 from __future__ import annotations
 
+import ast
 import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Optional
@@ -20,12 +21,20 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 Range = tuple[int, int, int, int]  # 1-based line, 1-based column, end line, end column
 
 
-class _TargetState(CodegenState):
-    """Code generation that records token indices of target nodes only."""
+class _Done(Exception):
+    """Raised once every target has been generated: the rest of the code is not needed."""
 
-    def __init__(self, module: cst.Module, targets: set[int]) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+
+class _TargetState(CodegenState):
+    """Code generation that records token indices of target nodes only, and stops after the last."""
+
+    def __init__(self, module: cst.Module, targets: set[int], primary: set[int]) -> None:
+        super().__init__(
+            default_indent=getattr(module, "default_indent", "    "),
+            default_newline=getattr(module, "default_newline", "\n"),
+        )
         self.targets = targets
+        self.remaining = set(primary)
         self.starts: dict[int, int] = {}
         self.ends: dict[int, int] = {}
         self.syntactic: dict[int, tuple[int, int]] = {}
@@ -39,6 +48,9 @@ class _TargetState(CodegenState):
         key = id(node)
         if key in self.targets:
             self.ends[key] = len(self.tokens)
+            self.remaining.discard(key)
+            if not self.remaining:
+                raise _Done
 
     @contextmanager
     def record_syntactic_position(
@@ -62,16 +74,93 @@ class _TargetState(CodegenState):
         self.syntactic[key] = (start, end)
 
 
-def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Range]:
-    """Map id(node) → (line, column, end_line, end_column), 1-based, for each of `nodes`."""
+Unit = Optional[tuple[int, cst.CSTNode]]  # (ordinal among defs/classes, the def/class node)
+
+
+def node_ranges(module: cst.Module, data: bytes, targets: Iterable[tuple[cst.CSTNode, Unit]]) -> dict[int, Range]:
+    """Map id(node) → (line, column, end_line, end_column), 1-based, for each target node.
+
+    Each target comes with its unit: the innermost function or class around it (by its
+    ordinal in source order).  Only the units that hold targets are generated, each
+    starting at the line and indentation that `ast` (0.05x the parse) reports for its
+    def/class; code outside every def/class falls back to generating the whole module.
+    """
+    by_unit: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+    whole_module: list[cst.CSTNode] = []
+    for node, unit in targets:
+        if unit is None:
+            whole_module.append(node)
+        else:
+            by_unit.setdefault(unit[0], (unit[1], []))[1].append(node)
+    anchors = _def_anchors(data) if by_unit and not whole_module else None
+    if anchors is None:
+        return _generate(module, [*whole_module, *(n for _, nodes in by_unit.values() for n in nodes)], 1, [])
+    ranges: dict[int, Range] = {}
+    for ordinal, (unit_node, nodes) in by_unit.items():
+        if ordinal >= len(anchors):
+            return _generate(module, [n for _, ns in by_unit.values() for n in ns], 1, [])
+        first_line, indent = anchors[ordinal]
+        start_line = first_line - len(getattr(unit_node, "leading_lines", ()))
+        ranges.update(_generate(unit_node, nodes, start_line, [indent] if indent else [], module))
+    return ranges
+
+
+def _def_anchors(data: bytes) -> Optional[list[tuple[int, str]]]:
+    """(first line, indentation) of every def/class in source order, from `ast`; None if unusable.
+
+    Only the indentation's length matters for columns, so it is rebuilt from col_offset
+    (the bytes before `def` are ASCII whitespace, so bytes == characters).
+    """
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    defs = _defs(tree.body)
+    defs.sort(key=lambda n: (n.lineno, n.col_offset))
+    return [
+        (min(n.lineno, *(d.lineno for d in n.decorator_list)) if n.decorator_list else n.lineno, " " * n.col_offset)  # type: ignore[attr-defined]
+        for n in defs
+    ]
+
+
+_DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _defs(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every def/class among statements, descending statement bodies only (defs live nowhere else)."""
+    found: list[ast.stmt] = []
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, _DEF_TYPES):
+            found.append(stmt)
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if isinstance(block, list):
+                stack.extend(block)
+        for holder in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())):
+            stack.extend(holder.body)
+    return found
+
+
+def _generate(
+    root: cst.CSTNode,
+    nodes: list[cst.CSTNode],
+    start_line: int,
+    indent: list[str],
+    module: Optional[cst.Module] = None,
+) -> dict[int, Range]:
     targets: set[int] = {id(n) for n in nodes}
     # start_node/end_node hoisting needs the children's positions too.
     for n in nodes:
         for child in _hoisted_children(n):
             targets.add(id(child))
-    state = _TargetState(module, targets)
-    module._codegen(state)
-    tokens = state.tokens
+    state = _TargetState(module or root, targets, {id(n) for n in nodes})  # type: ignore[arg-type]
+    state.indent_tokens = list(indent)
+    try:
+        root._codegen(state)
+    except _Done:
+        pass
     wanted: dict[int, tuple[int, int]] = {}
     for key in targets:
         if key in state.syntactic:
@@ -79,10 +168,8 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, R
         elif key in state.starts:
             wanted[key] = (state.starts[key], state.ends.get(key, state.starts[key]))
     indices = sorted({i for pair in wanted.values() for i in pair})
-    located = _locate(tokens, indices)
-    return {
-        key: (*located[start], *located[end]) for key, (start, end) in wanted.items()
-    }
+    located = _locate(state.tokens, indices, start_line)
+    return {key: (*located[start], *located[end]) for key, (start, end) in wanted.items()}
 
 
 def _hoisted_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -96,10 +183,10 @@ def _hoisted_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from (v for v in value if isinstance(v, cst.CSTNode))
 
 
-def _locate(tokens: list[str], indices: list[int]) -> dict[int, tuple[int, int]]:
+def _locate(tokens: list[str], indices: list[int], start_line: int) -> dict[int, tuple[int, int]]:
     """1-based (line, column) at each token index, scanning the token list once."""
     result: dict[int, tuple[int, int]] = {}
-    line, column, pos = 1, 0, 0
+    line, column, pos = start_line, 0, 0
     for index in indices:
         if index > pos:
             text = "".join(tokens[pos:index])

@@ -64,6 +64,9 @@ class Scope:
         self.session_factories: set[str] = set()  # module-level names bound to *sessionmaker()
         self.local_classes: set[str] = set()
         self._containers: list[str] = []  # "class" / "function", innermost last
+        # (ordinal in source order, node) of the enclosing defs/classes: positions.py's units
+        self.units: list[tuple[int, cst.CSTNode]] = []
+        self._def_count = 0
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -127,11 +130,11 @@ class Scope:
             self.facts.classes.append(facts)
             self.local_classes.add(node.name.value)
         self.classes.append(ClassInfo(node, facts))
-        self._containers.append("class")
+        self._enter("class", node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.classes.pop()
-        self._containers.pop()
+        self._leave()
 
     # -- functions -------------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -143,11 +146,20 @@ class Scope:
             if isinstance(star, cst.Param):
                 info.params[star.name.value] = star.annotation.annotation if star.annotation else None
         self.functions.append(info)
-        self._containers.append("function")
+        self._enter("function", node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.pop()
+        self._leave()
+
+    def _enter(self, kind: str, node: cst.CSTNode) -> None:
+        self._containers.append(kind)
+        self.units.append((self._def_count, node))
+        self._def_count += 1
+
+    def _leave(self) -> None:
         self._containers.pop()
+        self.units.pop()
 
     # -- bindings --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:

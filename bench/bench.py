@@ -1,0 +1,70 @@
+"""Benchmark: a full check of a directory vs libcst parse-only of the same files, in one run.
+
+    python bench/bench.py PATH [--repeat N] [--select ALL]
+
+Prints both timings (best of N) and the ratio check / parse-only.  Not a test: speed is
+measured here, never asserted in the unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import libcst as cst
+
+from fastapi_review.checker import check_file, run_project_phase
+from fastapi_review.config import load_config
+from fastapi_review.discovery import discover
+from fastapi_review.selection import RuleSet
+
+
+def _parse_only(files: list[Path]) -> float:
+    start = time.perf_counter()
+    for path in files:
+        try:
+            cst.parse_module(path.read_bytes())
+        except Exception:  # noqa: BLE001 - unparsable files cost what they cost in both runs
+            pass
+    return time.perf_counter() - start
+
+
+def _full_check(sources: list, ruleset: RuleSet) -> tuple[float, int]:
+    start = time.perf_counter()
+    results = [check_file(f, ruleset) for f in sources]
+    findings = run_project_phase(results)
+    return time.perf_counter() - start, len(findings)
+
+
+def main() -> None:
+    """Run the comparison and print the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--select", default=None, help="comma-separated selectors (default: the default rule set)")
+    args = parser.parse_args()
+    config = load_config(None, Path(args.path))
+    if args.select:
+        import dataclasses
+
+        config = dataclasses.replace(config, select=tuple(args.select.split(",")))
+    ruleset = RuleSet.from_config(config)
+    sources = discover([args.path], config)
+    files = [s.path for s in sources]
+    parse_times, check_times = [], []
+    findings = 0
+    for _ in range(args.repeat):  # interleaved, so both see the same machine state
+        parse_times.append(_parse_only(files))
+        elapsed, findings = _full_check(sources, ruleset)
+        check_times.append(elapsed)
+    floor, ours = min(parse_times), min(check_times)
+    print(f"files:              {len(files)}")
+    print(f"findings:           {findings}")
+    print(f"libcst parse-only:  {floor:.2f} s (best of {args.repeat})")
+    print(f"fastapi-review:     {ours:.2f} s (best of {args.repeat})")
+    print(f"ratio:              {ours / floor:.2f}x parse-only")
+
+
+if __name__ == "__main__":
+    main()
