@@ -86,9 +86,10 @@ def check_source(
     try:
         tree = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
-        facts.syntax_error = exc.message
+        line, column, reason = _syntax_error_location(data, exc)
+        facts.syntax_error = reason
         if SyntaxErrorRule.code in codes:
-            result.findings.append(SyntaxErrorRule.finding(display_path, exc.raw_line, exc.raw_column + 1, exc.message))
+            result.findings.append(SyntaxErrorRule.finding(display_path, line, column, reason))
         return result
     except (RecursionError, MemoryError):
         facts.syntax_error = "too deeply nested to parse"
@@ -109,6 +110,24 @@ def check_source(
     if ctx._pending:
         _resolve_findings(ctx, tree, data, result)
     return result
+
+
+def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
+    """Line, column and reason of a parse failure: CPython's when it agrees the file is invalid.
+
+    libcst's native parser often points a line or two past the real error; CPython's parser
+    names the place and the cause ("'(' was never closed").
+    """
+    import ast
+
+    try:
+        ast.parse(data)
+    except SyntaxError as err:
+        if err.lineno:
+            return err.lineno, max(err.offset or 1, 1), err.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.raw_line, exc.raw_column + 1, exc.message
 
 
 def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 # A condition a per-file finding waits on, checked against the ProjectIndex:
-# ("orm_class", "pkg.models.User") — keep the finding only if that class is ORM-mapped.
+# ("orm_model", "pkg.models.User") — keep the finding only if that class is ORM-mapped.
 Requirement = tuple[str, str]
 
 

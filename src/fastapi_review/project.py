@@ -83,8 +83,8 @@ class ProjectIndex:
         from fastapi_review.semantics import models
 
         kind, arg = requirement
-        if kind == "orm_class":
-            return models.is_orm_class(self, arg)
+        if kind == "orm_model":
+            return models.is_orm_model(self, arg)
         raise ValueError(f"unknown requirement {kind!r}")
 
     def classes(self) -> Iterator[ClassFacts]:

@@ -78,13 +78,13 @@ class RuleSet:
         per_file = []
         for glob, codes in config.per_file_ignores:
             valid = validate_selectors(codes, f"{where}: per-file-ignores.{glob!r}")
-            per_file.append((pathspec.PathSpec.from_lines("gitwildmatch", [glob]), valid))
+            per_file.append((pathspec.PathSpec.from_lines("gitignore", [glob]), valid))
         return cls(
             config=config,
             enabled=tuple(enabled),
             options=options,
             _per_file=tuple(per_file),
-            _migrations=pathspec.PathSpec.from_lines("gitwildmatch", MIGRATION_GLOBS),
+            _migrations=pathspec.PathSpec.from_lines("gitignore", MIGRATION_GLOBS),
         )
 
     def rule_class(self, code: str) -> type[Rule]:

@@ -37,7 +37,10 @@ class RelationshipLazyStrategy(Rule):
         annotation = node.annotation.annotation
         head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
         qualified = self.ctx.scope.imports.resolve(head) or ""
-        if qualified.rsplit(".", 1)[-1] == "DynamicMapped" and qualified.startswith("sqlalchemy"):
+        mapped_kind = qualified.rsplit(".", 1)[-1] if qualified.startswith("sqlalchemy") else ""
+        if mapped_kind == "WriteOnlyMapped":  # implies lazy="write_only"
+            return
+        if mapped_kind == "DynamicMapped":
             self._report(node.target, f"relationship '{node.target.value}' is DynamicMapped (lazy=\"dynamic\"): it queries on every access; use WriteOnlyMapped or lazy=\"selectin\"")
             return
         if node.value is not None:
@@ -79,7 +82,7 @@ class RelationshipLazyStrategy(Rule):
             self._report(target, f"relationship '{name}' uses lazy=\"{strategy}\", which loads on attribute access (N+1, and MissingGreenlet under AsyncSession); use one of: {', '.join(self.options.allowed_lazy)}")
 
     def _report(self, target: cst.Name, detail: str) -> None:
-        self.report(target, requires=("orm_class", self.ctx.scope.classes[-1].facts.qualname), detail=detail)
+        self.report(target, requires=("orm_model", self.ctx.scope.classes[-1].facts.qualname), detail=detail)
 
 
 def _strategy(lazy: cst.BaseExpression) -> Optional[str]:

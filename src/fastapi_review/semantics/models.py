@@ -66,11 +66,3 @@ def is_orm_model(index: "ProjectIndex", qualname: str) -> bool:
         or _is_sqlmodel_table(index, cls)
         or derives_from_declarative(index, cls)
     )
-
-
-def is_orm_class(index: "ProjectIndex", qualname: str) -> bool:
-    """A class whose body declares mapped attributes: a model or an abstract declarative class."""
-    cls = index.resolve(qualname)
-    if not isinstance(cls, ClassFacts) or is_declarative_base_class(cls):
-        return False
-    return is_orm_model(index, qualname) or (cls.abstract and derives_from_declarative(index, cls))

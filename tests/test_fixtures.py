@@ -1,0 +1,63 @@
+"""Every fixture: the checker reports exactly what its annotations say (bugbear-style)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from annotations import Annotations, parse_fixture
+
+from fastapi_review.checker import check_paths
+from fastapi_review.config import Config
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ALL_FIXTURES = sorted(p for p in FIXTURES.iterdir() if p.name.startswith("FR") and (p.is_dir() or p.suffix == ".py"))
+
+
+def _rule_codes(fixture: Path, annotations: Annotations) -> tuple[str, ...]:
+    return annotations.select or (fixture.name[:5],)
+
+
+def run_fixture(fixture: Path) -> tuple[Counter, Annotations]:
+    """Check a fixture with its own rule(s) selected; (relative path, line, code) → count."""
+    annotations = parse_fixture(fixture)
+    root = fixture if fixture.is_dir() else fixture.parent
+    config = Config(root=root.resolve(), select=_rule_codes(fixture, annotations), rule_options=annotations.config)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        report = check_paths(["." if fixture.is_dir() else fixture.name], config)
+    finally:
+        os.chdir(cwd)
+    return Counter((Path(f.path).as_posix(), f.line, f.code) for f in report.findings), annotations
+
+
+@pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
+def test_fixture(fixture: Path) -> None:
+    actual, annotations = run_fixture(fixture)
+    expected = annotations.expect + annotations.todo_ok
+    codes = _rule_codes(fixture, annotations)
+    assert annotations.expect, f"{fixture.name} has no '# expect:' line"
+    assert annotations.ok, f"{fixture.name} has no '# ok:' line"
+    for _, _, code in [*annotations.expect, *annotations.ok]:
+        assert code in codes, f"{fixture.name} annotates {code}, which it does not select"
+    for key in annotations.ok:
+        assert key not in expected, f"{key} is both expected and ok"
+    missing = expected - actual
+    unexpected = actual - expected
+    assert not missing and not unexpected, f"missing: {sorted(missing)}\nunexpected: {sorted(unexpected)}"
+
+
+TODO_FIXTURES = [f for f in ALL_FIXTURES if (lambda a: a.todo_expect or a.todo_ok)(parse_fixture(f))]
+
+
+@pytest.mark.parametrize("fixture", TODO_FIXTURES, ids=lambda p: p.name)
+@pytest.mark.xfail(strict=True, reason="known gaps: fixing one must turn its todo- marker into expect/ok")
+def test_fixture_todos(fixture: Path) -> None:
+    actual, annotations = run_fixture(fixture)
+    for key, count in annotations.todo_expect.items():
+        assert actual[key] == count, f"todo-expect {key} is not reported yet"
+    for key in annotations.todo_ok:
+        assert actual[key] == 0, f"todo-ok {key} is still reported"
