@@ -107,14 +107,20 @@ def list_rules(output_format: str) -> None:
     from fastapi_review.rules import ALL_RULES
 
     rows: list[dict[str, Any]] = [
-        {"code": r.code, "name": r.name, "default": "on" if r.default_enabled else "off", "severity": r.severity}
+        {
+            "code": r.code,
+            "name": r.name,
+            "default": "on" if r.default_enabled else "off",
+            "severity": r.severity,
+            "summary": r.summary,
+        }
         for r in ALL_RULES
     ]
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['code']}  {row['name']:<40} {row['default']:<4} {row['severity']}")
+        click.echo(f"{row['code']}  {row['name']:<36} {row['default']:<4} {row['severity']:<8} {row['summary']}")
 
 
 @main.command("rule")

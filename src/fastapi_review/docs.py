@@ -23,3 +23,15 @@ def rule_doc(code: str) -> Optional[str]:
         return None
     path = directory / f"{code}.md"
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def rule_table() -> str:
+    """The README's rule table, generated from the registry and the docs."""
+    from fastapi_review.rules import ALL_RULES
+
+    lines = ["| code | name | default | severity | reports |", "|---|---|---|---|---|"]
+    for rule in ALL_RULES:
+        default = "on" if rule.default_enabled else "off"
+        link = f"[{rule.code}](rules/{rule.code}.md)"
+        lines.append(f"| {link} | `{rule.name}` | {default} | {rule.severity} | {rule.summary} |")
+    return "\n".join(lines) + "\n"

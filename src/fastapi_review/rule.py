@@ -35,6 +35,7 @@ class Rule:
 
     code: ClassVar[str]
     name: ClassVar[str]
+    summary: ClassVar[str]  # one line for `fastapi-review rules` and the README table
     message: ClassVar[str]
     severity: ClassVar[Severity] = "warning"
     default_enabled: ClassVar[bool] = True

@@ -13,6 +13,7 @@ class SyntaxErrorRule(Rule):
 
     code = "FR001"
     name = "syntax-error"
+    summary = "a file that cannot be parsed (the run goes on)"
     message = "cannot parse this file: {reason}"
     severity: ClassVar[Severity] = "error"
     runs_in_migrations = True

@@ -25,6 +25,7 @@ class MissingParamAnnotation(Rule):
 
     code = "FR101"
     name = "missing-param-annotation"
+    summary = "a function parameter without a type annotation"
     message = "parameter '{param}' of '{function}' has no type annotation; annotate every parameter"
     runs_in_migrations = True
 
@@ -55,6 +56,7 @@ class MissingReturnAnnotation(Rule):
 
     code = "FR102"
     name = "missing-return-annotation"
+    summary = "a function without a return annotation"
     message = "function '{function}' has no return type annotation; add '-> ...'"
     Options = MissingReturnAnnotationOptions
     runs_in_migrations = True

@@ -28,6 +28,7 @@ class SqlStringFormatting(Rule):
 
     code = "FR401"
     name = "sql-string-formatting"
+    summary = "SQL built by f-string, %, .format(), + or join reaching text()/execute()/fetch()"
     message = (
         "SQL built by string formatting reaches {sink}: this is SQL injection; "
         "use bound parameters (text('... :name') with parameters)"

@@ -28,6 +28,7 @@ class RelationshipLazyStrategy(Rule):
 
     code = "FR501"
     name = "relationship-lazy-strategy"
+    summary = "relationship() on a model without an eager lazy= strategy, or an unknown one"
     message = "{detail}"
     Options = RelationshipLazyOptions
 

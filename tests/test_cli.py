@@ -1,0 +1,193 @@
+"""The command line: exit codes, formats, config errors, discovery, noqa."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_review.cli import main
+
+BAD = "def f(x):\n    return x\n"
+
+
+def run(args: list[str], cwd: Path) -> "object":
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_exit_codes_and_text_format(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "a.py", BAD)
+    write(tmp_path / "app" / "b.py", "def g(x: int) -> int:\n    return x\n")
+    result = run(["app"], tmp_path)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "app/a.py:1:5: FR102 function 'f' has no return type annotation; add '-> ...'",
+        "app/a.py:1:7: FR101 parameter 'x' of 'f' has no type annotation; annotate every parameter",
+    ]
+    assert run(["app/b.py"], tmp_path).exit_code == 0
+    assert run(["--exit-zero", "app"], tmp_path).exit_code == 0
+
+
+def test_default_path_is_current_directory(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", BAD)
+    result = run(["-q"], tmp_path)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("a.py:1:5: FR102")
+
+
+def test_json_format(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", BAD)
+    data = json.loads(run(["--format", "json", "a.py"], tmp_path).stdout)
+    assert data[0] == {
+        "path": "a.py", "line": 1, "column": 5, "end_line": 1, "end_column": 6,
+        "code": "FR102", "name": "missing-return-annotation",
+        "message": "function 'f' has no return type annotation; add '-> ...'",
+        "severity": "warning", "fix": None,
+    }
+
+
+def test_select_ignore_and_prefixes(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", BAD)
+    assert {l.split()[1] for l in run(["--select", "FR102", "-q", "a.py"], tmp_path).stdout.splitlines()} == {"FR102"}
+    assert run(["--ignore", "FR1", "a.py"], tmp_path).exit_code == 0
+    assert run(["--select", "ALL", "--ignore", "FR101,FR102", "a.py"], tmp_path).exit_code == 0
+
+
+def test_unknown_code_is_a_usage_error(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", BAD)
+    result = run(["--select", "FR999", "a.py"], tmp_path)
+    assert result.exit_code == 2
+    assert "unknown rule code or prefix 'FR999'" in result.stderr
+
+
+def test_statistics_and_output_file(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", BAD + "def h(y, z):\n    pass\n")
+    result = run(["--statistics", "-o", "report.txt", "a.py"], tmp_path)
+    assert result.exit_code == 1
+    report = (tmp_path / "report.txt").read_text()
+    assert report.endswith("3      FR101 missing-param-annotation\n2      FR102 missing-return-annotation\n")
+
+
+def test_missing_path_exits_2(tmp_path: Path) -> None:
+    result = run(["nope.py"], tmp_path)
+    assert result.exit_code == 2
+    assert "nope.py: no such file or directory" in result.stderr
+
+
+def test_syntax_error_is_a_finding_and_the_run_goes_on(tmp_path: Path) -> None:
+    write(tmp_path / "broken.py", "x = (1,\n")
+    write(tmp_path / "ok.py", BAD)
+    lines = run(["-q", "."], tmp_path).stdout.splitlines()
+    assert lines[0] == "broken.py:1:5: FR001 cannot parse this file: '(' was never closed"
+    assert lines[1].startswith("ok.py:1:5: FR102")
+
+
+def test_non_utf8_file_is_fr001(tmp_path: Path) -> None:
+    (tmp_path / "latin.py").write_bytes(b"x = '\xe9'\n")
+    (tmp_path / "cookie.py").write_bytes(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n")
+    result = run(["-q", "."], tmp_path)
+    assert [l.split(":")[0] for l in result.stdout.splitlines()] == ["latin.py"]
+    assert "FR001" in result.stdout
+
+
+def test_noqa(tmp_path: Path) -> None:
+    write(
+        tmp_path / "a.py",
+        "def f(x):  # noqa\n    pass\n"
+        "def g(x):  # noqa: FR101\n    pass\n"
+        "def h(x):  # noqa:FR1\n    pass\n"
+        "def k(x):  # NOQA: FR401\n    pass\n",
+    )
+    out = run(["-q", "a.py"], tmp_path).stdout.splitlines()
+    assert [l.split(": ")[0] + " " + l.split()[1] for l in out] == [
+        "a.py:3:5 FR102", "a.py:7:5 FR102", "a.py:7:7 FR101",
+    ]
+
+
+def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".gitignore", "generated/\n*_pb2.py\n")
+    for name in ("app/a.py", "generated/g.py", "app/x_pb2.py", ".venv/lib/v.py", "node_modules/n.py", "app/sub/b.py"):
+        write(tmp_path / name, BAD)
+    files = {l.split(":")[0] for l in run(["-q", "--select", "FR102"], tmp_path).stdout.splitlines()}
+    assert files == {"app/a.py", "app/sub/b.py"}
+    # a file named explicitly is always checked
+    assert run(["-q", "generated/g.py"], tmp_path).exit_code == 1
+
+
+def test_config_from_pyproject(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        '[tool.fastapi-review]\nignore = ["FR101"]\nextend-exclude = ["scripts/"]\n'
+        '[tool.fastapi-review.per-file-ignores]\n"tests/**" = ["FR102"]\n',
+    )
+    write(tmp_path / "app" / "a.py", BAD)
+    write(tmp_path / "tests" / "t.py", BAD)
+    write(tmp_path / "scripts" / "s.py", BAD)
+    out = run(["-q", "."], tmp_path).stdout.splitlines()
+    assert out == ["app/a.py:1:5: FR102 function 'f' has no return type annotation; add '-> ...'"]
+    # found by walking up from the checked path
+    assert run(["-q", "app"], tmp_path / "app" / "..").stdout.splitlines() == out
+    assert len(run(["-q", "--isolated", "."], tmp_path).stdout.splitlines()) == 6
+
+
+def test_migrations_are_excluded_from_fr2_to_fr7_only(tmp_path: Path) -> None:
+    write(tmp_path / "alembic" / "versions" / "001.py", "from sqlalchemy import text\ndef upgrade(op, v):\n    op.get_bind().execute(text(f'x {v}'))\n")
+    codes = {l.split()[1] for l in run(["-q", "."], tmp_path).stdout.splitlines()}
+    assert codes == {"FR101", "FR102", "FR401"}
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[tool.fastapi-review]\nselct = ['FR1']\n", "unknown key 'selct'; did you mean 'select'?"),
+        ("[tool.fastapi-review]\nselect = 'FR1'\n", "select must be a list of strings"),
+        ("[tool.fastapi-review]\nselect = ['FR9']\n", "unknown rule code or prefix 'FR9'"),
+        ("[tool.fastapi-review.rules.FR102]\nallow-init = false\n", "unknown option 'allow-init' for FR102 (known options: allow-init-without-return)"),
+        ("[tool.fastapi-review.rules.FR102]\nallow-init-without-return = 1\n", "must be true or false"),
+        ("[tool.fastapi-review.rules.FR501]\nallowed-lazy = ['selectn']\n", "unknown value(s) 'selectn'"),
+        ("[tool.fastapi-review.rules.FR777]\nx = 1\n", "[tool.fastapi-review.rules.FR777]: unknown rule"),
+        ("[tool.fastapi-review\n", "invalid TOML"),
+    ],
+)
+def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
+    write(tmp_path / "pyproject.toml", toml)
+    write(tmp_path / "a.py", BAD)
+    result = run(["a.py"], tmp_path)
+    assert result.exit_code == 2
+    assert str(tmp_path / "pyproject.toml") in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_explicit_config_file(tmp_path: Path) -> None:
+    write(tmp_path / "cfg" / "pyproject.toml", '[tool.fastapi-review]\nselect = ["FR101"]\n')
+    write(tmp_path / "a.py", BAD)
+    out = run(["-q", "--config", "cfg/pyproject.toml", "a.py"], tmp_path).stdout.splitlines()
+    assert [l.split()[1] for l in out] == ["FR101"]
+    assert run(["--config", "missing.toml", "a.py"], tmp_path).exit_code == 2
+
+
+def test_rules_command_json() -> None:
+    result = CliRunner().invoke(main, ["rules", "--format", "json"])
+    rows = json.loads(result.output)
+    assert {"code": "FR401", "name": "sql-string-formatting", "default": "on", "severity": "error"}.items() <= rows[3].items()
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and "fastapi-review" in result.output

@@ -1,0 +1,78 @@
+"""Rule docs: one per rule, ruff's structure, examples that fire and fixes that don't; README table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fastapi_review.checker import check_text
+from fastapi_review.cli import main
+from fastapi_review.config import Config
+from fastapi_review.docs import rule_doc, rule_table
+from fastapi_review.rules import ALL_RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = [
+    "## What it does", "## Why is this bad?", "## Example", "## Use instead",
+    "## Options", "## Fix safety", "## Known problems", "## References",
+]
+_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def _block(doc: str, section: str) -> str:
+    body = doc.split(section, 1)[1].split("\n## ", 1)[0]
+    match = _BLOCK.search(body)
+    assert match, f"no python block under {section}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_doc_structure(rule: type) -> None:
+    doc = rule_doc(rule.code)
+    assert doc is not None, f"rules/{rule.code}.md is missing"
+    assert doc.startswith(f"# {rule.code} {rule.name}\n")
+    positions = [doc.find(s) for s in SECTIONS]
+    assert all(p >= 0 for p in positions), [s for s, p in zip(SECTIONS, positions) if p < 0]
+    assert positions == sorted(positions), "sections out of order"
+
+
+def _codes(source: str, code: str) -> list[str]:
+    config = Config(root=ROOT, select=(code,))
+    return [f.code for f in check_text(source.encode(), "example.py", config)]
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_doc_example_fires(rule: type) -> None:
+    assert rule.code in _codes(_block(rule_doc(rule.code) or "", "## Example"), rule.code)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_doc_use_instead_is_clean(rule: type) -> None:
+    assert _codes(_block(rule_doc(rule.code) or "", "## Use instead"), rule.code) == []
+
+
+def test_readme_rule_table_in_sync() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- rules-table:start -->\n", 1)[1].split("<!-- rules-table:end -->", 1)[0]
+    assert table == rule_table(), "regenerate the README table with fastapi_review.docs.rule_table()"
+
+
+def test_rule_command_prints_doc() -> None:
+    result = CliRunner().invoke(main, ["rule", "sql-string-formatting"])
+    assert result.exit_code == 0
+    assert result.output.startswith("# FR401 sql-string-formatting")
+
+
+def test_rule_command_unknown_rule() -> None:
+    result = CliRunner().invoke(main, ["rule", "FR40"])
+    assert result.exit_code == 2
+    assert "unknown rule 'FR40'" in result.output
+
+
+def test_readme_quickstart_is_what_ci_runs() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```sh\n{ci}\n```" in readme

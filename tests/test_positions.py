@@ -1,0 +1,71 @@
+"""Our cheap positions equal libcst's PositionProvider for every node kind rules report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from fastapi_review.dispatch import Dispatcher
+from fastapi_review.facts import FileFacts
+from fastapi_review.positions import node_ranges
+from fastapi_review.semantics.scope import Scope
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TRICKY = [
+    "def f(a,\n      b):\n    return g(a)(b)\n",
+    "class A:\n\tdef m(self, x):\n\t\treturn x.call(1)\n",
+    "x = 1\r\ndef f(y):\r\n    return len(y)\r\n",
+    "@decorator(\n    arg=1,  # comment\n)\n# leading comment\n\nasync def handler(request):\n    return await request.json()\n",
+    "s = '''\ndef fake(x):\n'''\ndef real(é, ü='ß'):\n    return call('é', ü)\n",
+    "if True:\n    class Inner:\n        x = relationship('X')\n        def m(self):\n            def inner(q): return q\n            return inner\n",
+    "def f(a):\n    return (\n        a\n        + b(\n            c\n        )\n    )\n",
+    "x = [call(i) for i in range(3)]\nclass K: y = call(2)\n",
+    "def f():\n    x = 1 \\\n        + g()\n    return x\n",
+]
+
+
+class _Collector:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.targets: list[tuple[cst.CSTNode, object]] = []
+
+    def _add(self, node: cst.CSTNode) -> None:
+        units = self.scope.units
+        self.targets.append((node, units[-1] if units else None))
+
+    visit_Name = visit_Call = visit_Param = visit_Attribute = visit_Return = _add
+
+
+def _compare(source: str) -> int:
+    module = cst.parse_module(source)
+    scope = Scope(FileFacts(path="x.py", module="x", is_package=False))
+    collector = _Collector(scope)
+    Dispatcher([scope, collector]).walk(module)
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    in_units = [t for t in collector.targets if t[1] is not None]
+    # nodes inside defs/classes take the per-unit path; any module-level node, the whole module
+    return _check(module, source, in_units, theirs) + _check(module, source, collector.targets, theirs)
+
+
+def _check(module: cst.Module, source: str, targets: list, theirs: object) -> int:
+    ours = node_ranges(module, source.encode(), targets)
+    for node, _ in targets:
+        r = theirs[node]
+        expected = (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+        assert ours[id(node)] == expected, (type(node).__name__, cst.Module([]).code_for_node(node), ours[id(node)], expected)
+    return len(targets)
+
+
+@pytest.mark.parametrize("source", TRICKY)
+def test_tricky_sources(source: str) -> None:
+    assert _compare(source) > 0
+
+
+def test_real_files() -> None:
+    files = sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+    checked = sum(_compare(p.read_text(encoding="utf-8")) for p in files)
+    assert checked > 1000
