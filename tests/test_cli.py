@@ -151,6 +151,15 @@ def test_migrations_are_excluded_from_fr2_to_fr7_only(tmp_path: Path) -> None:
     assert codes == {"FR101", "FR102", "FR401"}
 
 
+def test_alembic_layout_under_any_name_is_a_migration_directory(tmp_path: Path) -> None:
+    model = "from sqlalchemy.orm import DeclarativeBase, relationship\nclass B(DeclarativeBase): pass\nclass M(B):\n    __tablename__ = 'm'\n    r = relationship('X')\n"
+    write(tmp_path / "db" / "revisions" / "env.py", "")
+    write(tmp_path / "db" / "revisions" / "versions" / "001.py", model)
+    write(tmp_path / "db" / "versions" / "002.py", model)  # no env.py beside: not Alembic
+    out = run(["-q", "--select", "FR501", "."], tmp_path).stdout.splitlines()
+    assert [l.split(":")[0] for l in out] == ["db/versions/002.py"]
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [

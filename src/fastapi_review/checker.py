@@ -26,7 +26,7 @@ class Report:
 
 def check_file(file: SourceFile, ruleset: RuleSet) -> FileResult:
     """The per-file phase for one discovered file (unreadable files become FR001)."""
-    codes = ruleset.codes_for(file.relative)
+    codes = ruleset.codes_for(file.relative, file.path)
     try:
         data = file.path.read_bytes()
     except OSError as exc:
@@ -62,5 +62,6 @@ def check_text(source: bytes, filename: str, config: Config) -> list[Finding]:
         relative = path.resolve().relative_to(config.root).as_posix()
     except ValueError:
         relative = path.as_posix()
-    result = check_source(os.path.normpath(filename), source, ruleset, ruleset.codes_for(relative), module_name(path))
+    codes = ruleset.codes_for(relative, path)
+    result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path))
     return run_project_phase([result])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import Any, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Optional
 
 import pathspec
 
@@ -91,13 +92,15 @@ class RuleSet:
         """The rule class of an enabled code."""
         return RULES_BY_CODE[code]
 
-    def codes_for(self, relative_path: str) -> tuple[str, ...]:
+    def codes_for(self, relative_path: str, path: Optional[Path] = None) -> tuple[str, ...]:
         """Enabled codes for a file (path relative to the config root, POSIX separators)."""
         ignored: list[str] = []
         for spec, codes in self._per_file:
             if spec.match_file(relative_path):
                 ignored.extend(codes)
-        in_migrations = self._migrations.match_file(relative_path)
+        in_migrations = self._migrations.match_file(relative_path) or (
+            path is not None and is_alembic_version_file(path)
+        )
         return tuple(
             code
             for code in self.enabled
@@ -106,9 +109,13 @@ class RuleSet:
         )
 
 
-def relative_posix(path: Any, root: Any) -> str:
-    """`path` relative to `root` as a POSIX string (the path itself when outside the root)."""
-    try:
-        return PurePosixPath(path.resolve().relative_to(root).as_posix()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
+@lru_cache(maxsize=1024)
+def _is_alembic_versions_dir(directory: Path) -> bool:
+    # Alembic's layout, whatever the directory names: <script dir>/{env.py, script.py.mako, versions/}
+    parent = directory.parent
+    return directory.name == "versions" and ((parent / "env.py").is_file() or (parent / "script.py.mako").is_file())
+
+
+def is_alembic_version_file(path: Path) -> bool:
+    """A file in an Alembic `versions/` directory, recognised by its script directory's env.py."""
+    return _is_alembic_versions_dir(path.parent)

@@ -1,0 +1,193 @@
+"""The shared vocabulary: imports, ORM models, schemas, routes, sessions (RULES.md)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from fastapi_review.dispatch import Dispatcher
+from fastapi_review.facts import FileFacts
+from fastapi_review.project import ProjectIndex
+from fastapi_review.semantics import models, schemas
+from fastapi_review.semantics.names import resolve_relative
+from fastapi_review.semantics.routes import is_route_handler
+from fastapi_review.semantics.scope import Scope
+from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES, is_session_expr
+
+
+def facts_of(module: str, source: str, is_package: bool = False) -> tuple[FileFacts, Scope, list]:
+    """Walk `source` as module `module`; return its facts, scope, and probe results."""
+    facts = FileFacts(path=module.replace(".", "/") + ".py", module=module, is_package=is_package)
+    scope = Scope(facts)
+    probes: list = []
+
+    class Probe:
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            probes.append(("route", node.name.value, is_route_handler(node, scope)))
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "probe":
+                probes.append(("session", cst.Module([]).code_for_node(node.func.value), is_session_expr(node.func.value, scope, DEFAULT_SESSION_NAMES)))
+
+    Dispatcher([scope, Probe()]).walk(cst.parse_module(textwrap.dedent(source)))
+    return facts, scope, probes
+
+
+def test_import_aliases() -> None:
+    _, scope, _ = facts_of("app.models.user", """
+        import sqlalchemy as sa
+        import sqlalchemy.orm
+        from sqlalchemy.orm import relationship as rel
+        from ..db import base
+        from . import sibling
+    """)
+    resolve = scope.imports.resolve_dotted
+    assert resolve("sa.orm.relationship") == "sqlalchemy.orm.relationship"
+    assert resolve("sqlalchemy.orm.Mapped") == "sqlalchemy.orm.Mapped"
+    assert resolve("rel") == "sqlalchemy.orm.relationship"
+    assert resolve("base.Base") == "app.db.base.Base"
+    assert resolve("sibling") == "app.models.sibling"
+    assert resolve("unknown") is None
+
+
+@pytest.mark.parametrize(
+    ("module", "is_package", "level", "target", "expected"),
+    [
+        ("app.models.user", False, 1, "base", "app.models.base"),
+        ("app.models", True, 1, "user", "app.models.user"),
+        ("app.models.user", False, 2, "db", "app.db"),
+        ("app.models.user", False, 1, "", "app.models"),
+    ],
+)
+def test_relative_imports(module: str, is_package: bool, level: int, target: str, expected: str) -> None:
+    assert resolve_relative(module, is_package, level, target) == expected
+
+
+def _index(files: dict[str, str]) -> ProjectIndex:
+    return ProjectIndex(
+        facts_of(name.removesuffix(".__init__"), src, name.endswith("__init__"))[0] for name, src in files.items()
+    )
+
+
+def test_orm_models_across_files() -> None:
+    index = _index({
+        "app.db.base": """
+            from sqlalchemy.orm import DeclarativeBase, as_declarative, declarative_base, registry
+            class Base(DeclarativeBase): pass
+            Legacy = declarative_base()
+            mapper_registry = registry()
+            @as_declarative()
+            class Decl: pass
+            class TimestampMixin: pass
+        """,
+        "app.models.__init__": "from ..db.base import Base as Base\nfrom .user import User\n",
+        "app.models.user": """
+            from app.models import Base
+            from app.db.base import Legacy, TimestampMixin, Decl, mapper_registry
+            from sqlmodel import SQLModel
+            class User(TimestampMixin, Base):
+                __tablename__ = "users"
+            class Admin(User): pass
+            class AbstractThing(Base):
+                __abstract__ = True
+            class Concrete(AbstractThing): pass
+            class Old(Legacy): pass
+            class ViaDecl(Decl): pass
+            @mapper_registry.mapped
+            class Imperative: pass
+            class Hero(SQLModel, table=True): pass
+            class HeroRead(SQLModel): pass
+            class Plain: pass
+            class WithTable:
+                __table__ = some_table
+        """,
+    })
+    is_model = lambda name: models.is_orm_model(index, f"app.models.user.{name}")  # noqa: E731
+    for name in ("User", "Admin", "Concrete", "Old", "ViaDecl", "Imperative", "Hero", "WithTable"):
+        assert is_model(name), name
+    for name in ("AbstractThing", "HeroRead", "Plain", "Missing"):
+        assert not is_model(name), name
+    assert not models.is_orm_model(index, "app.db.base.Base")
+    assert not models.is_orm_model(index, "app.db.base.TimestampMixin")
+    # re-export through the package __init__
+    assert index.resolve("app.models.Base").qualname == "app.db.base.Base"
+    # a module found by the end of its dotted name (namespace packages, src layouts)
+    assert index.resolve("db.base.Base").qualname == "app.db.base.Base"
+
+
+def test_pydantic_schemas_across_files() -> None:
+    index = _index({
+        "app.schemas.base": "from pydantic import BaseModel\nclass BaseSchema(BaseModel): pass\n",
+        "app.schemas.user": """
+            from pydantic import RootModel
+            from pydantic_settings import BaseSettings
+            from sqlmodel import SQLModel
+            from .base import BaseSchema
+            class UserRead(BaseSchema): pass
+            class Ids(RootModel[list[int]]): pass
+            class Settings(BaseSettings): pass
+            class HeroBase(SQLModel): pass
+            class Hero(HeroBase, table=True): pass
+            class NotASchema: pass
+        """,
+    })
+    is_schema = lambda name: schemas.is_pydantic_schema(index, f"app.schemas.user.{name}")  # noqa: E731
+    assert is_schema("UserRead") and is_schema("HeroBase")
+    assert not is_schema("Ids")  # generic subscript base: not resolvable as a plain name
+    assert not is_schema("Settings") and not is_schema("Hero") and not is_schema("NotASchema")
+
+
+def test_route_handlers() -> None:
+    facts, _, probes = facts_of("app.api", """
+        from fastapi import APIRouter, FastAPI
+        app = FastAPI()
+        router = APIRouter(prefix="/users")
+        PATH = "/x"
+        @router.get("/me")
+        async def me(): ...
+        @app.post(path="/items")
+        def create(): ...
+        @router.api_route(PATH, methods=["GET"])
+        def dynamic(): ...
+        @other_router.websocket("/ws")
+        async def ws(): ...
+        @cache.get(key)
+        def cached(): ...
+        @property
+        def prop(): ...
+    """)
+    assert facts.routers == {"app": "app", "router": "router"}
+    assert {name: v for kind, name, v in probes if kind == "route"} == {"me": True, "create": True, "dynamic": True, "ws": True, "cached": False, "prop": False}
+
+
+def test_session_expressions() -> None:
+    _, _, probes = facts_of("app.service", """
+        from typing import Annotated
+        from fastapi import Depends
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+        from sqlmodel import Session as SQLModelSession
+        factory = async_sessionmaker()
+
+        async def a(s: AsyncSession, x: Annotated[AsyncSession, Depends(get)], db, other, y: "AsyncSession | None"):
+            s.probe(); x.probe(); db.probe(); other.probe(); y.probe()
+
+        async def b():
+            async with factory() as s1:
+                s1.probe()
+            async with httpx.AsyncClient() as client:
+                client.probe()
+
+        def c(m: SQLModelSession):
+            m.probe()
+
+        class Repo:
+            def d(self):
+                self.session.probe(); self.client.probe()
+    """)
+    assert [(name, v) for kind, name, v in probes if kind == "session"] == [
+        ("s", True), ("x", True), ("db", True), ("other", False), ("y", True),
+        ("s1", True), ("client", False), ("m", True),
+        ("self.session", True), ("self.client", False),
+    ]
