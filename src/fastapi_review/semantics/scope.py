@@ -109,7 +109,7 @@ class Scope:
 
     # -- classes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = tuple(self.qualify(arg.value) or "?" for arg in node.bases)
+        bases = tuple(self.qualify(_unsubscript(arg.value)) or "?" for arg in node.bases)
         keywords = {
             arg.keyword.value: _literal_text(arg.value)
             for arg in node.keywords
@@ -208,6 +208,11 @@ class Scope:
         function = self.function
         if function is not None and isinstance(node.target, cst.Name) and is_session_annotation(node.annotation.annotation, self):
             function.session_locals.add(node.target.value)
+
+
+def _unsubscript(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`RootModel[list[int]]` → `RootModel`: a generic base is its origin class."""
+    return expr.value if isinstance(expr, cst.Subscript) else expr
 
 
 def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:
