@@ -69,3 +69,36 @@ def test_real_files() -> None:
     files = sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
     checked = sum(_compare(p.read_text(encoding="utf-8")) for p in files)
     assert checked > 1000
+
+
+def test_dispatcher_reaches_every_node_libcst_visits() -> None:
+    """The read-only walk visits the same nodes as libcst's own visitor (bar whitespace/tokens)."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "src").rglob("*.py")))
+    source += "\nfrom a import (b as c, d)\nx = f'{y!r:>{w}}'\nmatch v:\n    case [1, *rest] if rest: pass\n"
+    module = cst.parse_module(source)
+    kinds = (cst.Name, cst.Call, cst.Param, cst.ImportAlias, cst.FormattedStringExpression, cst.MatchCase, cst.Arg)
+
+    class Count(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, kinds):
+                self.seen.append(id(node))
+            return True
+
+    theirs = Count()
+    module.visit(theirs)
+
+    class Ours:
+        seen: list[int] = []
+
+        def _add(self, node: cst.CSTNode) -> None:
+            self.seen.append(id(node))
+
+        visit_Name = visit_Call = visit_Param = visit_ImportAlias = visit_FormattedStringExpression = _add
+        visit_MatchCase = visit_Arg = _add
+
+    ours = Ours()
+    Dispatcher([ours]).walk(module)
+    assert sorted(ours.seen) == sorted(theirs.seen)

@@ -7,8 +7,10 @@ this walk only reads dataclass fields, skips whitespace and token fields, and ca
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
-from typing import Callable, Sequence
+import typing
+from typing import Callable, Optional, Sequence
 
 import libcst as cst
 
@@ -24,22 +26,48 @@ _SKIP_FIELDS = frozenset(
     }
 )
 
-_fields_cache: dict[type, tuple[str, ...]] = {}
+_NODE, _SEQUENCE, _MAYBE = 0, 1, 2
+_fields_cache: dict[type, tuple[tuple[str, int], ...]] = {}
 
 
-def _walked_fields(node_type: type) -> tuple[str, ...]:
+def _field_kind(annotation: object) -> Optional[int]:
+    """How to walk a field, from its dataclass type: a node, a sequence of nodes, maybe a node."""
+    if isinstance(annotation, type):
+        if issubclass(annotation, cst.CSTNode):
+            return _NODE
+        return None  # str, bool: plain values
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return None
+    if origin in (collections.abc.Sequence, list, tuple):
+        return _SEQUENCE
+    if origin is typing.Union:
+        plain = (str, bool, int, type(None))
+        args = typing.get_args(annotation)
+        if all(a in plain or typing.get_origin(a) is typing.Literal for a in args):
+            return None
+    return _MAYBE  # forward references, unions with nodes or sequences: check at run time
+
+
+def _walked_fields(node_type: type) -> tuple[tuple[str, int], ...]:
     fields = _fields_cache.get(node_type)
     if fields is None:
         fields = tuple(
-            f.name
+            (f.name, kind)
             for f in dataclasses.fields(node_type)
-            if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace_")
+            if f.name not in _SKIP_FIELDS
+            and not f.name.startswith("whitespace_")
+            and (kind := _field_kind(f.type)) is not None
         )
         _fields_cache[node_type] = fields
     return fields
 
 
-Entry = tuple[tuple[Callable[[cst.CSTNode], object], ...], tuple[Callable[[cst.CSTNode], object], ...], tuple[str, ...]]
+Entry = tuple[
+    tuple[Callable[[cst.CSTNode], object], ...],
+    tuple[Callable[[cst.CSTNode], object], ...],
+    tuple[tuple[str, int], ...],
+]
 
 
 class Dispatcher:
@@ -74,15 +102,17 @@ class Dispatcher:
         for visit in visits:
             visit(node)
         walk = self.walk
-        base = cst.CSTNode
-        for name in fields:
+        for name, kind in fields:
             value = getattr(node, name)
-            cls = value.__class__
-            if cls is tuple or cls is list:
-                for child in value:
-                    if isinstance(child, base):
-                        walk(child)
-            elif isinstance(value, base):
+            if kind == _NODE:
                 walk(value)
+            elif kind == _SEQUENCE:
+                for child in value:
+                    walk(child)
+            elif isinstance(value, cst.CSTNode):
+                walk(value)
+            elif value.__class__ is tuple or value.__class__ is list:  # Union[Sequence[X], Y]
+                for child in value:
+                    walk(child)
         for leave in leaves:
             leave(node)
