@@ -6,7 +6,7 @@ import io
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import libcst as cst
 
@@ -152,8 +152,3 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
             result.findings.append(finding)
         else:
             result.deferred.append((finding, requires))
-
-
-def read_bytes(path: Path) -> Any:
-    """The file's bytes, or an OSError."""
-    return path.read_bytes()

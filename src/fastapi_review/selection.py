@@ -68,7 +68,7 @@ class RuleSet:
             if on and not any(_matches(s, rule.code) for s in ignore):
                 enabled.append(rule.code)
         options: dict[str, Any] = {}
-        for code, raw in config.rule_options.items():
+        for code in config.rule_options:
             if code not in RULES_BY_CODE:
                 raise ConfigError(f"{where}: [tool.fastapi-review.rules.{code}]: unknown rule{did_you_mean(code, RULES_BY_CODE)}")
         for rule in ALL_RULES:

@@ -61,11 +61,6 @@ def route_decorator(decorator: cst.Decorator, scope: "Scope") -> Optional[RouteD
     return RouteDecorator(router=router, method=method, path=path, call=call)
 
 
-def route_decorators(node: cst.FunctionDef, scope: "Scope") -> list[RouteDecorator]:
-    """Every route decorator of a function (a handler may serve several routes)."""
-    return [r for d in node.decorators if (r := route_decorator(d, scope)) is not None]
-
-
 def is_route_handler(node: cst.FunctionDef, scope: "Scope") -> bool:
     """Decorated as a route of a FastAPI app or APIRouter."""
     return any(route_decorator(d, scope) is not None for d in node.decorators)

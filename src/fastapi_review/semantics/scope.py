@@ -46,11 +46,6 @@ class FunctionInfo:
     # local names bound by `async with <session factory>() as s` / `s: AsyncSession = ...`
     session_locals: set[str] = field(default_factory=set)
 
-    @property
-    def is_async(self) -> bool:
-        """`async def`."""
-        return self.node.asynchronous is not None
-
 
 class Scope:
     """The context visitor (see module docstring)."""
@@ -62,7 +57,6 @@ class Scope:
         self.classes: list[ClassInfo] = []
         self.functions: list[FunctionInfo] = []
         self.session_factories: set[str] = set()  # module-level names bound to *sessionmaker()
-        self.local_classes: set[str] = set()
         self._containers: list[str] = []  # "class" / "function", innermost last
         # (ordinal in source order, node) of the enclosing defs/classes: positions.py's units
         self.units: list[tuple[int, cst.CSTNode]] = []
@@ -128,7 +122,6 @@ class Scope:
         _read_class_markers(node, facts)
         if not self.classes and not self.functions:
             self.facts.classes.append(facts)
-            self.local_classes.add(node.name.value)
         self.classes.append(ClassInfo(node, facts))
         self._enter("class", node)
 
