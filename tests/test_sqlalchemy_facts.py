@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from fastapi_review.semantics import sqlalchemy_facts
 from fastapi_review.semantics.sqlalchemy_derive import derive
@@ -27,7 +28,7 @@ def test_facts_cover_what_the_rules_rely_on() -> None:
     assert "selectinload" in sqlalchemy_facts.LOADER_OPTIONS
 
 
-def test_a_check_does_not_import_sqlalchemy(tmp_path) -> None:
+def test_a_check_does_not_import_sqlalchemy(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text("from sqlalchemy.orm import relationship\nx = 1\n")
     code = (
         "import sys\n"
