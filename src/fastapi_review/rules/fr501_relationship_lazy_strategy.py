@@ -71,6 +71,8 @@ class RelationshipLazyStrategy(Rule):
         else:
             return
         name = target.value
+        if lazy is None and any(arg.star for arg in value.args):
+            return  # lazy= may come from **options: cannot tell
         if lazy is None:
             self._report(target, f"relationship '{name}' has no lazy= strategy: the default \"select\" loads on attribute access (N+1, and MissingGreenlet under AsyncSession); set lazy=\"selectin\" or another eager strategy")
             return

@@ -10,11 +10,15 @@ Two judgements over expressions, with per-function knowledge of local variables:
 
 from __future__ import annotations
 
-from typing import Optional
+from types import MappingProxyType
+from typing import Mapping, Optional
 
 import libcst as cst
 
 from fastapi_review.semantics.scope import FunctionInfo, is_constant_name
+
+Bindings = Mapping[str, bool]  # comprehension variables → whether they are constant
+_NO_BINDINGS: Bindings = MappingProxyType({})
 
 TAINTED = "tainted"
 CONSTANT = "constant"
@@ -53,7 +57,7 @@ class StringFlow:
         self.state: dict[str, str] = {}
 
     # -- judgements -------------------------------------------------------------------
-    def constant(self, expr: cst.BaseExpression, bound: frozenset[str] = frozenset()) -> bool:
+    def constant(self, expr: cst.BaseExpression, bound: Bindings = _NO_BINDINGS) -> bool:
         """Whether `expr` can only hold a value fixed by the code (never user input)."""
         if isinstance(expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary)):
             return True
@@ -83,7 +87,7 @@ class StringFlow:
             return self._call_constant(expr, bound)
         return False
 
-    def formatted(self, expr: cst.BaseExpression, bound: frozenset[str] = frozenset()) -> bool:
+    def formatted(self, expr: cst.BaseExpression, bound: Bindings = _NO_BINDINGS) -> bool:
         """Whether `expr` is a string built by formatting with a non-constant part."""
         if isinstance(expr, cst.FormattedString):
             return not self.constant(expr, bound)
@@ -121,8 +125,10 @@ class StringFlow:
             return expr.value in self.state
         return self.formatted(expr)
 
-    def _name_constant(self, name: str, bound: frozenset[str]) -> bool:
-        if name in bound or self.state.get(name) == CONSTANT:
+    def _name_constant(self, name: str, bound: Bindings) -> bool:
+        if name in bound:  # a comprehension variable: constant iff its iterable is
+            return bound[name]
+        if self.state.get(name) == CONSTANT:
             return True
         if name in ("True", "False", "None"):
             return True
@@ -142,7 +148,7 @@ class StringFlow:
             node = node.value
         return False
 
-    def _call_constant(self, expr: cst.Call, bound: frozenset[str]) -> bool:
+    def _call_constant(self, expr: cst.Call, bound: Bindings) -> bool:
         if isinstance(expr.func, cst.Name) and expr.func.value in _SAFE_CALLS:
             return expr.func.value in ("int", "float", "len", "bool", "abs", "round") or all(
                 self.constant(a.value, bound) for a in expr.args
@@ -156,15 +162,16 @@ class StringFlow:
                 return self.constant(receiver, bound)
         return False
 
-    def _comprehension_constant(self, expr: cst.BaseExpression, bound: frozenset[str]) -> bool:
-        names = set(bound)
+    def _comprehension_constant(self, expr: cst.BaseExpression, bound: Bindings) -> bool:
+        # `",".join("?" for _ in keys)` is constant even though `keys` is not: only the
+        # element matters, with each loop variable as constant as its iterable.
+        names = dict(bound)
         clause: Optional[cst.CompFor] = expr.for_in  # type: ignore[attr-defined]
         while clause is not None:
-            if not self.constant(clause.iter, frozenset(names)):
-                return False
-            names |= _target_names(clause.target)
+            iterable_constant = self.constant(clause.iter, names)
+            names.update(dict.fromkeys(_target_names(clause.target), iterable_constant))
             clause = clause.inner_for_in
-        return self.constant(expr.elt, frozenset(names))  # type: ignore[attr-defined]
+        return self.constant(expr.elt, names)  # type: ignore[attr-defined]
 
     # -- updates ----------------------------------------------------------------------
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
