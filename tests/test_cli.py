@@ -193,8 +193,9 @@ def test_explicit_config_file(tmp_path: Path) -> None:
 
 def test_rules_command_json() -> None:
     result = CliRunner().invoke(main, ["rules", "--format", "json"])
-    rows = json.loads(result.output)
-    assert {"code": "FR401", "name": "sql-string-formatting", "default": "on", "severity": "error"}.items() <= rows[3].items()
+    rows = {row["code"]: row for row in json.loads(result.output)}
+    assert {"code": "FR401", "name": "sql-string-formatting", "default": "on", "severity": "error"}.items() <= rows["FR401"].items()
+    assert rows["FR304"]["default"] == "off"
 
 
 def test_version() -> None:

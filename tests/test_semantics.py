@@ -12,7 +12,6 @@ from fastapi_review.facts import FileFacts
 from fastapi_review.project import ProjectIndex
 from fastapi_review.semantics import models, schemas
 from fastapi_review.semantics.names import resolve_relative
-from fastapi_review.semantics.routes import is_route_handler
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES, is_session_expr
 
@@ -25,7 +24,7 @@ def facts_of(module: str, source: str, is_package: bool = False) -> tuple[FileFa
 
     class Probe:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            probes.append(("route", node.name.value, is_route_handler(node, scope)))
+            probes.append(("route", node.name.value, bool(scope.functions[-1].routes)))
 
         def visit_Call(self, node: cst.Call) -> None:
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "probe":

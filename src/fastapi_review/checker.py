@@ -35,14 +35,14 @@ def check_file(file: SourceFile, ruleset: RuleSet) -> FileResult:
             reason = f"cannot read file: {exc.strerror or exc}"
             result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, reason))
         return result
-    return check_source(file.display, data, ruleset, codes, module_name(file.path))
+    return check_source(file.display, data, ruleset, codes, module_name(file.path), file.relative)
 
 
 def run_project_phase(results: Sequence[FileResult]) -> list[Finding]:
     """Build the ProjectIndex from every file's facts and keep the deferred findings it confirms."""
     index = ProjectIndex(r.facts for r in results if r.facts is not None)
     findings = [f for r in results for f in r.findings]
-    findings += [f for r in results for f, requirement in r.deferred if index.satisfies(requirement)]
+    findings += [f for r in results for f, needed in r.deferred if all(index.satisfies(n) for n in needed)]
     return sorted(findings, key=Finding.sort_key)
 
 
@@ -63,5 +63,5 @@ def check_text(source: bytes, filename: str, config: Config) -> list[Finding]:
     except ValueError:
         relative = path.as_posix()
     codes = ruleset.codes_for(relative, path)
-    result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path))
+    result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path), relative)
     return run_project_phase([result])

@@ -14,6 +14,7 @@ from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts, Requirement
 from fastapi_review.findings import Finding
 from fastapi_review.positions import Unit, node_ranges
+from fastapi_review.rule import LineOf
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.suppress import NoqaLines
@@ -29,25 +30,31 @@ class FileResult:
 
     findings: list[Finding] = field(default_factory=list)
     # findings kept only if the project index satisfies their requirement
-    deferred: list[tuple[Finding, Requirement]] = field(default_factory=list)
+    deferred: list[tuple[Finding, tuple[Requirement, ...]]] = field(default_factory=list)
     facts: Optional[FileFacts] = None
 
 
 class FileContext:
     """What rules see of the file being checked."""
 
-    def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet") -> None:
+    def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str) -> None:
         self.path = path
+        self.is_service_module = ruleset.is_service(relative)
         self.facts = facts
         self.scope = Scope(facts)
         self.ruleset = ruleset
         self.session_names = ruleset.config.session_names
-        self._pending: list[tuple["Rule", cst.CSTNode, str, Optional[Requirement], Unit]] = []
+        self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit]] = []
 
-    def add_finding(self, rule: "Rule", node: cst.CSTNode, message: str, requires: Optional[Requirement]) -> None:
-        """Queue a finding; positions are resolved after the traversal."""
+    def add_finding(self, rule: "Rule", node: cst.CSTNode, args: dict[str, object], requires: tuple[Requirement, ...]) -> None:
+        """Queue a finding; positions (and LineOf message arguments) are resolved after the traversal."""
+        self._pending.append((rule, node, args, requires, self.current_unit))
+
+    @property
+    def current_unit(self) -> Unit:
+        """The innermost def/class around the traversal's current position (None at module level)."""
         units = self.scope.units
-        self._pending.append((rule, node, message, requires, units[-1] if units else None))
+        return units[-1] if units else None
 
 
 def module_name(path: Path) -> tuple[str, bool]:
@@ -79,6 +86,7 @@ def check_source(
     ruleset: "RuleSet",
     codes: Sequence[str],
     module: tuple[str, bool],
+    relative: Optional[str] = None,
 ) -> FileResult:
     """Check one file's bytes with the rules whose codes are in `codes`."""
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
@@ -102,7 +110,9 @@ def check_source(
             result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
         return result
 
-    ctx = FileContext(display_path, facts, ruleset)
+    ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path)
+    if b"add_api_route" in data or b"add_exception_handler" in data:
+        ctx.scope.prescan(tree)
     rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in codes if code != SyntaxErrorRule.code]
     Dispatcher([ctx.scope, *rules]).walk(tree)
     for rule in rules:
@@ -131,12 +141,15 @@ def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int
 
 
 def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
-    ranges = node_ranges(tree, data, [(node, unit) for _, node, _, _, unit in ctx._pending])
+    targets = [(node, unit) for _, node, _, _, unit in ctx._pending]
+    targets += [(a.node, a.unit) for _, _, args, _, _ in ctx._pending for a in args.values() if isinstance(a, LineOf)]
+    ranges = node_ranges(tree, data, targets)
     noqa = NoqaLines(decode_source(data))
-    for rule, node, message, requires, _ in ctx._pending:
+    for rule, node, args, requires, _ in ctx._pending:
         line, column, end_line, end_column = ranges[id(node)]
         if noqa.suppresses(line, rule.code):
             continue
+        message = rule.message.format(**{k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()})
         finding = Finding(
             path=ctx.path,
             line=line,
@@ -148,7 +161,7 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
             message=message,
             severity=rule.severity,
         )
-        if requires is None:
+        if not requires:
             result.findings.append(finding)
         else:
             result.deferred.append((finding, requires))

@@ -36,4 +36,10 @@ class FileFacts:
     declarative_bases: list[str] = field(default_factory=list)
     # module-level names bound to `FastAPI(...)` / `APIRouter(...)` (value: "app" / "router")
     routers: dict[str, str] = field(default_factory=dict)
+    # every module-level `name = call(...)`: name → qualified callee (subclasses across files)
+    call_bindings: dict[str, str] = field(default_factory=dict)
+    # module-level `Name = Annotated[AsyncSession, Depends(...)]` session aliases
+    session_aliases: list[str] = field(default_factory=list)
+    # qualified exception types with a registered handler (`@app.exception_handler(T)`)
+    exception_handlers: list[str] = field(default_factory=list)
     syntax_error: Optional[str] = None

@@ -30,6 +30,7 @@ class ProjectIndex:
         self._classes: dict[str, dict[str, ClassFacts]] = {
             f.module: {c.name: c for c in f.classes} for f in self.files
         }
+        self._handlers: Optional[set[str]] = None
         self.resolve = lru_cache(maxsize=None)(self._resolve)  # type: ignore[method-assign]
         self.ancestors = lru_cache(maxsize=None)(self._ancestors)  # type: ignore[method-assign]
 
@@ -59,6 +60,55 @@ class ProjectIndex:
             return self._resolve(target, hops + 1)
         return None
 
+    def locate(self, qualname: str) -> Optional[tuple[FileFacts, str]]:
+        """(file, local name) where a module-level name is bound, following re-exports."""
+        for _ in range(_MAX_HOPS):
+            module_name, _, name = qualname.rpartition(".")
+            facts = self.module(module_name) if module_name else None
+            if facts is None:
+                return None
+            target = facts.imports.get(name)
+            if target is None or target == qualname:
+                return facts, name
+            qualname = target
+        return None
+
+    def binding_kind(self, qualname: str) -> Optional[str]:
+        """"app" / "router" for a name bound to FastAPI() / APIRouter() or a subclass call."""
+        located = self.locate(qualname)
+        if located is None:
+            return None
+        facts, name = located
+        if name in facts.routers:
+            return facts.routers[name]
+        callee = facts.call_bindings.get(name)
+        if callee is None:
+            return None
+        from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES
+
+        lineage = {callee, *self.ancestors(callee)}
+        if lineage & APP_CLASSES:
+            return "app"
+        if lineage & ROUTER_CLASSES:
+            return "router"
+        return None
+
+    def is_session_alias(self, qualname: str) -> bool:
+        """A name bound to `Annotated[AsyncSession, ...]` (or another session type) somewhere."""
+        located = self.locate(qualname)
+        return located is not None and located[1] in located[0].session_aliases
+
+    def has_exception_handler(self, exception: str) -> bool:
+        """Whether any module registers a handler for this (qualified) exception type."""
+        if self._handlers is None:
+            self._handlers = set()
+            for f in self.files:
+                for handled in f.exception_handlers:
+                    target = self.resolve(handled)
+                    self._handlers.add(target.qualname if isinstance(target, ClassFacts) else handled)
+        target = self.resolve(exception)
+        return (target.qualname if isinstance(target, ClassFacts) else exception) in self._handlers
+
     def _ancestors(self, qualname: str) -> tuple[str, ...]:
         """Qualified names of all (transitive) bases of a class, unresolvable ones included."""
         seen: list[str] = []
@@ -85,6 +135,14 @@ class ProjectIndex:
         kind, arg = requirement
         if kind == "orm_model":
             return models.is_orm_model(self, arg)
+        if kind == "router_binding":
+            return self.binding_kind(arg) is not None
+        if kind == "app_binding":
+            return self.binding_kind(arg) == "app"
+        if kind == "session_alias":
+            return self.is_session_alias(arg)
+        if kind == "no_exception_handler":  # arg: the exception and its bases, "|"-separated
+            return not any(self.has_exception_handler(name) for name in arg.split("|"))
         raise ValueError(f"unknown requirement {kind!r}")
 
     def classes(self) -> Iterator[ClassFacts]:

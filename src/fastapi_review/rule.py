@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Sequence
 
 import libcst as cst
 
@@ -19,11 +19,20 @@ from fastapi_review.findings import Severity
 if TYPE_CHECKING:
     from fastapi_review.engine import FileContext
     from fastapi_review.facts import Requirement
+    from fastapi_review.positions import Unit
 
 
 @dataclasses.dataclass(frozen=True)
 class NoOptions:
     """Options of a rule that has none."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LineOf:
+    """A message argument that becomes the line number of another node once positions are known."""
+
+    node: cst.CSTNode
+    unit: "Unit"
 
 
 class OptionError(ValueError):
@@ -46,16 +55,27 @@ class Rule:
     def __init__(self, ctx: "FileContext", options: Any) -> None:
         self.ctx = ctx
         self.options = options
+        self.setup()
+
+    def setup(self) -> None:
+        """Called once per file before the traversal; override to create per-file state."""
 
     def report(
         self,
         node: cst.CSTNode,
         *,
-        requires: Optional["Requirement"] = None,
+        requires: "Optional[Requirement] | Sequence[Optional[Requirement]]" = None,
         **message_args: object,
     ) -> None:
-        """Report `node`; `requires` defers the finding until the project index confirms it."""
-        self.ctx.add_finding(self, node, self.message.format(**message_args), requires)
+        """Report `node`; `requires` (one requirement or several) defers the finding until the
+        project index confirms each of them."""
+        if requires is None:
+            needed: tuple["Requirement", ...] = ()
+        elif isinstance(requires[0], str):
+            needed = (requires,)  # type: ignore[assignment]
+        else:
+            needed = tuple(r for r in requires if r is not None)  # type: ignore[misc]
+        self.ctx.add_finding(self, node, message_args, needed)
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""

@@ -53,6 +53,7 @@ class RuleSet:
     options: dict[str, Any]
     _per_file: tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]
     _migrations: pathspec.PathSpec
+    _services: pathspec.PathSpec
 
     @classmethod
     def from_config(cls, config: Config) -> "RuleSet":
@@ -86,7 +87,12 @@ class RuleSet:
             options=options,
             _per_file=tuple(per_file),
             _migrations=pathspec.PathSpec.from_lines("gitignore", MIGRATION_GLOBS),
+            _services=pathspec.PathSpec.from_lines("gitignore", config.services),
         )
+
+    def is_service(self, relative_path: str) -> bool:
+        """Whether a file is service code by the `services` globs."""
+        return self._services.match_file(relative_path)
 
     def rule_class(self, code: str) -> type[Rule]:
         """The rule class of an enabled code."""

@@ -5,6 +5,22 @@ from __future__ import annotations
 from fastapi_review.rule import Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr10x_type_hints import MissingParamAnnotation, MissingReturnAnnotation
+from fastapi_review.rules.fr201_db_access_in_route import DbAccessInRoute
+from fastapi_review.rules.fr202_complex_route_handler import ComplexRouteHandler
+from fastapi_review.rules.fr203_route_missing_docstring import RouteMissingDocstring
+from fastapi_review.rules.fr204_route_missing_response_model import RouteMissingResponseModel
+from fastapi_review.rules.fr205_untyped_request_body import UntypedRequestBody
+from fastapi_review.rules.fr206_post_without_status_code import PostWithoutStatusCode
+from fastapi_review.rules.fr207_route_on_app import RouteOnApp
+from fastapi_review.rules.fr208_session_not_injected import SessionNotInjected
+from fastapi_review.rules.fr209_error_returned_not_raised import ErrorReturnedNotRaised
+from fastapi_review.rules.fr210_shadowed_route import ShadowedRoute
+from fastapi_review.rules.fr30x_http_exceptions import (
+    GenericExceptionInRoute,
+    HttpExceptionInService,
+    HttpExceptionMissingDetail,
+    HttpStatusLiteral,
+)
 from fastapi_review.rules.fr401_sql_string_formatting import SqlStringFormatting
 from fastapi_review.rules.fr501_relationship_lazy_strategy import RelationshipLazyStrategy
 
@@ -14,6 +30,20 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             SyntaxErrorRule,
             MissingParamAnnotation,
             MissingReturnAnnotation,
+            DbAccessInRoute,
+            ComplexRouteHandler,
+            RouteMissingDocstring,
+            RouteMissingResponseModel,
+            UntypedRequestBody,
+            PostWithoutStatusCode,
+            RouteOnApp,
+            SessionNotInjected,
+            ErrorReturnedNotRaised,
+            ShadowedRoute,
+            GenericExceptionInRoute,
+            HttpStatusLiteral,
+            HttpExceptionMissingDetail,
+            HttpExceptionInService,
             SqlStringFormatting,
             RelationshipLazyStrategy,
         ),

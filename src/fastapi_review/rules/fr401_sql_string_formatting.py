@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar, Optional
+from typing import ClassVar, Optional
 
 import libcst as cst
 
@@ -12,9 +12,6 @@ from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
 from fastapi_review.semantics.sql_strings import StringFlow
-
-if TYPE_CHECKING:
-    from fastapi_review.engine import FileContext
 
 # Functions whose string argument is SQL text.
 _TEXT_FUNCTIONS = frozenset({"text", "literal_column"})
@@ -39,8 +36,7 @@ class SqlStringFormatting(Rule):
     severity: ClassVar[Severity] = "error"
     runs_in_migrations = True
 
-    def __init__(self, ctx: "FileContext", options: object) -> None:
-        super().__init__(ctx, options)
+    def setup(self) -> None:
         self._flows: list[StringFlow] = [StringFlow(None)]
 
     @property

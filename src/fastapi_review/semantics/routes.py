@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from fastapi_review.facts import Requirement
 from fastapi_review.semantics.names import dotted_name
 
 if TYPE_CHECKING:
@@ -15,16 +16,23 @@ if TYPE_CHECKING:
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "websocket"}
 )
+APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
+ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
 
 
 @dataclass(frozen=True)
-class RouteDecorator:
-    """`@<router>.<method>(<path>, ...)` on a handler."""
+class Route:
+    """One route a handler serves: `@<router>.<method>(<path>, ...)` or `add_api_route(...)`."""
 
-    router: str  # the router expression, e.g. "router" or "app"
-    method: str  # "get", "post", ..., "api_route", "websocket"
+    router: str  # the router expression, e.g. "router", "app", "api.router"
+    method: str  # "get", "post", ..., "api_route", "websocket", "add_api_route"
     path: Optional[str]  # the literal path, when it is one
-    call: cst.Call
+    call: cst.Call  # the decorator call (or the add_api_route call): its keywords
+    http_methods: frozenset[str]  # {"GET"}, {"POST", "PUT"}, {"WEBSOCKET"}
+    kind: Optional[str]  # "app" / "router" when bound in this module, else None
+    # set when the decorator's router is imported and the path is not a literal: the
+    # project index must confirm the router before findings about this route count
+    requirement: Optional[Requirement] = None
 
 
 def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
@@ -43,7 +51,36 @@ def keyword_arg(call: cst.Call, name: str) -> Optional[cst.Arg]:
     return None
 
 
-def route_decorator(decorator: cst.Decorator, scope: "Scope") -> Optional[RouteDecorator]:
+def positional_arg(call: cst.Call, index: int) -> Optional[cst.Arg]:
+    """The index-th positional argument of a call, if present (stops at *args)."""
+    position = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            continue
+        if arg.star:
+            return None
+        if position == index:
+            return arg
+        position += 1
+    return None
+
+
+def _http_methods(method: str, call: cst.Call) -> frozenset[str]:
+    if method == "websocket":
+        return frozenset({"WEBSOCKET"})
+    if method in ("api_route", "add_api_route"):
+        methods = keyword_arg(call, "methods")
+        if methods is None:
+            return frozenset({"GET"})
+        if isinstance(methods.value, (cst.List, cst.Tuple, cst.Set)):
+            values = [string_value(e.value) for e in methods.value.elements if isinstance(e, cst.Element)]
+            if all(values):
+                return frozenset(v.upper() for v in values if v)
+        return frozenset({"*"})  # not a literal: any method
+    return frozenset({method.upper()})
+
+
+def route_from_decorator(decorator: cst.Decorator, scope: "Scope") -> Optional[Route]:
     """The route this decorator declares, or None."""
     call = decorator.decorator
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
@@ -51,16 +88,33 @@ def route_decorator(decorator: cst.Decorator, scope: "Scope") -> Optional[RouteD
     method = call.func.attr.value
     if method not in ROUTE_METHODS:
         return None
-    router = dotted_name(call.func.value)
+    return _route(call.func.value, method, call, scope, path_index=0)
+
+
+def route_from_add_api_route(call: cst.Call, scope: "Scope") -> Optional[tuple[str, Route]]:
+    """`router.add_api_route("/path", endpoint, ...)` → (endpoint name, route)."""
+    if not isinstance(call.func, cst.Attribute) or call.func.attr.value != "add_api_route":
+        return None
+    endpoint = positional_arg(call, 1) or keyword_arg(call, "endpoint")
+    if endpoint is None or not isinstance(endpoint.value, cst.Name):
+        return None
+    route = _route(call.func.value, "add_api_route", call, scope, path_index=0)
+    return (endpoint.value.value, route) if route is not None else None
+
+
+def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: "Scope", path_index: int) -> Optional[Route]:
+    router = dotted_name(router_expr)
     if router is None:
         return None
-    path_arg = next((a for a in call.args if a.keyword is None and a.star == ""), None) or keyword_arg(call, "path")
+    path_arg = positional_arg(call, path_index) or keyword_arg(call, "path")
     path = string_value(path_arg.value) if path_arg is not None else None
-    if path is None and router not in scope.facts.routers:
-        return None
-    return RouteDecorator(router=router, method=method, path=path, call=call)
-
-
-def is_route_handler(node: cst.FunctionDef, scope: "Scope") -> bool:
-    """Decorated as a route of a FastAPI app or APIRouter."""
-    return any(route_decorator(d, scope) is not None for d in node.decorators)
+    kind = scope.facts.routers.get(router)
+    requirement: Optional[Requirement] = None
+    # Starlette requires paths to start with "/": `cache.get("key")` is not a route.
+    looks_like_path = path is not None and (path == "" or path.startswith("/"))
+    if not looks_like_path and kind is None:
+        imported = scope.imports.resolve_dotted(router)
+        if imported is None:
+            return None  # `cache.get(key)`: not a route
+        requirement = ("router_binding", imported)
+    return Route(router, method, path, call, _http_methods(method, call), kind, requirement)

@@ -13,14 +13,13 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.facts import ClassFacts, FileFacts
+from fastapi_review.facts import ClassFacts, FileFacts, Requirement
 from fastapi_review.semantics import models
 from fastapi_review.semantics.names import ImportMap, dotted_name
+from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES, Route, route_from_add_api_route, route_from_decorator
 
 _UPPER_CASE = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
-_APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
-_ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
 
 
 def is_constant_name(name: str) -> bool:
@@ -45,6 +44,14 @@ class FunctionInfo:
     params: dict[str, Optional[cst.BaseExpression]] = field(default_factory=dict)
     # local names bound by `async with <session factory>() as s` / `s: AsyncSession = ...`
     session_locals: set[str] = field(default_factory=set)
+    routes: list[Route] = field(default_factory=list)  # empty unless a route handler
+
+    @property
+    def route_requirement(self) -> Optional[Requirement]:
+        """None when this is certainly a route handler; else what the index must confirm."""
+        if any(r.requirement is None for r in self.routes):
+            return None
+        return self.routes[0].requirement if self.routes else None
 
 
 class Scope:
@@ -57,6 +64,10 @@ class Scope:
         self.classes: list[ClassInfo] = []
         self.functions: list[FunctionInfo] = []
         self.session_factories: set[str] = set()  # module-level names bound to *sessionmaker()
+        self.session_aliases: set[str] = set()  # `SessionDep = Annotated[AsyncSession, Depends(...)]`
+        self.module_sessions: set[str] = set()  # module-level `session = SessionLocal()`
+        self.api_routes: dict[str, list[Route]] = {}  # endpoint name → add_api_route routes
+        self.router_classes: set[str] = set()  # local APIRouter / FastAPI subclasses → kind
         self._containers: list[str] = []  # "class" / "function", innermost last
         # (ordinal in source order, node) of the enclosing defs/classes: positions.py's units
         self.units: list[tuple[int, cst.CSTNode]] = []
@@ -67,6 +78,17 @@ class Scope:
     def function(self) -> Optional[FunctionInfo]:
         """The innermost enclosing function."""
         return self.functions[-1] if self.functions else None
+
+    @property
+    def route_function(self) -> Optional[FunctionInfo]:
+        """The innermost function when it is a route handler (code in nested defs is not)."""
+        function = self.functions[-1] if self.functions else None
+        return function if function is not None and function.routes else None
+
+    @property
+    def in_service_class(self) -> bool:
+        """Inside a class whose name ends in `Service` (RULES.md: service code)."""
+        return any(c.facts.name.endswith("Service") for c in self.classes)
 
     @property
     def in_class_body(self) -> bool:
@@ -138,6 +160,11 @@ class Scope:
         for star in (p.star_arg, p.star_kwarg):
             if isinstance(star, cst.Param):
                 info.params[star.name.value] = star.annotation.annotation if star.annotation else None
+        info.routes = [r for d in node.decorators if (r := route_from_decorator(d, self)) is not None]
+        for decorator in node.decorators:
+            self._record_exception_handler_decorator(decorator.decorator)
+        if node.name.value in self.api_routes:
+            info.routes.extend(self.api_routes[node.name.value])
         self.functions.append(info)
         self._enter("function", node)
 
@@ -156,24 +183,94 @@ class Scope:
 
     # -- bindings --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.at_module_level or not isinstance(node.value, cst.Call):
+        if not self.at_module_level:
             return
-        callee = self.qualify(node.value.func) or ""
-        last = callee.rsplit(".", 1)[-1]
         for target in node.targets:
-            if not isinstance(target.target, cst.Name):
-                continue
-            name = target.target.value
-            if models.is_sqlalchemy(callee) and last in models.DECLARATIVE_FACTORIES:
-                self.facts.declarative_bases.append(name)
-            elif last == "generate_base":
-                self.facts.declarative_bases.append(name)
-            elif models.is_sqlalchemy(callee) and last in _SESSIONMAKERS:
-                self.session_factories.add(name)
-            elif callee in _APP_CLASSES:
-                self.facts.routers[name] = "app"
-            elif callee in _ROUTER_CLASSES:
-                self.facts.routers[name] = "router"
+            if isinstance(target.target, cst.Name):
+                self._bind(target.target.value, node.value)
+
+    def _bind(self, name: str, value: cst.BaseExpression) -> None:
+        from fastapi_review.semantics.sessions import is_session_annotation
+
+        from fastapi_review.semantics.sessions import is_session_factory_call
+
+        if not isinstance(value, cst.Call):
+            if isinstance(value, cst.Subscript) and is_session_annotation(value, self):
+                self.session_aliases.add(name)
+                self.facts.session_aliases.append(name)
+            return
+        callee = self.qualify(value.func) or ""
+        self.facts.call_bindings[name] = callee
+        if is_session_factory_call(value, self):
+            self.module_sessions.add(name)
+        last = callee.rsplit(".", 1)[-1]
+        if models.is_sqlalchemy(callee) and last in models.DECLARATIVE_FACTORIES:
+            self.facts.declarative_bases.append(name)
+        elif last == "generate_base":
+            self.facts.declarative_bases.append(name)
+        elif models.is_sqlalchemy(callee) and last in _SESSIONMAKERS:
+            self.session_factories.add(name)
+        elif callee in APP_CLASSES or self.router_classes_kind(callee) == "app":
+            self.facts.routers[name] = "app"
+            handlers = next((a.value for a in value.args if a.keyword and a.keyword.value == "exception_handlers"), None)
+            if isinstance(handlers, cst.Dict):  # FastAPI(exception_handlers={ValueError: handler})
+                for element in handlers.elements:
+                    if isinstance(element, cst.DictElement):
+                        self._record_exception_handler(element.key)
+        elif callee in ROUTER_CLASSES or self.router_classes_kind(callee) == "router":
+            self.facts.routers[name] = "router"
+
+    def _record_exception_handler_decorator(self, decorator: cst.BaseExpression) -> None:
+        # `@app.exception_handler(T)`
+        if (
+            isinstance(decorator, cst.Call)
+            and isinstance(decorator.func, cst.Attribute)
+            and decorator.func.attr.value == "exception_handler"
+            and decorator.args
+        ):
+            self._record_exception_handler(decorator.args[0].value)
+
+    def _record_exception_handler(self, expr: cst.BaseExpression) -> None:
+        from fastapi_review.semantics.exceptions import qualify_exception
+
+        qualified = qualify_exception(expr, self)
+        if qualified is not None:
+            self.facts.exception_handlers.append(qualified)
+
+    def router_classes_kind(self, callee: str) -> Optional[str]:
+        """"app"/"router" for a subclass of FastAPI/APIRouter defined earlier in this module."""
+        for cls in self.facts.classes:
+            if cls.qualname == callee:
+                if any(b in APP_CLASSES for b in cls.bases):
+                    return "app"
+                if any(b in ROUTER_CLASSES for b in cls.bases):
+                    return "router"
+        return None
+
+    def prescan(self, module: cst.Module) -> None:
+        """Collect `add_api_route(path, endpoint)` and `add_exception_handler(T, fn)` calls
+        before the walk (only for files that mention them), so handlers defined anywhere in
+        the file are known as routes when they are visited."""
+        scope = self
+
+        class _Collector:
+            def visit_Import(self, node: cst.Import) -> None:
+                scope.imports.add_import(node)
+
+            def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+                scope.imports.add_import_from(node)
+
+            def visit_Call(self, node: cst.Call) -> None:
+                found = route_from_add_api_route(node, scope)
+                if found is not None:
+                    scope.api_routes.setdefault(found[0], []).append(found[1])
+                func = node.func
+                if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
+                    scope._record_exception_handler(node.args[0].value)
+
+        from fastapi_review.dispatch import Dispatcher
+
+        Dispatcher([_Collector()]).walk(module)
 
     def visit_AsyncWith(self, node: cst.With) -> None:
         self._bind_with_items(node)
@@ -198,6 +295,9 @@ class Scope:
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         from fastapi_review.semantics.sessions import is_session_annotation
 
+        if self.at_module_level and isinstance(node.target, cst.Name) and node.value is not None:
+            self._bind(node.target.value, node.value)  # `SessionDep: TypeAlias = Annotated[...]`
+            return
         function = self.function
         if function is not None and isinstance(node.target, cst.Name) and is_session_annotation(node.annotation.annotation, self):
             function.session_locals.add(node.target.value)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from fastapi_review.facts import Requirement
 from fastapi_review.semantics.names import dotted_name
 
 if TYPE_CHECKING:
@@ -46,11 +47,27 @@ def unwrap_annotation(annotation: cst.BaseExpression, scope: "Scope") -> list[cs
 
 
 def is_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
-    """An annotation naming a SQLAlchemy / SQLModel session class."""
+    """An annotation naming a SQLAlchemy / SQLModel session class, or a local alias of one."""
     return any(
         _is_orm_qualname(scope.imports.resolve(t), SESSION_CLASS_NAMES)
+        or (isinstance(t, cst.Name) and t.value in scope.session_aliases)
         for t in unwrap_annotation(annotation, scope)
     )
+
+
+def session_alias_requirement(expr: cst.BaseExpression, scope: "Scope") -> Optional[Requirement]:
+    """For a parameter annotated with an imported alias (`db: SessionDep`): the index check."""
+    function = scope.function
+    if function is None or not isinstance(expr, cst.Name):
+        return None
+    annotation = function.params.get(expr.value)
+    if annotation is None:
+        return None
+    for t in unwrap_annotation(annotation, scope):
+        qualified = scope.imports.resolve(t)
+        if qualified is not None and not qualified.startswith(("sqlalchemy", "sqlmodel", "typing")):
+            return ("session_alias", qualified)
+    return None
 
 
 def is_connection_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:

@@ -1,0 +1,55 @@
+"""FR204 route-missing-response-model: a route with no Pydantic response type."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.rules.fr203_route_missing_docstring import excluded_from_schema
+from fastapi_review.semantics.http import is_response_class, status_code_value
+from fastapi_review.semantics.routes import Route, keyword_arg
+from fastapi_review.semantics.types import untyped_container
+
+
+class RouteMissingResponseModel(Rule):
+    """Without a response model the OpenAPI schema says nothing and nothing filters the output."""
+
+    code = "FR204"
+    name = "route-missing-response-model"
+    summary = "a route handler with no Pydantic response model (none, dict or Any)"
+    message = (
+        "route handler '{handler}' has no Pydantic response model ({reason}): declare "
+        "response_model= or return a schema type, so the response is validated and documented"
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.ctx.scope.route_function
+        if function is None or function.node is not node:
+            return
+        if not all(self._needs_model(route) for route in function.routes):
+            return
+        reason = self._annotation_problem(node.returns.annotation if node.returns else None)
+        if reason is not None:
+            self.report(node.name, requires=function.route_requirement, handler=node.name.value, reason=reason)
+
+    def _needs_model(self, route: Route) -> bool:
+        if route.method == "websocket" or excluded_from_schema(route):
+            return False
+        if keyword_arg(route.call, "response_model") or keyword_arg(route.call, "response_class"):
+            return False
+        status = keyword_arg(route.call, "status_code")
+        return status is None or status_code_value(status.value, self.ctx.scope) != 204
+
+    def _annotation_problem(self, annotation: Optional[cst.BaseExpression]) -> Optional[str]:
+        if annotation is None:
+            return "no return annotation"
+        scope = self.ctx.scope
+        untyped = untyped_container(annotation, scope)
+        if untyped is not None:
+            return f"returns {untyped}"
+        qualified = scope.imports.resolve(annotation)
+        if qualified is not None and qualified.rsplit(".", 1)[-1] == "JSONResponse" and is_response_class(qualified):
+            return "returns JSONResponse"
+        return None

@@ -1,0 +1,30 @@
+"""FR207 route-on-app: a route declared on the FastAPI() application instead of an APIRouter."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+
+
+class RouteOnApp(Rule):
+    """Routes on the app object cannot be grouped, prefixed, tagged or tested per router."""
+
+    code = "FR207"
+    name = "route-on-app"
+    summary = "a route declared on the FastAPI() app instead of an APIRouter"
+    message = "route '{handler}' is declared on the application '{app}': declare it on an APIRouter and include_router() it"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.ctx.scope.route_function
+        if function is None or function.node is not node:
+            return
+        for route in function.routes:
+            if route.kind == "app":
+                self.report(node.name, handler=node.name.value, app=route.router)
+                return
+            if route.kind is None:
+                imported = self.ctx.scope.imports.resolve_dotted(route.router)
+                if imported is not None:
+                    self.report(node.name, requires=("app_binding", imported), handler=node.name.value, app=route.router)
+                    return

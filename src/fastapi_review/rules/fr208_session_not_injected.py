@@ -1,0 +1,81 @@
+"""FR208 session-not-injected: a handler or service that makes its own session."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.sessions import is_session_factory_call
+
+_DEPENDS = frozenset({"Depends", "Security"})
+_LIFESPAN_DECORATORS = frozenset({"on_event", "asynccontextmanager", "contextmanager"})
+_LIFESPAN_NAMES = frozenset({"lifespan", "startup", "shutdown"})
+
+
+class SessionNotInjected(Rule):
+    """Sessions made in place escape the request's transaction and cannot be overridden in tests."""
+
+    code = "FR208"
+    name = "session-not-injected"
+    summary = "a route handler or service creating its own session instead of receiving it via Depends"
+    message = "{detail}: receive the session as a parameter (Depends(get_session)) so one request uses one transaction and tests can override it"
+
+    def setup(self) -> None:
+        self._candidates: list[tuple[cst.Call, cst.FunctionDef, str]] = []
+        self._dependencies: set[str] = set()
+        self._generators: set[int] = set()
+
+    def _in_scope(self) -> bool:
+        scope = self.ctx.scope
+        if scope.function is None:
+            return False
+        return scope.route_function is not None or self.ctx.is_service_module or scope.in_service_class
+
+    def visit_Call(self, node: cst.Call) -> None:
+        scope = self.ctx.scope
+        qualified = scope.imports.resolve(node.func) or ""
+        if qualified.rsplit(".", 1)[-1] in _DEPENDS and qualified.startswith("fastapi") and node.args:
+            name = dotted_name(node.args[0].value)
+            if name is not None:
+                self._dependencies.add(name.rsplit(".", 1)[-1])
+        if not self._in_scope():
+            return
+        function = scope.function
+        assert function is not None
+        if is_session_factory_call(node, scope):
+            label = dotted_name(node.func) or "session factory"
+            self._candidates.append((node, function.node, f"session created here by {label}()"))
+            return
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in scope.module_sessions
+            and func.value.value not in function.params
+        ):
+            self._candidates.append((node, function.node, f"module-level session '{func.value.value}' used here"))
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        function = self.ctx.scope.function
+        if function is not None:
+            self._generators.add(id(function.node))
+
+    def finish(self) -> None:
+        for call, function, detail in self._candidates:
+            if self._exempt(function):
+                continue
+            self.report(call, detail=detail)
+
+    def _exempt(self, function: cst.FunctionDef) -> bool:
+        """The dependency that yields the session, and lifespan / startup code."""
+        if id(function) in self._generators or function.name.value in self._dependencies:
+            return True
+        if function.name.value in _LIFESPAN_NAMES:
+            return True
+        for decorator in function.decorators:
+            target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            name = dotted_name(target)
+            if name is not None and name.rsplit(".", 1)[-1] in _LIFESPAN_DECORATORS:
+                return True
+        return False

@@ -1,0 +1,64 @@
+"""FR209 error-returned-not-raised: a route handler that returns an error instead of raising."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.http import RESPONSE_BASES, is_response_class, status_code_value
+from fastapi_review.semantics.routes import keyword_arg, positional_arg, string_value
+from fastapi_review.semantics.sessions import unwrap_annotation
+
+_ERROR_KEYS = frozenset({"error", "errors"})
+
+
+class ErrorReturnedNotRaised(Rule):
+    """An error returned as data is a 200 (or an undocumented status) that clients must sniff."""
+
+    code = "FR209"
+    name = "error-returned-not-raised"
+    summary = "a route handler returning an error ({'error': ...}, a 4xx/5xx response) instead of raising"
+    message = "route handler '{handler}' {detail}: raise HTTPException (or a domain exception with a handler) instead"
+
+    def visit_Return(self, node: cst.Return) -> None:
+        function = self.ctx.scope.route_function
+        if function is None or node.value is None:
+            return
+        detail = self._error_value(node.value)
+        if detail is not None:
+            self.report(node, requires=function.route_requirement, handler=function.node.name.value, detail=detail)
+
+    def _error_value(self, value: cst.BaseExpression) -> Optional[str]:
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                if isinstance(element, cst.DictElement) and string_value(element.key) in _ERROR_KEYS:
+                    return f"returns an {string_value(element.key)!r} dict with a success status"
+            return None
+        if isinstance(value, cst.Call) and is_response_class(self.ctx.scope.imports.resolve(value.func)):
+            status = keyword_arg(value, "status_code") or positional_arg(value, 1)
+            code = status_code_value(status.value, self.ctx.scope) if status is not None else None
+            if code is not None and code >= 400:
+                return f"returns a {code} response"
+        return None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        function = self.ctx.scope.route_function
+        if function is None:
+            return
+        for target in node.targets:
+            attr = target.target
+            if not (isinstance(attr, cst.Attribute) and attr.attr.value == "status_code" and isinstance(attr.value, cst.Name)):
+                continue
+            annotation = function.params.get(attr.value.value)
+            if annotation is None or not any(
+                self.ctx.scope.imports.resolve(t) in RESPONSE_BASES for t in unwrap_annotation(annotation, self.ctx.scope)
+            ):
+                continue
+            code = status_code_value(node.value, self.ctx.scope)
+            if code is not None and code >= 400:
+                self.report(
+                    node, requires=function.route_requirement, handler=function.node.name.value,
+                    detail=f"sets {attr.value.value}.status_code = {code} and returns",
+                )

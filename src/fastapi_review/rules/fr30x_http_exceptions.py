@@ -1,0 +1,112 @@
+"""FR301–FR304: errors in the API layer (generic exceptions, status literals, HTTPException use)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.exceptions import (
+    builtin_lineage,
+    exception_type,
+    is_http_exception,
+    qualify_exception,
+)
+from fastapi_review.semantics.http import is_response_class, status_code_value, status_constant
+from fastapi_review.semantics.routes import keyword_arg, positional_arg
+
+GENERIC_EXCEPTIONS = frozenset(
+    f"builtins.{n}" for n in ("Exception", "ValueError", "RuntimeError", "KeyError", "TypeError", "LookupError")
+)
+
+
+class GenericExceptionInRoute(Rule):
+    """A generic exception raised in a handler becomes a bare 500 Internal Server Error."""
+
+    code = "FR301"
+    name = "generic-exception-in-route"
+    summary = "raise Exception/ValueError/RuntimeError/... in a route handler (a bare 500)"
+    message = (
+        "route handler '{handler}' raises {exception}, which FastAPI turns into a bare 500: "
+        "raise HTTPException with a status and detail, or a domain exception with a registered handler"
+    )
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        function = self.ctx.scope.route_function
+        raised = exception_type(node.exc)
+        if function is None or raised is None:
+            return
+        qualified = qualify_exception(raised, self.ctx.scope)
+        if qualified not in GENERIC_EXCEPTIONS:
+            return
+        self.report(
+            node,
+            requires=(("no_exception_handler", "|".join(builtin_lineage(qualified))), function.route_requirement),
+            handler=function.node.name.value,
+            exception=qualified.removeprefix("builtins."),
+        )
+
+
+class HttpStatusLiteral(Rule):
+    """`404` says less than `status.HTTP_404_NOT_FOUND` and is easy to mistype."""
+
+    code = "FR302"
+    name = "http-status-literal"
+    summary = "an integer literal status code in HTTPException / responses / route decorators"
+    message = "status code {code} written as a literal: use fastapi.status.{constant}"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        scope = self.ctx.scope
+        if is_http_exception(node.func, scope):
+            self._check(keyword_arg(node, "status_code") or positional_arg(node, 0))
+        elif is_response_class(scope.imports.resolve(node.func)):
+            self._check(keyword_arg(node, "status_code") or positional_arg(node, 1))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.ctx.scope.route_function
+        if function is None or function.node is not node:
+            return
+        for route in function.routes:
+            self._check(keyword_arg(route.call, "status_code"))
+
+    def _check(self, arg: "cst.Arg | None") -> None:
+        if arg is None or not isinstance(arg.value, cst.Integer):
+            return
+        code = status_code_value(arg.value, self.ctx.scope)
+        constant = status_constant(code) if code is not None else None
+        if constant is not None:
+            self.report(arg.value, code=code, constant=constant)
+
+
+class HttpExceptionMissingDetail(Rule):
+    """Without `detail`, clients get only the status phrase and no reason."""
+
+    code = "FR303"
+    name = "http-exception-missing-detail"
+    summary = "HTTPException(...) without detail="
+    message = "HTTPException without detail: say what went wrong (detail=...) so clients can act on it"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not is_http_exception(node.func, self.ctx.scope):
+            return
+        if any(arg.star for arg in node.args):
+            return  # detail may come from **kwargs
+        if keyword_arg(node, "detail") is None and positional_arg(node, 1) is None:
+            self.report(node)
+
+
+class HttpExceptionInService(Rule):
+    """Services should not know HTTP: raise a domain exception and map it in the API layer."""
+
+    code = "FR304"
+    name = "http-exception-in-service"
+    summary = "HTTPException raised in service code (an HTTP concern in business logic)"
+    message = "HTTPException raised in service code: raise a domain exception and map it to a status in the API layer"
+    default_enabled = False
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        ctx = self.ctx
+        if not (ctx.is_service_module or ctx.scope.in_service_class):
+            return
+        raised = exception_type(node.exc)
+        if raised is not None and is_http_exception(raised, ctx.scope):
+            self.report(node)

@@ -1,0 +1,53 @@
+"""Exception types: builtins vs project classes, HTTPException, registered handlers."""
+
+from __future__ import annotations
+
+import builtins
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from fastapi_review.semantics.names import dotted_name
+
+if TYPE_CHECKING:
+    from fastapi_review.semantics.scope import Scope
+
+HTTP_EXCEPTIONS = frozenset(
+    {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
+)
+_BUILTIN_EXCEPTIONS = frozenset(
+    n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)
+)
+
+
+def qualify_exception(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+    """`ValueError` → "builtins.ValueError"; imported / local classes → their qualified name."""
+    name = dotted_name(expr)
+    if name is None:
+        return None
+    imported = scope.imports.resolve_dotted(name)
+    if imported is not None:
+        return imported
+    if name in _BUILTIN_EXCEPTIONS:
+        return f"builtins.{name}"
+    return f"{scope.facts.module}.{name}" if scope.facts.module else name
+
+
+def builtin_lineage(qualname: str) -> tuple[str, ...]:
+    """A builtin exception and its builtin bases (`builtins.KeyError`, `builtins.LookupError`, …)."""
+    cls = getattr(builtins, qualname.removeprefix("builtins."), None)
+    if not isinstance(cls, type):
+        return (qualname,)
+    return tuple(f"builtins.{c.__name__}" for c in cls.__mro__ if c is not object)
+
+
+def exception_type(raised: Optional[cst.BaseExpression]) -> Optional[cst.BaseExpression]:
+    """The class expression of `raise X(...)` / `raise X`."""
+    if raised is None:
+        return None
+    return raised.func if isinstance(raised, cst.Call) else raised
+
+
+def is_http_exception(expr: cst.BaseExpression, scope: "Scope") -> bool:
+    """`HTTPException` from FastAPI or Starlette, through any alias."""
+    return scope.imports.resolve(expr) in HTTP_EXCEPTIONS
