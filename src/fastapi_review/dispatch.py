@@ -63,11 +63,37 @@ def _walked_fields(node_type: type) -> tuple[tuple[str, int], ...]:
     return fields
 
 
-Entry = tuple[
-    tuple[Callable[[cst.CSTNode], object], ...],
-    tuple[Callable[[cst.CSTNode], object], ...],
-    tuple[tuple[str, int], ...],
-]
+Method = tuple[int, Callable[[object, cst.CSTNode], object]]  # (visitor index, unbound function)
+Entry = tuple[tuple[Method, ...], tuple[Method, ...], tuple[tuple[str, int], ...]]
+
+
+class _Plan:
+    """What to call for each node type, for one tuple of visitor classes (shared by all files)."""
+
+    def __init__(self, classes: tuple[type, ...]) -> None:
+        self.classes = classes
+        self.entries: dict[type, Entry] = {}
+        # node types with nothing to call and nothing to walk below: never entered
+        self.inert: set[type] = set()
+
+    def entry(self, node_type: type) -> Entry:
+        name = node_type.__name__
+        visits = tuple(
+            (i, f) for i, c in enumerate(self.classes) if (f := getattr(c, "visit_" + name, None)) is not None
+        )
+        leaves = tuple(
+            (i, f)
+            for i, c in reversed(list(enumerate(self.classes)))
+            if (f := getattr(c, "leave_" + name, None)) is not None
+        )
+        entry = (visits, leaves, _walked_fields(node_type))
+        self.entries[node_type] = entry
+        if not visits and not leaves and not entry[2]:
+            self.inert.add(node_type)
+        return entry
+
+
+_plans: dict[tuple[type, ...], _Plan] = {}
 
 
 class Dispatcher:
@@ -78,41 +104,38 @@ class Dispatcher:
     """
 
     def __init__(self, visitors: Sequence[object]) -> None:
-        self._visitors = visitors
-        self._table: dict[type, Entry] = {}
-
-    def _entry(self, node_type: type) -> Entry:
-        name = node_type.__name__
-        visits = tuple(
-            m for v in self._visitors if (m := getattr(v, "visit_" + name, None)) is not None
-        )
-        leaves = tuple(
-            m for v in reversed(self._visitors) if (m := getattr(v, "leave_" + name, None)) is not None
-        )
-        entry = (visits, leaves, _walked_fields(node_type))
-        self._table[node_type] = entry
-        return entry
+        self._visitors = tuple(visitors)
+        classes = tuple(type(v) for v in self._visitors)
+        plan = _plans.get(classes)
+        if plan is None:
+            plan = _plans[classes] = _Plan(classes)
+        self._plan = plan
 
     def walk(self, node: cst.CSTNode) -> None:
         """Dispatch `node` and its descendants in source order."""
-        entry = self._table.get(node.__class__)
+        plan = self._plan
+        entry = plan.entries.get(node.__class__)
         if entry is None:
-            entry = self._entry(node.__class__)
+            entry = plan.entry(node.__class__)
         visits, leaves, fields = entry
-        for visit in visits:
-            visit(node)
+        visitors = self._visitors
+        for index, visit in visits:
+            visit(visitors[index], node)
         walk = self.walk
+        inert = plan.inert
         for name, kind in fields:
             value = getattr(node, name)
             if kind == _NODE:
-                walk(value)
+                if value.__class__ not in inert:
+                    walk(value)
             elif kind == _SEQUENCE:
                 for child in value:
-                    walk(child)
+                    if child.__class__ not in inert:
+                        walk(child)
             elif isinstance(value, cst.CSTNode):
                 walk(value)
             elif value.__class__ is tuple or value.__class__ is list:  # Union[Sequence[X], Y]
                 for child in value:
                     walk(child)
-        for leave in leaves:
-            leave(node)
+        for index, leave in leaves:
+            leave(visitors[index], node)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,15 @@ class FileContext:
         self.session_names = ruleset.config.session_names
         self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit]] = []
 
+    @property
+    def in_service_code(self) -> bool:
+        """Service code (RULES.md): a `services` module or a `*Service` class — route handlers
+        (and functions nested in them) excepted, even in a file named like a service."""
+        scope = self.scope
+        if not (self.is_service_module or scope.in_service_class):
+            return False
+        return not any(f.routes for f in scope.functions)
+
     def add_finding(self, rule: "Rule", node: cst.CSTNode, args: dict[str, object], requires: tuple[Requirement, ...]) -> None:
         """Queue a finding; positions (and LineOf message arguments) are resolved after the traversal."""
         self._pending.append((rule, node, args, requires, self.current_unit))
@@ -61,14 +71,19 @@ def module_name(path: Path) -> tuple[str, bool]:
     """Dotted module name from the package structure (`__init__.py` files), and is-package."""
     path = path.resolve()
     is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.append(directory.name)
-        directory = directory.parent
-    if not parts:  # a top-level __init__.py outside any package
-        parts.append(path.parent.name)
-    return ".".join(reversed(parts)), is_package
+    package = _package_of(path.parent)
+    if is_package:
+        return package or path.parent.name, True
+    return (f"{package}.{path.stem}" if package else path.stem), False
+
+
+@lru_cache(maxsize=4096)
+def _package_of(directory: Path) -> str:
+    """The dotted package a directory is ("" when it has no __init__.py), cached per directory."""
+    if directory.parent == directory or not (directory / "__init__.py").is_file():
+        return ""
+    parent = _package_of(directory.parent)
+    return f"{parent}.{directory.name}" if parent else directory.name
 
 
 def decode_source(data: bytes) -> str:
@@ -111,7 +126,7 @@ def check_source(
         return result
 
     ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path)
-    if b"add_api_route" in data or b"add_exception_handler" in data:
+    if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
     rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in codes if code != SyntaxErrorRule.code]
     Dispatcher([ctx.scope, *rules]).walk(tree)

@@ -40,6 +40,11 @@ class FileFacts:
     call_bindings: dict[str, str] = field(default_factory=dict)
     # module-level `Name = Annotated[AsyncSession, Depends(...)]` session aliases
     session_aliases: list[str] = field(default_factory=list)
+    # routers / apps whose routes are not in the OpenAPI schema: local names of
+    # `APIRouter(include_in_schema=False)` / `FastAPI(openapi_url=None)`, and qualified names of
+    # routers passed to `include_router(r, include_in_schema=False)`
+    hidden_routers: list[str] = field(default_factory=list)
+    hidden_includes: list[str] = field(default_factory=list)
     # qualified exception types with a registered handler (`@app.exception_handler(T)`)
     exception_handlers: list[str] = field(default_factory=list)
     syntax_error: Optional[str] = None

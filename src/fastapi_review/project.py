@@ -31,6 +31,7 @@ class ProjectIndex:
             f.module: {c.name: c for c in f.classes} for f in self.files
         }
         self._handlers: Optional[set[str]] = None
+        self._hidden: Optional[set[str]] = None
         self.resolve = lru_cache(maxsize=None)(self._resolve)  # type: ignore[method-assign]
         self.ancestors = lru_cache(maxsize=None)(self._ancestors)  # type: ignore[method-assign]
 
@@ -98,6 +99,16 @@ class ProjectIndex:
         located = self.locate(qualname)
         return located is not None and located[1] in located[0].session_aliases
 
+    def _canonical(self, qualname: str) -> str:
+        located = self.locate(qualname)
+        return f"{located[0].module}.{located[1]}" if located is not None else qualname
+
+    def hidden_routers(self) -> set[str]:
+        """Canonical names of routers included with include_in_schema=False anywhere."""
+        if self._hidden is None:
+            self._hidden = {self._canonical(q) for f in self.files for q in f.hidden_includes}
+        return self._hidden
+
     def has_exception_handler(self, exception: str) -> bool:
         """Whether any module registers a handler for this (qualified) exception type."""
         if self._handlers is None:
@@ -141,6 +152,8 @@ class ProjectIndex:
             return self.binding_kind(arg) == "app"
         if kind == "session_alias":
             return self.is_session_alias(arg)
+        if kind == "shown_in_schema":
+            return self._canonical(arg) not in self.hidden_routers()
         if kind == "no_exception_handler":  # arg: the exception and its bases, "|"-separated
             return not any(self.has_exception_handler(name) for name in arg.split("|"))
         raise ValueError(f"unknown requirement {kind!r}")

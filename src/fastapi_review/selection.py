@@ -16,6 +16,10 @@ from fastapi_review.rules import ALL_RULES
 # Generated code: FR2xx-FR7xx do not run here (FR401, FR1xx and FR001 still do).
 MIGRATION_GLOBS = ("**/alembic/versions/**", "**/migrations/**")
 RULES_BY_CODE: dict[str, type[Rule]] = {r.code: r for r in ALL_RULES}
+# Tests are not service code even when named like it (`tests/users/test_service.py`).
+_TEST_FILES = pathspec.PathSpec.from_lines(
+    "gitignore", ["**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py"]
+)
 
 
 def rule_by_code_or_name(key: str) -> type[Rule] | None:
@@ -91,8 +95,8 @@ class RuleSet:
         )
 
     def is_service(self, relative_path: str) -> bool:
-        """Whether a file is service code by the `services` globs."""
-        return self._services.match_file(relative_path)
+        """Whether a file is service code by the `services` globs (test files never are)."""
+        return self._services.match_file(relative_path) and not _TEST_FILES.match_file(relative_path)
 
     def rule_class(self, code: str) -> type[Rule]:
         """The rule class of an enabled code."""

@@ -61,7 +61,7 @@ class DbAccessInRoute(Rule):
             requirement = session_alias_requirement(receiver, scope)
             if requirement is not None:
                 return label, requirement
-        qualified = scope.imports.resolve(func)
+        qualified = scope.callee(node)
         if is_statement_constructor(qualified):
             return f"{qualified.rsplit('.', 1)[-1]}() statement", None  # type: ignore[union-attr]
         return None

@@ -5,13 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import Route, keyword_arg
-
-
-def excluded_from_schema(route: Route) -> bool:
-    """`include_in_schema=False`: the route is not in the OpenAPI document."""
-    arg = keyword_arg(route.call, "include_in_schema")
-    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "False"
+from fastapi_review.semantics.routes import hidden_from_schema, keyword_arg, schema_requirement
 
 
 class RouteMissingDocstring(Rule):
@@ -26,7 +20,9 @@ class RouteMissingDocstring(Rule):
         function = self.ctx.scope.route_function
         if function is None or function.node is not node or node.get_docstring() is not None:
             return
+        scope = self.ctx.scope
         for route in function.routes:
-            if keyword_arg(route.call, "description") is not None or excluded_from_schema(route):
+            if keyword_arg(route.call, "description") is not None or hidden_from_schema(route, scope):
                 return
-        self.report(node.name, requires=function.route_requirement, handler=node.name.value)
+        requirements = [function.route_requirement, *(schema_requirement(r, scope) for r in function.routes)]
+        self.report(node.name, requires=requirements, handler=node.name.value)

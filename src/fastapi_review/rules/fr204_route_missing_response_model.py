@@ -7,9 +7,8 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.rules.fr203_route_missing_docstring import excluded_from_schema
 from fastapi_review.semantics.http import is_response_class, status_code_value
-from fastapi_review.semantics.routes import Route, keyword_arg
+from fastapi_review.semantics.routes import Route, hidden_from_schema, keyword_arg, schema_requirement
 from fastapi_review.semantics.types import untyped_container
 
 
@@ -32,10 +31,11 @@ class RouteMissingResponseModel(Rule):
             return
         reason = self._annotation_problem(node.returns.annotation if node.returns else None)
         if reason is not None:
-            self.report(node.name, requires=function.route_requirement, handler=node.name.value, reason=reason)
+            requirements = [function.route_requirement, *(schema_requirement(r, self.ctx.scope) for r in function.routes)]
+            self.report(node.name, requires=requirements, handler=node.name.value, reason=reason)
 
     def _needs_model(self, route: Route) -> bool:
-        if route.method == "websocket" or excluded_from_schema(route):
+        if route.method == "websocket" or hidden_from_schema(route, self.ctx.scope):
             return False
         if keyword_arg(route.call, "response_model") or keyword_arg(route.call, "response_class"):
             return False

@@ -30,11 +30,11 @@ class SessionNotInjected(Rule):
         scope = self.ctx.scope
         if scope.function is None:
             return False
-        return scope.route_function is not None or self.ctx.is_service_module or scope.in_service_class
+        return scope.route_function is not None or self.ctx.in_service_code
 
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
-        qualified = scope.imports.resolve(node.func) or ""
+        qualified = scope.callee(node) or ""
         if qualified.rsplit(".", 1)[-1] in _DEPENDS and qualified.startswith("fastapi") and node.args:
             name = dotted_name(node.args[0].value)
             if name is not None:

@@ -36,7 +36,7 @@ class ErrorReturnedNotRaised(Rule):
                 if isinstance(element, cst.DictElement) and string_value(element.key) in _ERROR_KEYS:
                     return f"returns an {string_value(element.key)!r} dict with a success status"
             return None
-        if isinstance(value, cst.Call) and is_response_class(self.ctx.scope.imports.resolve(value.func)):
+        if isinstance(value, cst.Call) and is_response_class(self.ctx.scope.callee(value)):
             status = keyword_arg(value, "status_code") or positional_arg(value, 1)
             code = status_code_value(status.value, self.ctx.scope) if status is not None else None
             if code is not None and code >= 400:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.exceptions import (
+    HTTP_EXCEPTIONS,
     builtin_lineage,
     exception_type,
     is_http_exception,
@@ -56,9 +57,9 @@ class HttpStatusLiteral(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
-        if is_http_exception(node.func, scope):
+        if scope.callee(node) in HTTP_EXCEPTIONS:
             self._check(keyword_arg(node, "status_code") or positional_arg(node, 0))
-        elif is_response_class(scope.imports.resolve(node.func)):
+        elif is_response_class(scope.callee(node)):
             self._check(keyword_arg(node, "status_code") or positional_arg(node, 1))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -86,7 +87,7 @@ class HttpExceptionMissingDetail(Rule):
     message = "HTTPException without detail: say what went wrong (detail=...) so clients can act on it"
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not is_http_exception(node.func, self.ctx.scope):
+        if self.ctx.scope.callee(node) not in HTTP_EXCEPTIONS:
             return
         if any(arg.star for arg in node.args):
             return  # detail may come from **kwargs
@@ -105,7 +106,7 @@ class HttpExceptionInService(Rule):
 
     def visit_Raise(self, node: cst.Raise) -> None:
         ctx = self.ctx
-        if not (ctx.is_service_module or ctx.scope.in_service_class):
+        if not ctx.in_service_code:
             return
         raised = exception_type(node.exc)
         if raised is not None and is_http_exception(raised, ctx.scope):

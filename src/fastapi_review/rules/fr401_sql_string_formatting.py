@@ -76,7 +76,7 @@ class SqlStringFormatting(Rule):
 
     def _sink_name(self, node: cst.Call) -> Optional[str]:
         func = node.func
-        qualified = self.ctx.scope.imports.resolve(func)
+        qualified = self.ctx.scope.callee(node)
         if qualified is not None:
             module, _, last = qualified.rpartition(".")
             if last in _TEXT_FUNCTIONS and module.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):

@@ -59,7 +59,7 @@ class RelationshipLazyStrategy(Rule):
     def _check_value(self, target: cst.Name, value: cst.BaseExpression) -> None:
         if not isinstance(value, cst.Call):
             return
-        qualified = self.ctx.scope.imports.resolve(value.func) or ""
+        qualified = self.ctx.scope.callee(value) or ""
         module, _, last = qualified.rpartition(".")
         if last == "relationship" and module.startswith("sqlalchemy"):
             lazy_arg = keyword_arg(value, "lazy")

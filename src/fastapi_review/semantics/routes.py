@@ -17,6 +17,11 @@ ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "websocket"}
 )
 APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
+# Other frameworks whose objects also have .get("/path") / .post("/path") decorators.
+_OTHER_FRAMEWORKS = frozenset(
+    {"flask", "quart", "sanic", "slack_bolt", "aiohttp", "litestar", "bottle", "ninja", "falcon",
+     "django", "tornado", "robyn", "blacksheep", "aiocache", "cachetools", "celery", "typer", "click"}
+)
 ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
 
 
@@ -33,6 +38,32 @@ class Route:
     # set when the decorator's router is imported and the path is not a literal: the
     # project index must confirm the router before findings about this route count
     requirement: Optional[Requirement] = None
+
+
+def _may_be_router(router: str, scope: "Scope") -> bool:
+    """False when the name is bound in this module to an object that is not a FastAPI router:
+    an instance of a local non-router class, or of another web framework's class."""
+    callee = scope.facts.call_bindings.get(router)
+    if callee is None:
+        return True
+    if callee.split(".", 1)[0] in _OTHER_FRAMEWORKS:
+        return False
+    local_class = any(c.qualname == callee for c in scope.facts.classes)
+    return not local_class  # local router subclasses are already in facts.routers
+
+
+def hidden_from_schema(route: "Route", scope: "Scope") -> bool:
+    """`include_in_schema=False` on the decorator or on the router / app it is declared on."""
+    arg = keyword_arg(route.call, "include_in_schema")
+    if arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "False":
+        return True
+    return route.router in scope.facts.hidden_routers
+
+
+def schema_requirement(route: "Route", scope: "Scope") -> Requirement:
+    """The index check that the route's router is not included with include_in_schema=False."""
+    qualified = scope.imports.resolve_dotted(route.router) or f"{scope.facts.module}.{route.router}"
+    return ("shown_in_schema", qualified)
 
 
 def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
@@ -109,6 +140,8 @@ def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: 
     path_arg = positional_arg(call, path_index) or keyword_arg(call, "path")
     path = string_value(path_arg.value) if path_arg is not None else None
     kind = scope.facts.routers.get(router)
+    if kind is None and not _may_be_router(router, scope):
+        return None
     requirement: Optional[Requirement] = None
     # Starlette requires paths to start with "/": `cache.get("key")` is not a route.
     looks_like_path = path is not None and (path == "" or path.startswith("/"))

@@ -72,6 +72,8 @@ class Scope:
         # (ordinal in source order, node) of the enclosing defs/classes: positions.py's units
         self.units: list[tuple[int, cst.CSTNode]] = []
         self._def_count = 0
+        self._callee_node: Optional[cst.Call] = None
+        self._callee: Optional[str] = None
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -109,6 +111,14 @@ class Scope:
         if resolved is not None:
             return resolved
         return f"{self.facts.module}.{name}" if self.facts.module else name
+
+    def callee(self, call: cst.Call) -> Optional[str]:
+        """The qualified name of the called function (through imports), memoised for the call
+        every rule is looking at: each Call is resolved once, not once per rule."""
+        if call is not self._callee_node:
+            self._callee_node = call
+            self._callee = self.imports.resolve(call.func)
+        return self._callee
 
     def class_qualname(self, name: str) -> str:
         """Module-qualified name of a class defined at this point."""
@@ -212,6 +222,8 @@ class Scope:
             self.session_factories.add(name)
         elif callee in APP_CLASSES or self.router_classes_kind(callee) == "app":
             self.facts.routers[name] = "app"
+            if _keyword_is(value, "openapi_url", "None") or _keyword_is(value, "include_in_schema", "False"):
+                self.facts.hidden_routers.append(name)
             handlers = next((a.value for a in value.args if a.keyword and a.keyword.value == "exception_handlers"), None)
             if isinstance(handlers, cst.Dict):  # FastAPI(exception_handlers={ValueError: handler})
                 for element in handlers.elements:
@@ -219,6 +231,10 @@ class Scope:
                         self._record_exception_handler(element.key)
         elif callee in ROUTER_CLASSES or self.router_classes_kind(callee) == "router":
             self.facts.routers[name] = "router"
+            if _keyword_is(value, "include_in_schema", "False"):
+                self.facts.hidden_routers.append(name)
+        elif last.endswith("Router"):
+            self.facts.routers[name] = "router"  # third-party APIRouter subclasses (InferringRouter)
 
     def _record_exception_handler_decorator(self, decorator: cst.BaseExpression) -> None:
         # `@app.exception_handler(T)`
@@ -267,6 +283,15 @@ class Scope:
                 func = node.func
                 if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
                     scope._record_exception_handler(node.args[0].value)
+                if (
+                    isinstance(func, cst.Attribute)
+                    and func.attr.value == "include_router"
+                    and node.args
+                    and _keyword_is(node, "include_in_schema", "False")
+                ):
+                    included = scope.qualify(node.args[0].value)
+                    if included is not None:
+                        scope.facts.hidden_includes.append(included)
 
         from fastapi_review.dispatch import Dispatcher
 
@@ -301,6 +326,14 @@ class Scope:
         function = self.function
         if function is not None and isinstance(node.target, cst.Name) and is_session_annotation(node.annotation.annotation, self):
             function.session_locals.add(node.target.value)
+
+
+def _keyword_is(call: cst.Call, keyword: str, value: str) -> bool:
+    """`call(..., keyword=<value>)` with a Name value (True / False / None)."""
+    return any(
+        a.keyword is not None and a.keyword.value == keyword and isinstance(a.value, cst.Name) and a.value.value == value
+        for a in call.args
+    )
 
 
 def _unsubscript(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -15,9 +15,12 @@ if TYPE_CHECKING:
 
 SESSION_CLASS_NAMES = frozenset({"AsyncSession", "Session", "async_scoped_session", "scoped_session"})
 CONNECTION_CLASS_NAMES = frozenset({"AsyncConnection", "Connection"})
-# Conventional names of session factories (`SessionLocal = sessionmaker(...)` in another module).
-_FACTORY_NAME = re.compile(r"(?i)^(async_?)?session(_?local|_?maker|_?factory)?$|^async_?session_?local$")
+# Conventional names of session factories (`SessionLocal = sessionmaker(...)` in another
+# module); a bare `Session` is not one of them (requests.Session, a model named Session...).
+_FACTORY_NAME = re.compile(r"(?i)^(async_?)?session_?(local|maker|factory)$|^async_session$")
+_SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
 DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
+_NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
 
 def _is_orm_qualname(qualname: Optional[str], names: frozenset[str]) -> bool:
@@ -79,16 +82,28 @@ def is_connection_annotation(annotation: cst.BaseExpression, scope: "Scope") -> 
 
 
 def is_session_factory_call(expr: cst.BaseExpression, scope: "Scope") -> bool:
-    """`AsyncSession(...)`, `Session(...)`, or a call of a name bound to (async_)sessionmaker()."""
+    """`AsyncSession(...)`, `Session(...)`, or a call of a name bound to (async_)sessionmaker().
+
+    Calling `sessionmaker(...)` itself makes a factory, not a session; a factory received as a
+    parameter was injected.
+    """
     if not isinstance(expr, cst.Call):
         return False
-    if _is_orm_qualname(scope.imports.resolve(expr.func), SESSION_CLASS_NAMES):
+    qualified = scope.imports.resolve(expr.func)
+    if _is_orm_qualname(qualified, SESSION_CLASS_NAMES):
         return True
+    if _is_orm_qualname(qualified, _SESSIONMAKERS):
+        return False
     name = dotted_name(expr.func)
     if name is None:
         return False
     if name in scope.session_factories:
         return True
+    function = scope.function
+    if function is not None and name.split(".", 1)[0] in function.params and not name.startswith(("self.", "cls.")):
+        return False
+    if qualified is not None and qualified.split(".", 1)[0] in _NOT_DATABASE_LIBRARIES:
+        return False
     return bool(_FACTORY_NAME.match(name.rsplit(".", 1)[-1]))
 
 
