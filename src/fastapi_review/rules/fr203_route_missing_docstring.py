@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import hidden_from_schema, keyword_arg, schema_requirement
+from fastapi_review.semantics.routes import keyword_arg, schema_requirement
 
 
 class RouteMissingDocstring(Rule):
@@ -22,7 +22,7 @@ class RouteMissingDocstring(Rule):
             return
         scope = self.ctx.scope
         for route in function.routes:
-            if keyword_arg(route.call, "description") is not None or hidden_from_schema(route, scope):
+            if keyword_arg(route.call, "description") is not None or route.hidden:
                 return
         requirements = [function.route_requirement, *(schema_requirement(r, scope) for r in function.routes)]
         self.report(node.name, requires=requirements, handler=node.name.value)

@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import is_response_class, status_code_value
-from fastapi_review.semantics.routes import Route, hidden_from_schema, keyword_arg, schema_requirement
+from fastapi_review.semantics.routes import Route, keyword_arg, schema_requirement
 from fastapi_review.semantics.types import untyped_container
 
 
@@ -35,7 +35,7 @@ class RouteMissingResponseModel(Rule):
             self.report(node.name, requires=requirements, handler=node.name.value, reason=reason)
 
     def _needs_model(self, route: Route) -> bool:
-        if route.method == "websocket" or hidden_from_schema(route, self.ctx.scope):
+        if route.method == "websocket" or route.hidden:
             return False
         if keyword_arg(route.call, "response_model") or keyword_arg(route.call, "response_class"):
             return False

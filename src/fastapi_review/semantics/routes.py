@@ -35,6 +35,7 @@ class Route:
     call: cst.Call  # the decorator call (or the add_api_route call): its keywords
     http_methods: frozenset[str]  # {"GET"}, {"POST", "PUT"}, {"WEBSOCKET"}
     kind: Optional[str]  # "app" / "router" when bound in this module, else None
+    hidden: bool  # include_in_schema=False on the decorator or router, or an app without OpenAPI
     # set when the decorator's router is imported and the path is not a literal: the
     # project index must confirm the router before findings about this route count
     requirement: Optional[Requirement] = None
@@ -52,12 +53,9 @@ def _may_be_router(router: str, scope: "Scope") -> bool:
     return not local_class  # local router subclasses are already in facts.routers
 
 
-def hidden_from_schema(route: "Route", scope: "Scope") -> bool:
-    """`include_in_schema=False` on the decorator or on the router / app it is declared on."""
-    arg = keyword_arg(route.call, "include_in_schema")
-    if arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "False":
-        return True
-    return route.router in scope.facts.hidden_routers
+def _keyword_false(call: cst.Call, name: str) -> bool:
+    arg = keyword_arg(call, name)
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "False"
 
 
 def schema_requirement(route: "Route", scope: "Scope") -> Requirement:
@@ -139,7 +137,8 @@ def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: 
         return None
     path_arg = positional_arg(call, path_index) or keyword_arg(call, "path")
     path = string_value(path_arg.value) if path_arg is not None else None
-    kind = scope.facts.routers.get(router)
+    kind, hidden = scope.router_kind(router)
+    hidden = hidden or _keyword_false(call, "include_in_schema")
     if kind is None and not _may_be_router(router, scope):
         return None
     requirement: Optional[Requirement] = None
@@ -150,4 +149,4 @@ def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: 
         if imported is None:
             return None  # `cache.get(key)`: not a route
         requirement = ("router_binding", imported)
-    return Route(router, method, path, call, _http_methods(method, call), kind, requirement)
+    return Route(router, method, path, call, _http_methods(method, call), kind, hidden, requirement)

@@ -45,6 +45,8 @@ class FunctionInfo:
     # local names bound by `async with <session factory>() as s` / `s: AsyncSession = ...`
     session_locals: set[str] = field(default_factory=set)
     routes: list[Route] = field(default_factory=list)  # empty unless a route handler
+    routers: dict[str, str] = field(default_factory=dict)  # routers / apps bound in this function
+    hidden_routers: list[str] = field(default_factory=list)
 
     @property
     def route_requirement(self) -> Optional[Requirement]:
@@ -193,6 +195,14 @@ class Scope:
 
     # -- bindings --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
+        function = self.function
+        if function is not None and not self.in_class_body and isinstance(node.value, cst.Call):
+            # routers built inside factory functions: `router = APIRouter(...)` in `def get_router()`
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    callee = self.qualify(node.value.func) or ""
+                    self._bind_router(target.target.value, node.value, callee, function.routers, function.hidden_routers)
+            return
         if not self.at_module_level:
             return
         for target in node.targets:
@@ -220,21 +230,26 @@ class Scope:
             self.facts.declarative_bases.append(name)
         elif models.is_sqlalchemy(callee) and last in _SESSIONMAKERS:
             self.session_factories.add(name)
-        elif callee in APP_CLASSES or self.router_classes_kind(callee) == "app":
-            self.facts.routers[name] = "app"
-            if _keyword_is(value, "openapi_url", "None") or _keyword_is(value, "include_in_schema", "False"):
-                self.facts.hidden_routers.append(name)
-            handlers = next((a.value for a in value.args if a.keyword and a.keyword.value == "exception_handlers"), None)
+        else:
+            self._bind_router(name, value, callee, self.facts.routers, self.facts.hidden_routers)
+
+    def _bind_router(self, name: str, call: cst.Call, callee: str, routers: dict[str, str], hidden: list[str]) -> None:
+        """Record `name = FastAPI(...)` / `APIRouter(...)` (or a subclass) and its schema visibility."""
+        last = callee.rsplit(".", 1)[-1]
+        if callee in APP_CLASSES or self.router_classes_kind(callee) == "app":
+            routers[name] = "app"
+            if _keyword_is(call, "openapi_url", "None") or _keyword_is(call, "include_in_schema", "False"):
+                hidden.append(name)
+            handlers = next((a.value for a in call.args if a.keyword and a.keyword.value == "exception_handlers"), None)
             if isinstance(handlers, cst.Dict):  # FastAPI(exception_handlers={ValueError: handler})
                 for element in handlers.elements:
                     if isinstance(element, cst.DictElement):
                         self._record_exception_handler(element.key)
-        elif callee in ROUTER_CLASSES or self.router_classes_kind(callee) == "router":
-            self.facts.routers[name] = "router"
-            if _keyword_is(value, "include_in_schema", "False"):
-                self.facts.hidden_routers.append(name)
-        elif last.endswith("Router"):
-            self.facts.routers[name] = "router"  # third-party APIRouter subclasses (InferringRouter)
+        elif callee in ROUTER_CLASSES or self.router_classes_kind(callee) == "router" or last.endswith("Router"):
+            # `...Router` also covers project and third-party subclasses (polar.routing.APIRouter, InferringRouter)
+            routers[name] = "router"
+            if _keyword_is(call, "include_in_schema", "False"):
+                hidden.append(name)
 
     def _record_exception_handler_decorator(self, decorator: cst.BaseExpression) -> None:
         # `@app.exception_handler(T)`
@@ -252,6 +267,13 @@ class Scope:
         qualified = qualify_exception(expr, self)
         if qualified is not None:
             self.facts.exception_handlers.append(qualified)
+
+    def router_kind(self, name: str) -> tuple[Optional[str], bool]:
+        """("app"/"router"/None, hidden from the schema) of a router name at this point."""
+        for function in reversed(self.functions):
+            if name in function.routers:
+                return function.routers[name], name in function.hidden_routers
+        return self.facts.routers.get(name), name in self.facts.hidden_routers
 
     def router_classes_kind(self, callee: str) -> Optional[str]:
         """"app"/"router" for a subclass of FastAPI/APIRouter defined earlier in this module."""
