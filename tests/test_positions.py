@@ -25,6 +25,9 @@ TRICKY = [
     "def f(a):\n    return (\n        a\n        + b(\n            c\n        )\n    )\n",
     "x = [call(i) for i in range(3)]\nclass K: y = call(2)\n",
     "def f():\n    x = 1 \\\n        + g()\n    return x\n",
+    'def f(a):\n    """Example:\n\ndef f(b):\n    pass\n"""\n    return a\n\nclass f: pass\n',
+    "def \\\n    continued(x):\n    return g(x)\n",
+    "class A(\n    Base,\n):\n    @property\n    # comment\n\n    def p(self):\n        return q(self)\n",
 ]
 
 
@@ -47,12 +50,18 @@ def _compare(source: str) -> int:
     Dispatcher([scope, collector]).walk(module)
     theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     in_units = [t for t in collector.targets if t[1] is not None]
-    # nodes inside defs/classes take the per-unit path; any module-level node, the whole module
-    return _check(module, source, in_units, theirs) + _check(module, source, collector.targets, theirs)
+    # nodes inside defs/classes take the per-unit path (anchored by the line scan, or by ast
+    # when the scan disagrees); any module-level node makes it generate the whole module
+    names = scope.def_names
+    return (
+        _check(module, source, in_units, theirs, None)
+        + _check(module, source, in_units, theirs, names)
+        + _check(module, source, collector.targets, theirs, names)
+    )
 
 
-def _check(module: cst.Module, source: str, targets: list, theirs: object) -> int:
-    ours = node_ranges(module, source.encode(), targets)
+def _check(module: cst.Module, source: str, targets: list, theirs: object, def_names: object) -> int:
+    ours = node_ranges(module, source.encode(), targets, source if def_names else None, def_names)
     for node, _ in targets:
         r = theirs[node]
         expected = (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)

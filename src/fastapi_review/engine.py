@@ -158,8 +158,9 @@ def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int
 def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
     targets = [(node, unit) for _, node, _, _, unit in ctx._pending]
     targets += [(a.node, a.unit) for _, _, args, _, _ in ctx._pending for a in args.values() if isinstance(a, LineOf)]
-    ranges = node_ranges(tree, data, targets)
-    noqa = NoqaLines(decode_source(data))
+    text = decode_source(data)
+    ranges = node_ranges(tree, data, targets, text, ctx.scope.def_names)
+    noqa = NoqaLines(text)
     for rule, node, args, requires, _ in ctx._pending:
         line, column, end_line, end_column = ranges[id(node)]
         if noqa.suppresses(line, rule.code):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import re
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+_DEF_KEYWORDS = frozenset({"def", "class", "async"})
 
 Range = tuple[int, int, int, int]  # 1-based line, 1-based column, end line, end column
 
@@ -77,13 +78,21 @@ class _TargetState(CodegenState):
 Unit = Optional[tuple[int, cst.CSTNode]]  # (ordinal among defs/classes, the def/class node)
 
 
-def node_ranges(module: cst.Module, data: bytes, targets: Iterable[tuple[cst.CSTNode, Unit]]) -> dict[int, Range]:
+def node_ranges(
+    module: cst.Module,
+    data: bytes,
+    targets: Iterable[tuple[cst.CSTNode, Unit]],
+    text: Optional[str] = None,
+    def_names: Optional[Sequence[str]] = None,
+) -> dict[int, Range]:
     """Map id(node) → (line, column, end_line, end_column), 1-based, for each target node.
 
     Each target comes with its unit: the innermost function or class around it (by its
     ordinal in source order).  Only the units that hold targets are generated, each
-    starting at the line and indentation that `ast` (0.05x the parse) reports for its
-    def/class; code outside every def/class falls back to generating the whole module.
+    anchored at the line and indentation of its `def` / `class` keyword; code outside every
+    def/class falls back to generating the whole module.  Anchors come from a line scan of
+    `text` when it finds exactly the defs the traversal saw (`def_names`, in order), else
+    from `ast` (0.1x the parse).
     """
     by_unit: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
     whole_module: list[cst.CSTNode] = []
@@ -92,21 +101,44 @@ def node_ranges(module: cst.Module, data: bytes, targets: Iterable[tuple[cst.CST
             whole_module.append(node)
         else:
             by_unit.setdefault(unit[0], (unit[1], []))[1].append(node)
-    anchors = _def_anchors(data) if by_unit and not whole_module else None
+    anchors = None
+    if by_unit and not whole_module:
+        anchors = _scanned_anchors(text, def_names) if text is not None and def_names is not None else None
+        if anchors is None:
+            anchors = _ast_anchors(data)
     if anchors is None:
         return _generate(module, [*whole_module, *(n for _, nodes in by_unit.values() for n in nodes)], 1, [])
     ranges: dict[int, Range] = {}
     for ordinal, (unit_node, nodes) in by_unit.items():
         if ordinal >= len(anchors):
             return _generate(module, [n for _, ns in by_unit.values() for n in ns], 1, [])
-        first_line, indent = anchors[ordinal]
-        start_line = first_line - len(getattr(unit_node, "leading_lines", ()))
-        ranges.update(_generate(unit_node, nodes, start_line, [indent] if indent else [], module))
+        keyword_line, indent = anchors[ordinal]
+        ranges.update(_generate(unit_node, nodes, keyword_line, [indent] if indent else [], module, anchored=True))
     return ranges
 
 
-def _def_anchors(data: bytes) -> Optional[list[tuple[int, str]]]:
-    """(first line, indentation) of every def/class in source order, from `ast`; None if unusable.
+_DEF_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.MULTILINE)
+
+
+def _scanned_anchors(text: str, def_names: Sequence[str]) -> Optional[list[tuple[int, str]]]:
+    """(keyword line, indentation) of each def/class from a line scan, or None when the scan
+    disagrees with the parsed defs (a def-like line inside a string, a continued def line)."""
+    matches = list(_DEF_LINE.finditer(text))
+    if len(matches) != len(def_names):
+        return None
+    anchors = []
+    line, position = 1, 0
+    for match, expected in zip(matches, def_names):
+        if match.group(2) != expected:
+            return None
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        anchors.append((line, match.group(1)))
+    return anchors
+
+
+def _ast_anchors(data: bytes) -> Optional[list[tuple[int, str]]]:
+    """(keyword line, indentation) of every def/class in source order, from `ast`; None if unusable.
 
     Only the indentation's length matters for columns, so it is rebuilt from col_offset
     (the bytes before `def` are ASCII whitespace, so bytes == characters).
@@ -117,10 +149,7 @@ def _def_anchors(data: bytes) -> Optional[list[tuple[int, str]]]:
         return None
     defs = _defs(tree.body)
     defs.sort(key=lambda n: (n.lineno, n.col_offset))
-    return [
-        (min(n.lineno, *(d.lineno for d in n.decorator_list)) if n.decorator_list else n.lineno, " " * n.col_offset)  # type: ignore[attr-defined]
-        for n in defs
-    ]
+    return [(n.lineno, " " * n.col_offset) for n in defs]
 
 
 _DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -149,7 +178,10 @@ def _generate(
     start_line: int,
     indent: list[str],
     module: Optional[cst.Module] = None,
+    anchored: bool = False,
 ) -> dict[int, Range]:
+    """Generate `root`'s code until its last target; with `anchored`, `start_line` is the line
+    of root's def/class keyword (decorators and comments above it are counted back)."""
     targets: set[int] = {id(n) for n in nodes}
     # start_node/end_node hoisting needs the children's positions too.
     for n in nodes:
@@ -167,6 +199,9 @@ def _generate(
             wanted[key] = state.syntactic[key]
         elif key in state.starts:
             wanted[key] = (state.starts[key], state.ends.get(key, state.starts[key]))
+    if anchored:
+        keyword = next((i for i, t in enumerate(state.tokens) if t in _DEF_KEYWORDS), 0)
+        start_line -= sum(len(_NEWLINE.findall(t)) for t in state.tokens[:keyword])
     indices = sorted({i for pair in wanted.values() for i in pair})
     located = _locate(state.tokens, indices, start_line)
     return {key: (*located[start], *located[end]) for key, (start, end) in wanted.items()}

@@ -74,6 +74,7 @@ class Scope:
         # (ordinal in source order, node) of the enclosing defs/classes: positions.py's units
         self.units: list[tuple[int, cst.CSTNode]] = []
         self._def_count = 0
+        self.def_names: list[str] = []  # every def/class in source order (positions.py anchors)
         self._callee_node: Optional[cst.Call] = None
         self._callee: Optional[str] = None
 
@@ -187,6 +188,7 @@ class Scope:
     def _enter(self, kind: str, node: cst.CSTNode) -> None:
         self._containers.append(kind)
         self.units.append((self._def_count, node))
+        self.def_names.append(node.name.value)  # type: ignore[attr-defined]
         self._def_count += 1
 
     def _leave(self) -> None:
