@@ -79,8 +79,8 @@ class ComplexRouteHandler(Rule):
     Options = ComplexRouteHandlerOptions
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         statements, branches = count_statements_and_branches(_without_docstring(_block(node.body)))
         problems = []

@@ -17,8 +17,8 @@ class RouteMissingDocstring(Rule):
     message = "route handler '{handler}' has no docstring: FastAPI uses it as the operation's description in the OpenAPI docs"
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node or node.get_docstring() is not None:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None or node.get_docstring() is not None:
             return
         scope = self.ctx.scope
         for route in function.routes:

@@ -24,8 +24,8 @@ class RouteMissingResponseModel(Rule):
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         if not all(self._needs_model(route) for route in function.routes):
             return

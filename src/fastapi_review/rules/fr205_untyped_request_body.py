@@ -24,8 +24,8 @@ class UntypedRequestBody(Rule):
     message = "{detail}: the request body is not validated nor documented; declare a Pydantic model parameter"
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         if all(route.method == "websocket" for route in function.routes):
             return

@@ -17,8 +17,8 @@ class PostWithoutStatusCode(Rule):
     message = "POST route '{handler}' has no status_code=: FastAPI answers 200; set status_code=status.HTTP_201_CREATED for a create (or the code it really returns)"
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         for route in function.routes:
             if route.method == "post" and keyword_arg(route.call, "status_code") is None:

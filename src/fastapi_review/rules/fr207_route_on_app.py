@@ -16,8 +16,8 @@ class RouteOnApp(Rule):
     message = "route '{handler}' is declared on the application '{app}': declare it on an APIRouter and include_router() it"
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         for route in function.routes:
             if route.kind == "app":

@@ -79,8 +79,8 @@ class ShadowedRoute(Rule):
         self._seen: dict[str, list[tuple[Route, LineOf]]] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         decorated = [r for r in function.routes if r.method != "add_api_route"]
         for route in decorated:

@@ -63,8 +63,8 @@ class HttpStatusLiteral(Rule):
             self._check(keyword_arg(node, "status_code") or positional_arg(node, 1))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.ctx.scope.route_function
-        if function is None or function.node is not node:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
             return
         for route in function.routes:
             self._check(keyword_arg(route.call, "status_code"))

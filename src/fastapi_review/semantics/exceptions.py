@@ -23,14 +23,9 @@ _BUILTIN_EXCEPTIONS = frozenset(
 def qualify_exception(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
     """`ValueError` → "builtins.ValueError"; imported / local classes → their qualified name."""
     name = dotted_name(expr)
-    if name is None:
-        return None
-    imported = scope.imports.resolve_dotted(name)
-    if imported is not None:
-        return imported
-    if name in _BUILTIN_EXCEPTIONS:
+    if name in _BUILTIN_EXCEPTIONS and scope.imports.resolve_dotted(name) is None:
         return f"builtins.{name}"
-    return f"{scope.facts.module}.{name}" if scope.facts.module else name
+    return scope.qualify(expr)
 
 
 def builtin_lineage(qualname: str) -> tuple[str, ...]:

@@ -90,6 +90,11 @@ class Scope:
         function = self.functions[-1] if self.functions else None
         return function if function is not None and function.routes else None
 
+    def handler_being_visited(self, node: cst.FunctionDef) -> Optional[FunctionInfo]:
+        """In `visit_FunctionDef(node)`: node's info when it is a route handler, else None."""
+        function = self.route_function
+        return function if function is not None and function.node is node else None
+
     @property
     def in_service_class(self) -> bool:
         """Inside a class whose name ends in `Service` (RULES.md: service code)."""
