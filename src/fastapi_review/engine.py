@@ -41,6 +41,8 @@ class FileContext:
     def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str) -> None:
         self.path = path
         self.is_service_module = ruleset.is_service(relative)
+        self.is_models_module = ruleset.is_models(relative)
+        self.is_test_module = ruleset.is_test(relative)
         self.facts = facts
         self.scope = Scope(facts)
         self.ruleset = ruleset
@@ -56,9 +58,11 @@ class FileContext:
             return False
         return not any(f.routes for f in scope.functions)
 
-    def add_finding(self, rule: "Rule", node: cst.CSTNode, args: dict[str, object], requires: tuple[Requirement, ...]) -> None:
+    def add_finding(
+        self, rule: "Rule", node: cst.CSTNode, args: dict[str, object], requires: tuple[Requirement, ...], unit: Unit
+    ) -> None:
         """Queue a finding; positions (and LineOf message arguments) are resolved after the traversal."""
-        self._pending.append((rule, node, args, requires, self.current_unit))
+        self._pending.append((rule, node, args, requires, unit))
 
     @property
     def current_unit(self) -> Unit:

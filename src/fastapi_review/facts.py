@@ -20,7 +20,12 @@ class ClassFacts:
     keywords: dict[str, str] = field(default_factory=dict)  # class keywords, e.g. {"table": "True"}
     decorators: tuple[str, ...] = ()  # qualified decorator names (calls included: "x.mapped")
     has_tablename: bool = False  # `__tablename__ = ...` or `__table__ = ...` in the body
+    table_assigned: bool = False  # `__table__ = ...`: a reflected table or a view
     abstract: bool = False  # `__abstract__ = True`
+    # names the body binds: columns, relationships, declared_attr functions
+    attributes: tuple[str, ...] = ()
+    # a declarative base's `type_annotation_map` for datetime: True aware, False naive, None unset
+    datetime_map: Optional[bool] = None
 
 
 @dataclass

@@ -61,6 +61,10 @@ class ProjectIndex:
             return self._resolve(target, hops + 1)
         return None
 
+    def _table_assigned(self, qualname: str) -> bool:
+        cls = self.resolve(qualname)
+        return isinstance(cls, ClassFacts) and cls.table_assigned
+
     def locate(self, qualname: str) -> Optional[tuple[FileFacts, str]]:
         """(file, local name) where a module-level name is bound, following re-exports."""
         for _ in range(_MAX_HOPS):
@@ -146,6 +150,16 @@ class ProjectIndex:
         kind, arg = requirement
         if kind == "orm_model":
             return models.is_orm_model(self, arg)
+        if kind == "declarative_class":
+            return models.is_declarative_class(self, arg)
+        if kind == "missing_columns":  # arg: "pkg.Model|created_at,updated_at"
+            qualname, _, columns = arg.partition("|")
+            if not models.is_orm_model(self, qualname) or self._table_assigned(qualname):
+                return False
+            names = models.inherited_attributes(self, qualname)
+            return names is not None and not set(columns.split(",")) <= names
+        if kind == "naive_datetime_map":  # an ORM class whose base maps datetime to a naive type
+            return models.is_declarative_class(self, arg) and models.datetime_map_of(self, arg) is not True
         if kind == "router_binding":
             return self.binding_kind(arg) is not None
         if kind == "app_binding":

@@ -65,17 +65,20 @@ class Rule:
         node: cst.CSTNode,
         *,
         requires: "Optional[Requirement] | Sequence[Optional[Requirement]]" = None,
+        unit: "Unit | str" = "current",
         **message_args: object,
     ) -> None:
         """Report `node`; `requires` (one requirement or several) defers the finding until the
-        project index confirms each of them."""
+        project index confirms each of them.  `unit` is the def/class around `node` when
+        reporting after the traversal moved on (from `finish`)."""
         if requires is None:
             needed: tuple["Requirement", ...] = ()
         elif isinstance(requires[0], str):
             needed = (requires,)  # type: ignore[assignment]
         else:
             needed = tuple(r for r in requires if r is not None)  # type: ignore[misc]
-        self.ctx.add_finding(self, node, message_args, needed)
+        where = self.ctx.current_unit if unit == "current" else unit
+        self.ctx.add_finding(self, node, message_args, needed, where)  # type: ignore[arg-type]
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""

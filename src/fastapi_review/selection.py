@@ -58,6 +58,7 @@ class RuleSet:
     _per_file: tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]
     _migrations: pathspec.PathSpec
     _services: pathspec.PathSpec
+    _models: pathspec.PathSpec
 
     @classmethod
     def from_config(cls, config: Config) -> "RuleSet":
@@ -92,11 +93,21 @@ class RuleSet:
             _per_file=tuple(per_file),
             _migrations=pathspec.PathSpec.from_lines("gitignore", MIGRATION_GLOBS),
             _services=pathspec.PathSpec.from_lines("gitignore", config.services),
+            _models=pathspec.PathSpec.from_lines("gitignore", config.models),
         )
 
     def is_service(self, relative_path: str) -> bool:
         """Whether a file is service code by the `services` globs (test files never are)."""
         return self._services.match_file(relative_path) and not _TEST_FILES.match_file(relative_path)
+
+    def is_models(self, relative_path: str) -> bool:
+        """Whether a file may define ORM models by the `models` globs."""
+        return self._models.match_file(relative_path)
+
+    @staticmethod
+    def is_test(relative_path: str) -> bool:
+        """Test files (tests/ directories, test_*.py, *_test.py, conftest.py)."""
+        return _TEST_FILES.match_file(relative_path)
 
     def rule_class(self, code: str) -> type[Rule]:
         """The rule class of an enabled code."""

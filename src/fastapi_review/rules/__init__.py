@@ -21,7 +21,23 @@ from fastapi_review.rules.fr30x_http_exceptions import (
     HttpExceptionMissingDetail,
     HttpStatusLiteral,
 )
+from fastapi_review.rules.fr40x_database_access import (
+    CommitInLoop,
+    LegacyQueryApi,
+    MissingAwait,
+    QueryInLoop,
+    SyncSessionInAsync,
+)
 from fastapi_review.rules.fr401_sql_string_formatting import SqlStringFormatting
+from fastapi_review.rules.fr502_missing_timestamps import MissingTimestamps
+from fastapi_review.rules.fr503_unindexed_foreign_key import UnindexedForeignKey
+from fastapi_review.rules.fr505_model_outside_models_package import ModelOutsideModelsPackage
+from fastapi_review.rules.fr50x_column_types import (
+    JsonNotJsonb,
+    LegacyColumnStyle,
+    NaiveDatetimeColumn,
+    TimestampDefault,
+)
 from fastapi_review.rules.fr501_relationship_lazy_strategy import RelationshipLazyStrategy
 
 ALL_RULES: tuple[type[Rule], ...] = tuple(
@@ -45,6 +61,18 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             HttpExceptionMissingDetail,
             HttpExceptionInService,
             SqlStringFormatting,
+            QueryInLoop,
+            SyncSessionInAsync,
+            MissingAwait,
+            CommitInLoop,
+            LegacyQueryApi,
+            MissingTimestamps,
+            UnindexedForeignKey,
+            ModelOutsideModelsPackage,
+            NaiveDatetimeColumn,
+            JsonNotJsonb,
+            TimestampDefault,
+            LegacyColumnStyle,
             RelationshipLazyStrategy,
         ),
         key=lambda rule: rule.code,

@@ -66,3 +66,45 @@ def is_orm_model(index: "ProjectIndex", qualname: str) -> bool:
         or _is_sqlmodel_table(index, cls)
         or derives_from_declarative(index, cls)
     )
+
+
+def is_declarative_class(index: "ProjectIndex", qualname: str) -> bool:
+    """A model or an abstract class of a declarative hierarchy (its body declares mapped columns)."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts) or is_declarative_base_class(cls):
+        return False
+    return is_orm_model(index, qualname) or (cls.abstract and derives_from_declarative(index, cls))
+
+
+_EXTERNAL_OK = ("sqlalchemy.", "sqlmodel.", "typing.", "pydantic.", "builtins.", "abc.")
+
+
+def inherited_attributes(index: "ProjectIndex", qualname: str) -> Optional[set[str]]:
+    """Names bound by the class and all its bases; None when a base outside the project (other
+    than SQLAlchemy / SQLModel / typing) may bind more."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts):
+        return None
+    names = set(cls.attributes)
+    for ancestor in index.ancestors(qualname):
+        resolved = index.resolve(ancestor)
+        if isinstance(resolved, ClassFacts):
+            names.update(resolved.attributes)
+        elif resolved is None and not ancestor.startswith(_EXTERNAL_OK):
+            return None
+    return names
+
+
+def datetime_map_of(index: "ProjectIndex", qualname: str) -> Optional[bool]:
+    """How the class's declarative base maps `datetime` (True aware, False naive, None unset);
+    the nearest class in the hierarchy that sets a type_annotation_map decides."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts):
+        return None
+    if cls.datetime_map is not None:
+        return cls.datetime_map
+    for ancestor in index.ancestors(qualname):
+        resolved = index.resolve(ancestor)
+        if isinstance(resolved, ClassFacts) and resolved.datetime_map is not None:
+            return resolved.datetime_map
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
@@ -17,6 +17,9 @@ from fastapi_review.facts import ClassFacts, FileFacts, Requirement
 from fastapi_review.semantics import models
 from fastapi_review.semantics.names import ImportMap, dotted_name
 from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES, Route, route_from_add_api_route, route_from_decorator
+
+if TYPE_CHECKING:
+    from fastapi_review.semantics.columns import ColumnDecl
 
 _UPPER_CASE = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
@@ -44,6 +47,8 @@ class FunctionInfo:
     params: dict[str, Optional[cst.BaseExpression]] = field(default_factory=dict)
     # local names bound by `async with <session factory>() as s` / `s: AsyncSession = ...`
     session_locals: set[str] = field(default_factory=set)
+    # the subset known to be async: `async with factory() as s`, `s: AsyncSession = ...`
+    async_session_locals: dict[str, str] = field(default_factory=dict)  # name → "session"/"connection"
     routes: list[Route] = field(default_factory=list)  # empty unless a route handler
     routers: dict[str, str] = field(default_factory=dict)  # routers / apps bound in this function
     hidden_routers: list[str] = field(default_factory=list)
@@ -65,8 +70,10 @@ class Scope:
         facts.imports = self.imports.aliases
         self.classes: list[ClassInfo] = []
         self.functions: list[FunctionInfo] = []
-        self.session_factories: set[str] = set()  # module-level names bound to *sessionmaker()
-        self.session_aliases: set[str] = set()  # `SessionDep = Annotated[AsyncSession, Depends(...)]`
+        # module-level names bound to sessionmaker() / async_sessionmaker(): name → "sync"/"async"
+        self.session_factories: dict[str, str] = {}
+        # `SessionDep = Annotated[AsyncSession, Depends(...)]`: alias name → the session class name
+        self.session_aliases: dict[str, str] = {}
         self.module_sessions: set[str] = set()  # module-level `session = SessionLocal()`
         self.api_routes: dict[str, list[Route]] = {}  # endpoint name → add_api_route routes
         self.router_classes: set[str] = set()  # local APIRouter / FastAPI subclasses → kind
@@ -75,6 +82,11 @@ class Scope:
         self.units: list[tuple[int, cst.CSTNode]] = []
         self._def_count = 0
         self.def_names: list[str] = []  # every def/class in source order (positions.py anchors)
+        # loops whose body is being visited, per function frame (module level first)
+        self._loop_of_body: dict[int, cst.CSTNode] = {}
+        self._loop_frames: list[list[cst.CSTNode]] = [[]]
+        self._column_node: Optional[cst.CSTNode] = None
+        self._column: Optional[ColumnDecl] = None
         self._callee_node: Optional[cst.Call] = None
         self._callee: Optional[str] = None
 
@@ -128,6 +140,26 @@ class Scope:
             self._callee = self.imports.resolve(call.func)
         return self._callee
 
+    def class_column(self, node: "cst.Assign | cst.AnnAssign") -> "Optional[ColumnDecl]":
+        """The column a statement directly in a class body declares (memoised per statement)."""
+        if node is not self._column_node:
+            self._column_node = node
+            self._column = None
+            if self.in_class_body:
+                from fastapi_review.semantics.columns import column_declaration
+
+                if isinstance(node, cst.Assign):
+                    if len(node.targets) == 1:
+                        self._column = column_declaration(node.targets[0].target, None, node.value, self)
+                else:
+                    self._column = column_declaration(node.target, node.annotation.annotation, node.value, self)
+        return self._column
+
+    @property
+    def class_qualname_here(self) -> str:
+        """Qualified name of the innermost class being visited."""
+        return self.classes[-1].facts.qualname
+
     def class_qualname(self, name: str) -> str:
         """Module-qualified name of a class defined at this point."""
         outer = ".".join(c.facts.name for c in self.classes)
@@ -159,7 +191,7 @@ class Scope:
             keywords=keywords,
             decorators=decorators,
         )
-        _read_class_markers(node, facts)
+        _read_class_markers(node, facts, self)
         if not self.classes and not self.functions:
             self.facts.classes.append(facts)
         self.classes.append(ClassInfo(node, facts))
@@ -192,13 +224,41 @@ class Scope:
 
     def _enter(self, kind: str, node: cst.CSTNode) -> None:
         self._containers.append(kind)
+        if kind == "function":
+            self._loop_frames.append([])
         self.units.append((self._def_count, node))
         self.def_names.append(node.name.value)  # type: ignore[attr-defined]
         self._def_count += 1
 
     def _leave(self) -> None:
+        if self._containers[-1] == "function":
+            self._loop_frames.pop()
         self._containers.pop()
         self.units.pop()
+
+    # -- loops -----------------------------------------------------------------------------
+    @property
+    def loops(self) -> list[cst.CSTNode]:
+        """The For/While loops whose body encloses the current node, in this function only."""
+        return self._loop_frames[-1]
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loop_of_body[id(node.body)] = node
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loop_of_body[id(node.body)] = node
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        loop = self._loop_of_body.get(id(node))
+        if loop is not None:
+            self._loop_frames[-1].append(loop)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if id(node) in self._loop_of_body:
+            self._loop_frames[-1].pop()
+
+    visit_SimpleStatementSuite = visit_IndentedBlock  # type: ignore[assignment]
+    leave_SimpleStatementSuite = leave_IndentedBlock  # type: ignore[assignment]
 
     # -- bindings --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -223,7 +283,9 @@ class Scope:
 
         if not isinstance(value, cst.Call):
             if isinstance(value, cst.Subscript) and is_session_annotation(value, self):
-                self.session_aliases.add(name)
+                from fastapi_review.semantics.sessions import session_class_name
+
+                self.session_aliases[name] = session_class_name(value, self) or "AsyncSession"
                 self.facts.session_aliases.append(name)
             return
         callee = self.qualify(value.func) or ""
@@ -236,7 +298,7 @@ class Scope:
         elif last == "generate_base":
             self.facts.declarative_bases.append(name)
         elif models.is_sqlalchemy(callee) and last in _SESSIONMAKERS:
-            self.session_factories.add(name)
+            self.session_factories[name] = "async" if last.startswith("async") else "sync"
         else:
             self._bind_router(name, value, callee, self.facts.routers, self.facts.hidden_routers)
 
@@ -326,9 +388,6 @@ class Scope:
 
         Dispatcher([_Collector()]).walk(module)
 
-    def visit_AsyncWith(self, node: cst.With) -> None:
-        self._bind_with_items(node)
-
     def visit_With(self, node: cst.With) -> None:
         self._bind_with_items(node)
 
@@ -345,6 +404,8 @@ class Scope:
                 and is_session_factory_call(item.item, self)
             ):
                 function.session_locals.add(item.asname.name.value)
+                if isinstance(node, cst.With) and node.asynchronous is not None:
+                    function.async_session_locals[item.asname.name.value] = "session"
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         from fastapi_review.semantics.sessions import is_session_annotation
@@ -355,6 +416,11 @@ class Scope:
         function = self.function
         if function is not None and isinstance(node.target, cst.Name) and is_session_annotation(node.annotation.annotation, self):
             function.session_locals.add(node.target.value)
+            from fastapi_review.semantics.sessions import ASYNC_KINDS, session_class_name
+
+            kind = ASYNC_KINDS.get(session_class_name(node.annotation.annotation, self) or "")
+            if kind is not None:
+                function.async_session_locals[node.target.value] = kind
 
 
 def _keyword_is(call: cst.Call, keyword: str, value: str) -> bool:
@@ -382,19 +448,23 @@ def _literal_text(expr: cst.BaseExpression) -> str:
     return "?"
 
 
-def _read_class_markers(node: cst.ClassDef, facts: ClassFacts) -> None:
-    """`__tablename__` / `__table__` / `__abstract__ = True` in the class body."""
+def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> None:
+    """`__tablename__` / `__table__` / `__abstract__ = True`, bound names, type_annotation_map."""
     body = node.body
     if not isinstance(body, cst.IndentedBlock):
         return
+    attributes: list[str] = []
     for stmt in body.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            attributes.append(stmt.name.value)
+            continue
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
             if isinstance(small, cst.Assign):
                 targets = [t.target for t in small.targets]
                 value: Optional[cst.BaseExpression] = small.value
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            elif isinstance(small, cst.AnnAssign):
                 targets = [small.target]
                 value = small.value
             else:
@@ -402,7 +472,33 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts) -> None:
             for target in targets:
                 if not isinstance(target, cst.Name):
                     continue
-                if target.value in ("__tablename__", "__table__"):
+                attributes.append(target.value)
+                if target.value in ("__tablename__", "__table__") and value is not None:
                     facts.has_tablename = True
+                    facts.table_assigned = facts.table_assigned or target.value == "__table__"
                 elif target.value == "__abstract__":
                     facts.abstract = isinstance(value, cst.Name) and value.value == "True"
+                elif target.value in ("type_annotation_map", "registry") and value is not None:
+                    facts.datetime_map = _datetime_mapping(value, scope)
+    facts.attributes = tuple(attributes)
+
+
+def _datetime_mapping(value: cst.BaseExpression, scope: Scope) -> Optional[bool]:
+    """How `type_annotation_map = {datetime: X}` (or `registry(type_annotation_map=...)`) maps datetime."""
+    from fastapi_review.semantics.columns import is_timezone_aware, type_ancestors
+
+    if isinstance(value, cst.Call):
+        mapping = next((a.value for a in value.args if a.keyword and a.keyword.value == "type_annotation_map"), None)
+        if mapping is None:
+            return None
+        value = mapping
+    if not isinstance(value, cst.Dict):
+        return None
+    for element in value.elements:
+        if not isinstance(element, cst.DictElement) or scope.imports.resolve(element.key) != "datetime.datetime":
+            continue
+        head = element.value.func if isinstance(element.value, cst.Call) else element.value
+        if "DateTime" not in type_ancestors(scope.imports.resolve(head)):
+            return None
+        return is_timezone_aware(element.value)
+    return None

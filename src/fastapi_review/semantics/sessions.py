@@ -49,13 +49,51 @@ def unwrap_annotation(annotation: cst.BaseExpression, scope: "Scope") -> list[cs
     return [annotation]
 
 
+ASYNC_KINDS = {"AsyncSession": "session", "async_scoped_session": "session", "AsyncConnection": "connection"}
+SYNC_SESSION_NAMES = frozenset({"Session", "scoped_session"})
+
+
+def session_class_name(annotation: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+    """`AsyncSession`, `Session`, `AsyncConnection`, … named by an annotation (or a local alias)."""
+    for t in unwrap_annotation(annotation, scope):
+        qualified = scope.imports.resolve(t)
+        if _is_orm_qualname(qualified, SESSION_CLASS_NAMES | CONNECTION_CLASS_NAMES):
+            return qualified.rsplit(".", 1)[-1]  # type: ignore[union-attr]
+        if isinstance(t, cst.Name) and t.value in scope.session_aliases:
+            return scope.session_aliases[t.value]
+    return None
+
+
 def is_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
     """An annotation naming a SQLAlchemy / SQLModel session class, or a local alias of one."""
-    return any(
-        _is_orm_qualname(scope.imports.resolve(t), SESSION_CLASS_NAMES)
-        or (isinstance(t, cst.Name) and t.value in scope.session_aliases)
-        for t in unwrap_annotation(annotation, scope)
-    )
+    return session_class_name(annotation, scope) in SESSION_CLASS_NAMES
+
+
+def is_sync_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
+    """An annotation naming the sync `Session` / `scoped_session` (or a local alias of one)."""
+    return session_class_name(annotation, scope) in SYNC_SESSION_NAMES
+
+
+def is_sync_session_call(call: cst.Call, scope: "Scope") -> bool:
+    """`Session(...)` or a call of a name bound to a sync `sessionmaker(...)` in this module."""
+    qualified = scope.imports.resolve(call.func)
+    if _is_orm_qualname(qualified, SYNC_SESSION_NAMES):
+        return True
+    name = dotted_name(call.func)
+    return name is not None and scope.session_factories.get(name) == "sync"
+
+
+def async_session_kind(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+    """"session" / "connection" when `expr` is known to be an AsyncSession / AsyncConnection."""
+    function = scope.function
+    if function is None or not isinstance(expr, cst.Name):
+        return None
+    if expr.value in function.async_session_locals:
+        return function.async_session_locals[expr.value]
+    annotation = function.params.get(expr.value)
+    if annotation is None:
+        return None
+    return ASYNC_KINDS.get(session_class_name(annotation, scope) or "")
 
 
 def session_alias_requirement(expr: cst.BaseExpression, scope: "Scope") -> Optional[Requirement]:

@@ -1,0 +1,243 @@
+"""FR402, FR404–FR407: how code talks to the database (N+1, blocking, forgotten awaits)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.positions import Unit
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.loops import chain_methods, is_retry_loop, statement_root
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.sessions import (
+    async_session_kind,
+    is_session_expr,
+    is_sync_session_annotation,
+    is_sync_session_call,
+)
+from fastapi_review.semantics.sqlalchemy_facts import ASYNC_CONNECTION_COROUTINES, ASYNC_SESSION_COROUTINES
+
+_READS_BY_KEY = frozenset({"get", "get_one", "refresh"})
+_STATEMENT_READS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars", "exec"})
+_CONCURRENCY = frozenset({"gather", "create_task", "ensure_future", "wait_for", "shield", "wait", "as_completed", "run"})
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    """Calls in an expression, outermost first (lambdas excluded: they run later)."""
+    found: list[cst.Call] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Lambda):
+            continue
+        if isinstance(current, cst.Call):
+            found.append(current)
+        stack.extend(reversed(current.children))
+    return found
+
+
+def _session_method(node: cst.Call, rule: Rule) -> Optional[tuple[cst.BaseExpression, str]]:
+    """(receiver, method) when `node` calls a method on a session expression."""
+    func = node.func
+    if isinstance(func, cst.Attribute) and is_session_expr(func.value, rule.ctx.scope, rule.ctx.session_names):
+        return func.value, func.attr.value
+    return None
+
+
+class QueryInLoop(Rule):
+    """A query per iteration: N+1 round trips where one `IN (...)` query or eager loading would do."""
+
+    code = "FR402"
+    name = "query-in-loop"
+    summary = "a database read inside a loop or comprehension (the N+1 pattern)"
+    message = "{what} inside a loop runs one query per item (N+1): load them in one query (where(Model.id.in_(ids))) or eagerly (selectinload)"
+
+    def setup(self) -> None:
+        self._loop_selects: dict[int, set[str]] = {}  # loop id → names assigned a select() in its body
+        self._reported: set[int] = set()
+
+    def _comprehension(self, node: "cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp") -> None:
+        # the element is evaluated once per item (the first iterable only once)
+        scope = self.ctx.scope
+        if any(is_retry_loop(loop, scope) for loop in scope.loops):
+            return
+        parts = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+        for call in (c for part in parts for c in _calls_in(part)):
+            what = self._read(call, scope.loops)
+            if what is not None and id(call) not in self._reported:
+                self._reported.add(id(call))
+                self.report(call, what=what)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        loops = self.ctx.scope.loops
+        if loops and statement_root(node.value, self.ctx.scope) is not None:
+            names = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+            self._loop_selects.setdefault(id(loops[-1]), set()).update(names)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        scope = self.ctx.scope
+        loops = scope.loops
+        if not loops or any(is_retry_loop(loop, scope) for loop in loops):
+            return
+        what = self._read(node, loops)
+        if what is not None and id(node) not in self._reported:
+            self._reported.add(id(node))
+            self.report(node, what=what)
+
+    def _read(self, node: cst.Call, loops: list[cst.CSTNode]) -> Optional[str]:
+        found = _session_method(node, self)
+        if found is None:
+            return None
+        receiver, method = found
+        label = f"{dotted_name(receiver) or 'session'}.{method}()"
+        if method in _READS_BY_KEY or method == "query":
+            return label
+        if method not in _STATEMENT_READS or not node.args:
+            return None
+        statement = node.args[0].value
+        root = statement_root(statement, self.ctx.scope)
+        if root is not None:
+            if root[0] != "select" or chain_methods(statement) & {"offset", "limit", "slice"}:
+                return None  # writes, and pagination
+            return f"{label} of a select()"
+        if isinstance(statement, cst.Name) and any(statement.value in self._loop_selects.get(id(loop), ()) for loop in loops):
+            return f"{label} of a select() built in the loop"
+        return None
+
+    def visit_Await(self, node: cst.Await) -> None:
+        # `await obj.awaitable_attrs.items`: a lazy load per object
+        expr = node.expression
+        if (
+            self.ctx.scope.loops
+            and isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Attribute)
+            and expr.value.attr.value == "awaitable_attrs"
+        ):
+            self.report(node, what=f"await {dotted_name(expr) or '...awaitable_attrs'}")
+
+
+class SyncSessionInAsync(Rule):
+    """A sync Session blocks the event loop on every query, stalling all concurrent requests."""
+
+    code = "FR404"
+    name = "sync-session-in-async"
+    summary = "a sync SQLAlchemy Session used inside async def (blocks the event loop)"
+    message = "{what} inside 'async def {function}': a sync Session blocks the event loop; use AsyncSession (or make the function sync)"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.asynchronous is None:
+            return
+        p = node.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            if param.annotation is not None and is_sync_session_annotation(param.annotation.annotation, self.ctx.scope):
+                self.report(param.name, what=f"parameter '{param.name.value}' is a sync Session", function=node.name.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function = self.ctx.scope.function
+        if function is None or function.node.asynchronous is None:
+            return
+        if is_sync_session_call(node, self.ctx.scope):
+            self.report(node, what=f"{dotted_name(node.func) or 'Session'}() creates a sync Session", function=function.node.name.value)
+
+
+class MissingAwait(Rule):
+    """An un-awaited coroutine never runs: the commit, flush or query silently does not happen."""
+
+    code = "FR405"
+    name = "missing-await"
+    summary = "an AsyncSession / AsyncConnection coroutine method called without await"
+    message = "'{call}' is a coroutine and is never awaited: the statement does not run; write 'await {call}'"
+    severity = "error"
+
+    def setup(self) -> None:
+        # per function: name → (call, unit) of `x = session.commit()` not awaited (yet)
+        self._pending: list[dict[str, tuple[cst.Call, Unit]]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._pending.append({})
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for call, unit in self._pending.pop().values():
+            self._report(call, unit)
+
+    def _coroutine_call(self, expr: Optional[cst.BaseExpression]) -> Optional[cst.Call]:
+        if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Attribute):
+            return None
+        kind = async_session_kind(expr.func.value, self.ctx.scope)
+        if kind is None:
+            return None
+        methods = ASYNC_SESSION_COROUTINES if kind == "session" else ASYNC_CONNECTION_COROUTINES
+        return expr if expr.func.attr.value in methods else None
+
+    def _report(self, call: cst.Call, unit: Unit = None) -> None:
+        text = f"{dotted_name(call.func) or 'session.method'}(...)"
+        if unit is None:
+            self.report(call, call=text)
+        else:
+            self.report(call, unit=unit, call=text)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = self._coroutine_call(node.value)
+        if call is not None:
+            self._report(call)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        call = self._coroutine_call(node.value)
+        if call is None or not self._pending:
+            return
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self._pending[-1][target.target.value] = (call, self.ctx.current_unit)
+
+    def _consume(self, expr: Optional[cst.BaseExpression]) -> None:
+        if isinstance(expr, cst.Name) and self._pending:
+            self._pending[-1].pop(expr.value, None)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._consume(node.expression)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._consume(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # handed to asyncio.gather / create_task / another function: awaited elsewhere
+        for arg in node.args:
+            self._consume(arg.value)
+
+
+class CommitInLoop(Rule):
+    """One transaction per row: slow, and a failure halfway leaves half the rows committed."""
+
+    code = "FR406"
+    name = "commit-in-loop"
+    summary = "session.commit() inside a loop (one transaction per row)"
+    message = "'{call}' inside a loop commits one transaction per iteration: commit once after the loop (flush() inside it if needed)"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        scope = self.ctx.scope
+        loops = scope.loops
+        if not loops:
+            return
+        found = _session_method(node, self)
+        if found is None or found[1] != "commit":
+            return
+        if any(is_retry_loop(loop, scope) for loop in loops):
+            return
+        self.report(node, call=f"{dotted_name(node.func) or 'session.commit'}()")
+
+
+class LegacyQueryApi(Rule):
+    """`session.query()` is the 1.x API: AsyncSession has none, and 2.0 style is `select()`."""
+
+    code = "FR407"
+    name = "legacy-query-api"
+    summary = "session.query(...) (SQLAlchemy 1.x Query API)"
+    message = "'{receiver}.query(...)' is the legacy Query API (not available on AsyncSession): use select() with execute()/scalars()"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = _session_method(node, self)
+        if found is not None and found[1] == "query":
+            self.report(node, receiver=dotted_name(found[0]) or "session")

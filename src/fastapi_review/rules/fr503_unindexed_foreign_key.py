@@ -1,0 +1,155 @@
+"""FR503 unindexed-foreign-key: a ForeignKey column PostgreSQL will not index by itself."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.positions import Unit
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.routes import keyword_arg, string_value
+
+_CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
+_FLAGS = ("index", "primary_key", "unique")
+
+
+def _is_true(arg: Optional[cst.Arg]) -> bool:
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+
+
+def _column_ref(expr: cst.BaseExpression) -> Optional[str]:
+    """`"org_id"`, `org_id`, `Model.org_id`, `table.c.org_id` → "org_id"."""
+    text = string_value(expr)
+    if text is not None:
+        return text.split(".")[-1]
+    name = dotted_name(expr)
+    return name.rsplit(".", 1)[-1] if name is not None else None
+
+
+class UnindexedForeignKey(Rule):
+    """PostgreSQL indexes primary keys and unique constraints, never foreign keys."""
+
+    code = "FR503"
+    name = "unindexed-foreign-key"
+    summary = "a ForeignKey column without an index (PostgreSQL does not index foreign keys)"
+    message = (
+        "foreign key column '{column}' has no index: PostgreSQL does not index foreign keys, so joins "
+        "and cascading deletes scan the table; add index=True (or lead a composite Index with it)"
+    )
+
+    def setup(self) -> None:
+        # (class qualname or table, column) → where to report, resolved at the end of the file
+        self._candidates: list[tuple[str, str, cst.CSTNode, Unit]] = []
+        self._covered: set[tuple[str, str]] = set()
+        self._unknown_table_args: set[str] = set()
+
+    # -- declarative classes -------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._check_statement(node)
+        scope = self.ctx.scope
+        if scope.in_class_body and any(isinstance(t.target, cst.Name) and t.target.value == "__table_args__" for t in node.targets):
+            owner = scope.class_qualname_here
+            leading = self._leading_columns(node.value)
+            if leading is None:
+                self._unknown_table_args.add(owner)
+            else:
+                self._covered.update((owner, column) for column in leading)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._check_statement(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.ctx.scope.function
+        if node.name.value == "__table_args__" and function is not None and function.is_method:
+            self._unknown_table_args.add(self.ctx.scope.class_qualname_here)  # declared_attr: computed
+
+    def _check_statement(self, node: "cst.Assign | cst.AnnAssign") -> None:
+        scope = self.ctx.scope
+        column = scope.class_column(node)
+        if column is None or column.call is None:
+            return
+        if not self._has_foreign_key(column.call, column.kind):
+            return
+        if any(_is_true(column.keyword(flag)) for flag in _FLAGS):
+            return
+        self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
+
+    def _has_foreign_key(self, call: cst.Call, kind: str) -> bool:
+        if kind == "Field":
+            return keyword_arg(call, "foreign_key") is not None
+        return any(
+            isinstance(arg.value, cst.Call) and (self.ctx.scope.callee(arg.value) or "").endswith(".ForeignKey")
+            for arg in call.args
+        )
+
+    def _leading_columns(self, value: cst.BaseExpression) -> Optional[set[str]]:
+        """Leading columns of the Index / UniqueConstraint / PrimaryKeyConstraint in __table_args__."""
+        if isinstance(value, cst.Dict):
+            return set()
+        if not isinstance(value, (cst.Tuple, cst.List)):
+            return None
+        leading: set[str] = set()
+        for element in value.elements:
+            item = element.value
+            if isinstance(item, cst.Call):
+                column = self._constraint_leader(item)
+                if column is not None:
+                    leading.add(column)
+        return leading
+
+    def _constraint_leader(self, call: cst.Call) -> Optional[str]:
+        qualified = self.ctx.scope.callee(call) or ""
+        kind = qualified.rsplit(".", 1)[-1]
+        if kind not in _CONSTRAINTS or not qualified.startswith(("sqlalchemy", "sqlmodel")):
+            return None
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if kind == "Index":
+            positional = positional[1:]  # Index(name, *columns)
+        return _column_ref(positional[0]) if positional else None
+
+    # -- Table(...) definitions and module-level Index(...) ------------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.ctx.scope.callee(node) or ""
+        if not qualified.startswith(("sqlalchemy", "sqlmodel")):
+            return
+        kind = qualified.rsplit(".", 1)[-1]
+        if kind == "Index" and not self.ctx.scope.in_class_body:
+            self._record_index(node)
+        elif kind == "Table":
+            self._check_table(node)
+
+    def _record_index(self, call: cst.Call) -> None:
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if len(positional) >= 2:
+            owner = dotted_name(positional[1])
+            column = _column_ref(positional[1])
+            if owner is not None and column is not None and "." in owner:
+                model = owner.split(".")[0]
+                self._covered.add((self.ctx.scope.class_qualname(model), column))
+
+    def _check_table(self, call: cst.Call) -> None:
+        table = f"table:{id(call)}"
+        args = [a.value for a in call.args if a.keyword is None and not a.star]
+        for value in args:
+            if isinstance(value, cst.Call):
+                leader = self._constraint_leader(value)
+                if leader is not None:
+                    self._covered.add((table, leader))
+        for value in args:
+            if not isinstance(value, cst.Call) or not (self.ctx.scope.callee(value) or "").endswith(".Column"):
+                continue
+            name_arg = value.args[0].value if value.args else None
+            name = string_value(name_arg)
+            if name is None or not self._has_foreign_key(value, "Column"):
+                continue
+            if any(_is_true(keyword_arg(value, flag)) for flag in _FLAGS):
+                continue
+            self._candidates.append((table, name, name_arg, self.ctx.current_unit))  # type: ignore[arg-type]
+
+    def finish(self) -> None:
+        for owner, column, target, unit in self._candidates:
+            if (owner, column) in self._covered or owner in self._unknown_table_args:
+                continue
+            self.report(target, unit=unit, column=column)

@@ -1,0 +1,23 @@
+"""FR505 model-outside-models-package: an ORM model defined outside the models package."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+
+
+class ModelOutsideModelsPackage(Rule):
+    """Models scattered through routers and services are hard to find and import in cycles."""
+
+    code = "FR505"
+    name = "model-outside-models-package"
+    summary = "an ORM model defined in a module outside the models globs"
+    message = "ORM model '{model}' is defined outside the models package: move it under models/ (config: models globs)"
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        ctx = self.ctx
+        scope = ctx.scope
+        if ctx.is_models_module or ctx.is_test_module or len(scope.classes) != 1 or scope.functions:
+            return
+        self.report(node.name, requires=("orm_model", scope.class_qualname_here), model=node.name.value)

@@ -1,0 +1,178 @@
+"""FR506–FR509: how columns are declared (time zones, JSONB, clock defaults, 2.0 style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.columns import ColumnDecl, is_datetime_annotation, is_timezone_aware
+from fastapi_review.semantics.routes import string_value
+
+DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
+
+
+@dataclass(frozen=True)
+class DialectOptions:
+    """Options of FR506 / FR507: the database the models target."""
+
+    dialect: str = field(default="postgresql", metadata={"choices": DIALECTS})
+
+
+class _ColumnRule(Rule):
+    """Calls `check(column)` for every column declared in a class body or a Table(...)."""
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        column = self.ctx.scope.class_column(node)
+        if column is not None:
+            self.check(column)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        column = self.ctx.scope.class_column(node)
+        if column is not None:
+            self.check(column)
+
+    def check(self, column: ColumnDecl) -> None:
+        """Inspect one column declaration."""
+
+    def table_columns(self, call: cst.Call) -> list[ColumnDecl]:
+        """Columns of a `Table("name", metadata, Column("col", Type), ...)` call."""
+        scope = self.ctx.scope
+        qualified = scope.callee(call) or ""
+        if not qualified.startswith(("sqlalchemy", "sqlmodel")) or not qualified.endswith(".Table"):
+            return []
+        from fastapi_review.semantics.columns import column_declaration
+
+        columns = []
+        for arg in call.args:
+            value = arg.value
+            if arg.keyword is None and isinstance(value, cst.Call) and value.args:
+                name_arg = value.args[0].value
+                name = string_value(name_arg)
+                if name is not None:
+                    decl = column_declaration(cst.Name(name), None, value, scope)
+                    if decl is not None:
+                        decl.target = name_arg
+                        columns.append(decl)
+        return columns
+
+    def _in_model_requirement(self) -> tuple[str, str]:
+        return ("orm_model", self.ctx.scope.class_qualname_here)
+
+
+class NaiveDatetimeColumn(_ColumnRule):
+    """`timestamp without time zone` stores wall-clock times that silently shift across zones."""
+
+    code = "FR506"
+    name = "naive-datetime-column"
+    summary = "a DateTime column without timezone=True (incl. Mapped[datetime] via type_annotation_map)"
+    message = "{detail}: PostgreSQL stores 'timestamp without time zone'; use DateTime(timezone=True)"
+    Options = DialectOptions
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.options.dialect == "postgresql":
+            for column in self.table_columns(node):
+                self.check(column)
+
+    def check(self, column: ColumnDecl) -> None:
+        if self.options.dialect != "postgresql":
+            return
+        if "DateTime" in column.type_ancestors:
+            if is_timezone_aware(column.type_expr) is False:
+                self.report(column.target, detail=f"column '{column.name}' is a DateTime without timezone=True")
+            return
+        if column.type_expr is not None or not is_datetime_annotation(column.python_type, self.ctx.scope):
+            return
+        if column.kind == "Field":  # SQLModel maps datetime to a naive DateTime
+            self.report(column.target, requires=self._in_model_requirement(), detail=f"field '{column.name}' is a datetime mapped to a naive DateTime")
+        else:
+            self.report(
+                column.target,
+                requires=("naive_datetime_map", self.ctx.scope.class_qualname_here),
+                detail=f"column '{column.name}' is Mapped[datetime] and the declarative base's type_annotation_map does not make datetime timezone-aware",
+            )
+
+
+class JsonNotJsonb(_ColumnRule):
+    """PostgreSQL's JSON is stored as text: no indexing, no containment operators, slower."""
+
+    code = "FR507"
+    name = "json-not-jsonb"
+    summary = "a JSON column type on PostgreSQL instead of JSONB"
+    message = "column '{column}' uses JSON: on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
+    Options = DialectOptions
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.options.dialect == "postgresql":
+            for column in self.table_columns(node):
+                self.check(column)
+
+    def check(self, column: ColumnDecl) -> None:
+        if self.options.dialect != "postgresql" or column.type_qualname is None:
+            return
+        if "JSON" in column.type_ancestors and not column.type_qualname.endswith("JSONB"):
+            self.report(column.target, column=column.name)
+
+
+_NAIVE_CLOCKS = frozenset({"datetime.datetime.utcnow", "datetime.datetime.now", "datetime.datetime.today"})
+
+
+class TimestampDefault(_ColumnRule):
+    """The app clock is naive, per process and skewed; `updated_at` without onupdate never changes."""
+
+    code = "FR508"
+    name = "timestamp-default"
+    summary = "a timestamp defaulting to naive datetime.utcnow/now, or updated_at without onupdate="
+    message = "column '{column}' {detail}"
+
+    def check(self, column: ColumnDecl) -> None:
+        if column.call is None:
+            return
+        problems = []
+        default = column.keyword("default") or column.keyword("default_factory")
+        if default is not None and self._naive_clock(default.value):
+            problems.append("defaults to the application clock in naive time; use server_default=func.now() (or an aware default)")
+        if column.name == "updated_at" and not self._has_onupdate(column):
+            problems.append("has no onupdate=: it keeps its first value forever; add onupdate=func.now()")
+        if not problems:
+            return
+        requires = self._in_model_requirement() if column.kind == "Field" else None
+        self.report(column.target, requires=requires, column=column.name, detail=" and ".join(problems))
+
+    def _naive_clock(self, value: cst.BaseExpression) -> bool:
+        scope = self.ctx.scope
+        if isinstance(value, cst.Lambda):
+            value = value.body
+            if not isinstance(value, cst.Call):
+                return False
+        if isinstance(value, cst.Call):
+            # datetime.now(tz) / datetime.now(timezone.utc) are aware; now() / utcnow() are not
+            return scope.imports.resolve(value.func) in _NAIVE_CLOCKS and not value.args
+        return scope.imports.resolve(value) in _NAIVE_CLOCKS
+
+    def _has_onupdate(self, column: ColumnDecl) -> bool:
+        if column.keyword("onupdate") or column.keyword("server_onupdate"):
+            return True
+        kwargs = column.keyword("sa_column_kwargs")  # SQLModel
+        if kwargs is not None:
+            if not isinstance(kwargs.value, cst.Dict):
+                return True  # cannot tell
+            return any(
+                isinstance(e, cst.DictElement) and string_value(e.key) in ("onupdate", "server_onupdate")
+                for e in kwargs.value.elements
+            )
+        return False
+
+
+class LegacyColumnStyle(_ColumnRule):
+    """`Column()` in a class body is untyped; SQLAlchemy 2.0's `Mapped[...]` gives type checking."""
+
+    code = "FR509"
+    name = "legacy-column-style"
+    summary = "Column(...) in a declarative class instead of Mapped[...] = mapped_column(...)"
+    message = "column '{column}' uses the legacy Column() style: write '{column}: Mapped[...] = mapped_column(...)'"
+    default_enabled = False
+
+    def check(self, column: ColumnDecl) -> None:
+        if column.kind == "Column":
+            self.report(column.target, requires=("declarative_class", self.ctx.scope.class_qualname_here), column=column.name)

@@ -1,0 +1,159 @@
+"""Column declarations in models and tables, and their types through SQLAlchemy's hierarchy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from fastapi_review.semantics.routes import keyword_arg
+from fastapi_review.semantics.sqlalchemy_facts import COLUMN_TYPES
+
+if TYPE_CHECKING:
+    from fastapi_review.semantics.scope import Scope
+
+_COLUMN_CALLS = frozenset({"Column", "mapped_column"})
+_DIALECT_MODULES = ("sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite")
+
+
+def type_ancestors(qualified: Optional[str]) -> tuple[str, ...]:
+    """SQLAlchemy's generic type classes a (qualified) column type derives from, e.g.
+    `sqlalchemy.dialects.postgresql.TIMESTAMP` → (DateTime, TIMESTAMP, TypeEngine); () if unknown."""
+    if not qualified:
+        return ()
+    if qualified in COLUMN_TYPES:
+        return COLUMN_TYPES[qualified]
+    module, _, last = qualified.rpartition(".")
+    if module.startswith(_DIALECT_MODULES):
+        dialect = ".".join(module.split(".")[:3])
+        return COLUMN_TYPES.get(f"{dialect}.{last}", ())
+    if module.startswith(("sqlalchemy", "sqlmodel")):  # sqlalchemy.sql.sqltypes.X, sqlmodel.X re-exports
+        return COLUMN_TYPES.get(f"sqlalchemy.{last}", ())
+    return ()
+
+
+@dataclass
+class ColumnDecl:
+    """`name = Column(...)`, `name: Mapped[T] = mapped_column(...)`, `name: Mapped[T]`, SQLModel fields."""
+
+    name: str
+    target: cst.CSTNode  # where findings about the column point
+    call: Optional[cst.Call]  # Column(...) / mapped_column(...) / Field(...)
+    kind: str  # "Column", "mapped_column", "Field", "annotation"
+    type_expr: Optional[cst.BaseExpression]  # the explicit SQL type (class or instance)
+    type_qualname: Optional[str]
+    python_type: Optional[cst.BaseExpression]  # T of Mapped[T] (or the SQLModel annotation)
+
+    def keyword(self, name: str) -> Optional[cst.Arg]:
+        """A keyword argument of the column call (SQLModel: also inside sa_column_kwargs)."""
+        return keyword_arg(self.call, name) if self.call is not None else None
+
+    @property
+    def type_ancestors(self) -> tuple[str, ...]:
+        """The generic SQLAlchemy types of the explicit column type."""
+        return type_ancestors(self.type_qualname)
+
+
+def _type_argument(call: cst.Call, scope: "Scope") -> tuple[Optional[cst.BaseExpression], Optional[str]]:
+    """The SQL type among Column()/mapped_column() positional arguments (after an optional name)."""
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value in ("type_", "sa_type"):
+                expr = arg.value
+            else:
+                continue
+        elif arg.star:
+            return None, None
+        else:
+            expr = arg.value
+            if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+                continue  # the column name
+        head = expr.func if isinstance(expr, cst.Call) else expr
+        if isinstance(head, cst.Attribute) and head.attr.value == "with_variant" and isinstance(expr, cst.Call):
+            return expr, "with_variant"
+        qualified = scope.imports.resolve(head)
+        if qualified is not None and type_ancestors(qualified):
+            return expr, qualified
+        if qualified is not None and qualified.rsplit(".", 1)[-1] in ("ForeignKey", "Sequence", "Identity", "Computed"):
+            continue
+        return expr, qualified  # a type we do not know (a TypeDecorator of the project…)
+    return None, None
+
+
+def mapped_inner(annotation: cst.BaseExpression, scope: "Scope") -> tuple[Optional[str], Optional[cst.BaseExpression]]:
+    """(Mapped / WriteOnlyMapped / … , T) for `Mapped[T]`; (None, None) otherwise."""
+    if isinstance(annotation, cst.SimpleString):
+        try:
+            annotation = cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
+            return None, None
+    if not isinstance(annotation, cst.Subscript):
+        return None, None
+    qualified = scope.imports.resolve(annotation.value) or ""
+    if not qualified.startswith("sqlalchemy"):
+        return None, None
+    elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+    return qualified.rsplit(".", 1)[-1], (elements[0] if elements else None)
+
+
+def column_declaration(
+    target: cst.BaseExpression, annotation: Optional[cst.BaseExpression], value: Optional[cst.BaseExpression], scope: "Scope"
+) -> Optional[ColumnDecl]:
+    """The column a class-body statement declares, or None (relationships, constants, methods)."""
+    if not isinstance(target, cst.Name):
+        return None
+    name = target.value
+    mapped, python_type = mapped_inner(annotation, scope) if annotation is not None else (None, None)
+    if mapped is not None and mapped != "Mapped":
+        return None  # relationships (WriteOnlyMapped, DynamicMapped) are not columns
+    if isinstance(value, cst.Call):
+        callee = scope.callee(value) or ""
+        module, _, last = callee.rpartition(".")
+        if last in _COLUMN_CALLS and module.startswith(("sqlalchemy", "sqlmodel")):
+            type_expr, type_qualname = _type_argument(value, scope)
+            return ColumnDecl(name, target, value, last, type_expr, type_qualname, python_type)
+        if last == "Field" and module.startswith("sqlmodel"):
+            sa_column = keyword_arg(value, "sa_column")
+            if sa_column is not None and isinstance(sa_column.value, cst.Call):
+                inner = column_declaration(target, None, sa_column.value, scope)
+                if inner is not None:
+                    return inner
+            sa_type = keyword_arg(value, "sa_type")
+            type_expr = sa_type.value if sa_type is not None else None
+            head = type_expr.func if isinstance(type_expr, cst.Call) else type_expr
+            type_qualname = scope.imports.resolve(head) if head is not None else None
+            return ColumnDecl(name, target, value, "Field", type_expr, type_qualname, annotation)
+        return None
+    if value is None and mapped == "Mapped":
+        return ColumnDecl(name, target, None, "annotation", None, None, python_type)
+    return None
+
+
+def is_timezone_aware(type_expr: Optional[cst.BaseExpression]) -> Optional[bool]:
+    """`DateTime(timezone=True)` / `TIMESTAMP(True)` → True; `DateTime` / `DateTime()` → False;
+    None when the argument is not a literal."""
+    if not isinstance(type_expr, cst.Call):
+        return False
+    arg = keyword_arg(type_expr, "timezone")
+    if arg is None:
+        positional = [a for a in type_expr.args if a.keyword is None and not a.star]
+        arg = positional[0] if positional else None
+    if arg is None:
+        return False
+    if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
+        return arg.value.value == "True"
+    return None
+
+
+def is_datetime_annotation(expr: Optional[cst.BaseExpression], scope: "Scope") -> bool:
+    """`datetime`, `datetime.datetime`, `Optional[datetime]`, `datetime | None`, `"datetime"`."""
+    from fastapi_review.semantics.sessions import unwrap_annotation
+
+    if expr is None:
+        return False
+    for t in unwrap_annotation(expr, scope):
+        qualified = scope.imports.resolve(t)
+        if qualified == "datetime.datetime":
+            return True
+    return False

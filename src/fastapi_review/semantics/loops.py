@@ -1,0 +1,67 @@
+"""Loops around the current node: retry loops, and statements built inside a loop body."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+from fastapi_review.semantics.names import dotted_name
+
+if TYPE_CHECKING:
+    from fastapi_review.semantics.scope import Scope
+
+_STATEMENTS = frozenset({"select", "insert", "update", "delete"})
+
+
+def _contains_exit(node: cst.CSTNode) -> bool:
+    """A `break` or `return` in a loop body (not inside a nested loop, function or lambda)."""
+    for child in node.children:
+        if isinstance(child, (cst.Break, cst.Return)):
+            return True
+        if isinstance(child, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if _contains_exit(child):
+            return True
+    return False
+
+
+def is_retry_loop(loop: cst.CSTNode, scope: "Scope") -> bool:
+    """`for attempt in range(n): ... break` / `while True: ... break`: one unit of work, retried."""
+    if isinstance(loop, cst.For):
+        iterable = loop.iter
+        if not (isinstance(iterable, cst.Call) and dotted_name(iterable.func) == "range"):
+            return False
+    elif not isinstance(loop, cst.While):
+        return False
+    return _contains_exit(loop.body)
+
+
+def statement_root(expr: cst.BaseExpression, scope: "Scope") -> Optional[tuple[str, cst.Call]]:
+    """For `select(X).where(...).limit(1)`: ("select", the whole chain's outermost call)."""
+    node = expr
+    while True:
+        if isinstance(node, cst.Call):
+            qualified = scope.callee(node) if node is expr else scope.imports.resolve(node.func)
+            if qualified is not None:
+                module, _, last = qualified.rpartition(".")
+                if last in _STATEMENTS and module.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):
+                    return last, node
+            if isinstance(node.func, cst.Attribute):
+                node = node.func.value
+                continue
+            return None
+        if isinstance(node, cst.Attribute):
+            node = node.value
+            continue
+        return None
+
+
+def chain_methods(expr: cst.BaseExpression) -> set[str]:
+    """Method names called along a builder chain: `select(X).offset(o).limit(n)` → {offset, limit}."""
+    methods: set[str] = set()
+    node = expr
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        methods.add(node.func.attr.value)
+        node = node.func.value
+    return methods
