@@ -6,7 +6,7 @@ import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.names import dotted_name, last_name
 from fastapi_review.semantics.sessions import is_session_factory_call
 
 _DEPENDS = frozenset({"Depends", "Security"})
@@ -35,8 +35,7 @@ class SessionNotInjected(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
-        qualified = scope.callee(node) or ""
-        if qualified.rsplit(".", 1)[-1] in _DEPENDS and qualified.startswith("fastapi") and node.args:
+        if last_name(node.func) in _DEPENDS and (scope.callee(node) or "").startswith("fastapi") and node.args:
             name = dotted_name(node.args[0].value)
             if name is not None:
                 self._dependencies.add(name.rsplit(".", 1)[-1])

@@ -60,12 +60,10 @@ class QueryInLoop(Rule):
     def _comprehension(self, node: "cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp") -> None:
         # the element is evaluated once per item (the first iterable only once)
         scope = self.ctx.scope
-        if any(is_retry_loop(loop, scope) for loop in scope.loops):
-            return
         parts = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
         for call in (c for part in parts for c in _calls_in(part)):
             what = self._read(call, scope.loops)
-            if what is not None and id(call) not in self._reported:
+            if what is not None and id(call) not in self._reported and not any(is_retry_loop(loop, scope) for loop in scope.loops):
                 self._reported.add(id(call))
                 self.report(call, what=what)
 
@@ -80,10 +78,10 @@ class QueryInLoop(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
         loops = scope.loops
-        if not loops or any(is_retry_loop(loop, scope) for loop in loops):
+        if not loops:
             return
         what = self._read(node, loops)
-        if what is not None and id(node) not in self._reported:
+        if what is not None and id(node) not in self._reported and not any(is_retry_loop(loop, scope) for loop in loops):
             self._reported.add(id(node))
             self.report(node, what=what)
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.names import dotted_name, last_name
 from fastapi_review.semantics.routes import keyword_arg, string_value
 
 _CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
@@ -111,6 +111,8 @@ class UnindexedForeignKey(Rule):
 
     # -- Table(...) definitions and module-level Index(...) ------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        if last_name(node.func) not in ("Index", "Table"):
+            return
         qualified = self.ctx.scope.callee(node) or ""
         if not qualified.startswith(("sqlalchemy", "sqlmodel")):
             return

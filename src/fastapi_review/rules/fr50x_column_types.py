@@ -7,6 +7,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.columns import ColumnDecl, is_datetime_annotation, is_timezone_aware
+from fastapi_review.semantics.names import last_name
 from fastapi_review.semantics.routes import string_value
 
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -38,6 +39,8 @@ class _ColumnRule(Rule):
     def table_columns(self, call: cst.Call) -> list[ColumnDecl]:
         """Columns of a `Table("name", metadata, Column("col", Type), ...)` call."""
         scope = self.ctx.scope
+        if last_name(call.func) != "Table":
+            return []
         qualified = scope.callee(call) or ""
         if not qualified.startswith(("sqlalchemy", "sqlmodel")) or not qualified.endswith(".Table"):
             return []

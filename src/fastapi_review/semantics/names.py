@@ -19,6 +19,15 @@ def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def last_name(node: cst.BaseExpression) -> Optional[str]:
+    """The last identifier of a Name/Attribute (`sa.orm.relationship` → "relationship"), cheaply."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
 def module_dotted(node: Optional[cst.BaseExpression]) -> str:
     """The dotted text of an ImportFrom module (`a.b`), or '' for `from . import x`."""
     if node is None:
