@@ -150,11 +150,13 @@ class ProjectIndex:
         kind, arg = requirement
         if kind == "orm_model":
             return models.is_orm_model(self, arg)
+        if kind == "table_model":
+            return models.is_table_model(self, arg)
         if kind == "declarative_class":
             return models.is_declarative_class(self, arg)
         if kind == "missing_columns":  # arg: "pkg.Model|created_at,updated_at"
             qualname, _, columns = arg.partition("|")
-            if not models.is_orm_model(self, qualname) or self._table_assigned(qualname):
+            if not models.is_table_model(self, qualname) or self._table_assigned(qualname):
                 return False
             names = models.inherited_attributes(self, qualname)
             return names is not None and not set(columns.split(",")) <= names

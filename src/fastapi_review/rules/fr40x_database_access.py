@@ -71,7 +71,8 @@ class QueryInLoop(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         loops = self.ctx.scope.loops
-        if loops and statement_root(node.value, self.ctx.scope) is not None:
+        root = statement_root(node.value, self.ctx.scope) if loops else None
+        if root is not None and root[0] == "select" and not chain_methods(node.value) & {"offset", "limit", "slice"}:
             names = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
             self._loop_selects.setdefault(id(loops[-1]), set()).update(names)
 

@@ -28,7 +28,7 @@ class MissingTimestamps(Rule):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         scope = self.ctx.scope
         columns = self.options.timestamp_columns
-        if len(scope.classes) != 1 or scope.functions or not columns:
+        if len(scope.classes) != 1 or scope.functions or not columns or scope.in_type_checking:
             return
         requirement = ("missing_columns", f"{scope.class_qualname_here}|{','.join(columns)}")
         self.report(node.name, requires=requirement, model=node.name.value, columns=" / ".join(columns))

@@ -20,4 +20,6 @@ class ModelOutsideModelsPackage(Rule):
         scope = ctx.scope
         if ctx.is_models_module or ctx.is_test_module or len(scope.classes) != 1 or scope.functions:
             return
-        self.report(node.name, requires=("orm_model", scope.class_qualname_here), model=node.name.value)
+        if scope.in_type_checking:
+            return  # typing-only classes are never mapped
+        self.report(node.name, requires=("table_model", scope.class_qualname_here), model=node.name.value)

@@ -68,6 +68,16 @@ def is_orm_model(index: "ProjectIndex", qualname: str) -> bool:
     )
 
 
+def is_table_model(index: "ProjectIndex", qualname: str) -> bool:
+    """A model with a table of its own: not a single-table-inheritance subclass of another model."""
+    if not is_orm_model(index, qualname):
+        return False
+    cls = index.resolve(qualname)
+    if isinstance(cls, ClassFacts) and (cls.has_tablename or cls.keywords.get("table") == "True"):
+        return True
+    return not any(is_orm_model(index, a) for a in index.ancestors(qualname))
+
+
 def is_declarative_class(index: "ProjectIndex", qualname: str) -> bool:
     """A model or an abstract class of a declarative hierarchy (its body declares mapped columns)."""
     cls = index.resolve(qualname)

@@ -85,6 +85,8 @@ class Scope:
         # loops whose body is being visited, per function frame (module level first)
         self._loop_of_body: dict[int, cst.CSTNode] = {}
         self._loop_frames: list[list[cst.CSTNode]] = [[]]
+        self._type_checking_bodies: set[int] = set()
+        self._type_checking_depth = 0
         self._column_node: Optional[cst.CSTNode] = None
         self._column: Optional[ColumnDecl] = None
         self._callee_node: Optional[cst.Call] = None
@@ -236,6 +238,18 @@ class Scope:
         self._containers.pop()
         self.units.pop()
 
+    # -- `if TYPE_CHECKING:` blocks ------------------------------------------------------
+    def visit_If(self, node: cst.If) -> None:
+        test = node.test
+        name = dotted_name(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
+        if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
+            self._type_checking_bodies.add(id(node.body))
+
+    @property
+    def in_type_checking(self) -> bool:
+        """Inside an `if TYPE_CHECKING:` body (code that never runs)."""
+        return self._type_checking_depth > 0
+
     # -- loops -----------------------------------------------------------------------------
     @property
     def loops(self) -> list[cst.CSTNode]:
@@ -252,10 +266,14 @@ class Scope:
         loop = self._loop_of_body.get(id(node))
         if loop is not None:
             self._loop_frames[-1].append(loop)
+        elif id(node) in self._type_checking_bodies:
+            self._type_checking_depth += 1
 
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if id(node) in self._loop_of_body:
             self._loop_frames[-1].pop()
+        elif id(node) in self._type_checking_bodies:
+            self._type_checking_depth -= 1
 
     visit_SimpleStatementSuite = visit_IndentedBlock  # type: ignore[assignment]
     leave_SimpleStatementSuite = leave_IndentedBlock  # type: ignore[assignment]
