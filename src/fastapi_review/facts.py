@@ -26,6 +26,8 @@ class ClassFacts:
     attributes: tuple[str, ...] = ()
     # a declarative base's `type_annotation_map` for datetime: True aware, False naive, None unset
     datetime_map: Optional[bool] = None
+    # Pydantic `model_config = ConfigDict(key=value)` (or `class Config:`) literals, as source text
+    model_config: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,4 +54,6 @@ class FileFacts:
     hidden_includes: list[str] = field(default_factory=list)
     # qualified exception types with a registered handler (`@app.exception_handler(T)`)
     exception_handlers: list[str] = field(default_factory=list)
+    # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")
+    uses_async_sqlalchemy: bool = False
     syntax_error: Optional[str] = None

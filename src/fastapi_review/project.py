@@ -145,11 +145,17 @@ class ProjectIndex:
 
     def satisfies(self, requirement: Requirement) -> bool:
         """Whether a deferred finding's requirement holds in this project."""
-        from fastapi_review.semantics import models
+        from fastapi_review.semantics import models, schemas
 
         kind, arg = requirement
         if kind == "orm_model":
             return models.is_orm_model(self, arg)
+        if kind == "pydantic_schema":
+            return schemas.is_v2_schema(self, arg)
+        if kind == "schema_without_attribute_docstrings":
+            return schemas.is_v2_schema(self, arg) and schemas.config_value(self, arg, "use_attribute_docstrings") != "True"
+        if kind == "async_project":
+            return any(f.uses_async_sqlalchemy for f in self.files)
         if kind == "table_model":
             return models.is_table_model(self, arg)
         if kind == "declarative_class":

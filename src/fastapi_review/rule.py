@@ -84,16 +84,17 @@ class Rule:
         """Called once after the traversal of a file; override to report what needs the whole file."""
 
 
-def option_key(field_name: str) -> str:
-    """The TOML spelling of an options-dataclass field (`max_statements` → `max-statements`)."""
-    return field_name.replace("_", "-")
+def option_key(field: "dataclasses.Field[Any]") -> str:
+    """The TOML spelling of an options-dataclass field (`max_statements` → `max-statements`;
+    metadata `key` for names that are Python keywords, such as `async`)."""
+    return field.metadata.get("key") or field.name.replace("_", "-")
 
 
 def build_options(rule: type[Rule], raw: dict[str, Any]) -> Any:
     """Validate `raw` (a TOML table) against the rule's Options dataclass and build it."""
     import difflib
 
-    fields = {option_key(f.name): f for f in dataclasses.fields(rule.Options)}
+    fields = {option_key(f): f for f in dataclasses.fields(rule.Options)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         field = fields.get(key)

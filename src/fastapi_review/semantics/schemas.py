@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from fastapi_review.facts import ClassFacts
 from fastapi_review.semantics.models import SQLMODEL
@@ -33,3 +33,24 @@ def is_pydantic_schema(index: "ProjectIndex", qualname: str) -> bool:
         chain = [cls] + [c for a in ancestors if isinstance(c := index.resolve(a), ClassFacts)]
         return not any(c.keywords.get("table") == "True" for c in chain)
     return True
+
+V1_ROOTS = frozenset({"pydantic.v1.BaseModel", "pydantic.v1.main.BaseModel"})
+
+
+def config_value(index: "ProjectIndex", qualname: str, key: str) -> Optional[str]:
+    """A model_config key as set on the class or its nearest base that sets it (source text)."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts):
+        return None
+    if key in cls.model_config:
+        return cls.model_config[key]
+    for ancestor in index.ancestors(qualname):
+        resolved = index.resolve(ancestor)
+        if isinstance(resolved, ClassFacts) and key in resolved.model_config:
+            return resolved.model_config[key]
+    return None
+
+
+def is_v2_schema(index: "ProjectIndex", qualname: str) -> bool:
+    """A Pydantic schema that is not a `pydantic.v1` model (whose v1 API is legitimate)."""
+    return is_pydantic_schema(index, qualname) and not (set(index.ancestors(qualname)) & V1_ROOTS)

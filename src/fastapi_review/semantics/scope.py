@@ -174,6 +174,9 @@ class Scope:
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.imports.add_import_from(node)
+        module = dotted_name(node.module) if node.module is not None else None
+        if module is not None and module.endswith("ext.asyncio") and module.split(".")[0] in ("sqlalchemy", "sqlmodel"):
+            self.facts.uses_async_sqlalchemy = True
 
     # -- classes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -475,6 +478,8 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
     for stmt in body.body:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             attributes.append(stmt.name.value)
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+                facts.model_config.update(_v1_config(stmt))
             continue
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
@@ -498,7 +503,46 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                     facts.abstract = isinstance(value, cst.Name) and value.value == "True"
                 elif target.value in ("type_annotation_map", "registry") and value is not None:
                     facts.datetime_map = _datetime_mapping(value, scope)
+                elif target.value == "model_config" and value is not None:
+                    facts.model_config.update(_config_literals(value))
     facts.attributes = tuple(attributes)
+
+
+_V1_RENAMED = {"orm_mode": "from_attributes"}
+
+
+def _literal_source(expr: cst.BaseExpression) -> str:
+    return cst.Module([]).code_for_node(expr)
+
+
+def _config_literals(value: cst.BaseExpression) -> dict[str, str]:
+    """`ConfigDict(from_attributes=True)` / `{"from_attributes": True}` → {"from_attributes": "True"}."""
+    if isinstance(value, cst.Call):
+        return {a.keyword.value: _literal_source(a.value) for a in value.args if a.keyword is not None}
+    if isinstance(value, cst.Dict):
+        result = {}
+        for element in value.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = element.key.evaluated_value
+                if isinstance(key, str):
+                    result[key] = _literal_source(element.value)
+        return result
+    return {}
+
+
+def _v1_config(node: cst.ClassDef) -> dict[str, str]:
+    """Pydantic v1 `class Config: orm_mode = True` → {"from_attributes": "True"} (v2 names)."""
+    config: dict[str, str] = {}
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return config
+    for stmt in body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    key = small.targets[0].target.value
+                    config[_V1_RENAMED.get(key, key)] = _literal_source(small.value)
+    return config
 
 
 def _datetime_mapping(value: cst.BaseExpression, scope: Scope) -> Optional[bool]:

@@ -1,0 +1,147 @@
+"""FR701–FR703: services must be async for I/O, HTTP-agnostic and stateless."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.scope import is_constant_name
+from fastapi_review.semantics.sessions import is_session_expr
+
+_SYNC_HTTP = frozenset(
+    {"httpx.get", "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head", "httpx.options",
+     "httpx.request", "httpx.stream", "httpx.Client"}
+)
+_HTTP_LAYER = frozenset({"Request", "Response", "Depends", "APIRouter", "BackgroundTasks", "HTTPException"})
+_MUTABLE_CALLS = frozenset({"list", "dict", "set", "defaultdict", "deque", "OrderedDict", "Counter"})
+_IMMUTABLE_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "tuple", "frozenset", "Final", "Literal"})
+
+
+@dataclass(frozen=True)
+class SyncServiceIoOptions:
+    """Options of FR701."""
+
+    async_: str = field(default="auto", metadata={"key": "async", "choices": ("auto", "always", "never")})
+
+
+class SyncServiceIo(Rule):
+    """A sync service doing I/O blocks the event loop when an async handler calls it."""
+
+    code = "FR701"
+    name = "sync-service-io"
+    summary = "a sync def in service code doing I/O (session calls, requests/httpx) in an async project"
+    message = "service function '{function}' is sync but does I/O ({what}): make it 'async def' with AsyncSession / httpx.AsyncClient"
+    Options = SyncServiceIoOptions
+
+    def setup(self) -> None:
+        self._found: dict[int, str] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.options.async_ == "never" or not self.ctx.in_service_code:
+            return
+        function = self.ctx.scope.function
+        if function is None or function.node.asynchronous is not None or id(function.node) in self._found:
+            return
+        what = self._io(node)
+        if what is not None:
+            self._found[id(function.node)] = what
+
+    def _io(self, node: cst.Call) -> Optional[str]:
+        func = node.func
+        if isinstance(func, cst.Attribute) and is_session_expr(func.value, self.ctx.scope, self.ctx.session_names):
+            return f"{dotted_name(func) or 'session'}()"
+        qualified = self.ctx.scope.callee(node) or ""
+        if qualified.startswith("requests.") or qualified in _SYNC_HTTP:
+            return f"{qualified}()"
+        return None
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        what = self._found.pop(id(node), None)
+        if what is None:
+            return
+        requires = ("async_project", "") if self.options.async_ == "auto" else None
+        self.report(node.name, requires=requires, function=node.name.value, what=what)
+
+
+class HttpLayerInService(Rule):
+    """Services that import the HTTP layer cannot be reused by workers, CLIs or other transports."""
+
+    code = "FR702"
+    name = "http-layer-in-service"
+    summary = "service code importing fastapi/starlette Request, Response, Depends, HTTPException..."
+    message = "service module imports '{name}' from the HTTP layer: keep services HTTP-agnostic (pass plain values, raise domain exceptions)"
+    default_enabled = False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        ctx = self.ctx
+        if not ctx.is_service_module or ctx.is_test_module or ctx.scope.in_type_checking:
+            return
+        module = dotted_name(node.module) if node.module is not None else ""
+        if not module or module.split(".")[0] not in ("fastapi", "starlette") or isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            if isinstance(alias.name, cst.Name) and alias.name.value in _HTTP_LAYER:
+                self.report(alias.name, name=alias.name.value)
+
+
+class StatefulService(Rule):
+    """Class-level mutable state is shared by every request (and every test): a race and a leak."""
+
+    code = "FR703"
+    name = "stateful-service"
+    summary = "a service class with mutable class attributes, or service code rebinding globals"
+    message = "{detail}: services must be stateless; keep state in the database, a cache or instance attributes set in __init__"
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        ctx = self.ctx
+        scope = ctx.scope
+        if ctx.is_test_module or not (ctx.is_service_module or node.name.value.endswith("Service")):
+            return
+        if scope.functions or len(scope.classes) != 1 or not isinstance(node.body, cst.IndentedBlock):
+            return
+        for stmt in node.body.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                name = self._mutable_attribute(small)
+                if name is not None:
+                    self.report(node.name, detail=f"service class '{node.name.value}' has mutable class attribute '{name}'")
+                    return
+
+    def _mutable_attribute(self, small: cst.BaseSmallStatement) -> Optional[str]:
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+            target, value, annotation = small.targets[0].target, small.value, None
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+            target, value, annotation = small.target, small.value, small.annotation.annotation
+        else:
+            return None
+        name = target.value
+        if is_constant_name(name) or name == "__slots__" or (annotation is not None and self._immutable_classvar(annotation)):
+            return None
+        return name if self._is_mutable(value) else None
+
+    def _is_mutable(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+            return True
+        if isinstance(value, cst.Call):
+            return (dotted_name(value.func) or "").rsplit(".", 1)[-1] in _MUTABLE_CALLS
+        return False
+
+    def _immutable_classvar(self, annotation: cst.BaseExpression) -> bool:
+        if not isinstance(annotation, cst.Subscript):
+            return False
+        if (dotted_name(annotation.value) or "").rsplit(".", 1)[-1] != "ClassVar":
+            return False
+        inner = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        head = inner[0].value if inner and isinstance(inner[0], cst.Subscript) else (inner[0] if inner else None)
+        return head is not None and (dotted_name(head) or "").rsplit(".", 1)[-1] in _IMMUTABLE_TYPES
+
+    def visit_Global(self, node: cst.Global) -> None:
+        ctx = self.ctx
+        if ctx.in_service_code and not ctx.is_test_module:
+            names = ", ".join(n.name.value for n in node.names)
+            self.report(node, detail=f"service code rebinds module state with 'global {names}'")
