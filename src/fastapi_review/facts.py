@@ -52,6 +52,8 @@ class FileFacts:
     # routers passed to `include_router(r, include_in_schema=False)`
     hidden_routers: list[str] = field(default_factory=list)
     hidden_includes: list[str] = field(default_factory=list)
+    # module-level `Name = Annotated[T, Field(description=...)]` aliases (FR603)
+    described_aliases: list[str] = field(default_factory=list)
     # qualified exception types with a registered handler (`@app.exception_handler(T)`)
     exception_handlers: list[str] = field(default_factory=list)
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")

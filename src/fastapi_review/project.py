@@ -154,6 +154,9 @@ class ProjectIndex:
             return schemas.is_v2_schema(self, arg)
         if kind == "schema_without_attribute_docstrings":
             return schemas.is_v2_schema(self, arg) and schemas.config_value(self, arg, "use_attribute_docstrings") != "True"
+        if kind == "undescribed_alias":  # a field type alias that carries no description
+            located = self.locate(arg)
+            return located is None or located[1] not in located[0].described_aliases
         if kind == "async_project":
             return any(f.uses_async_sqlalchemy for f in self.files)
         if kind == "table_model":

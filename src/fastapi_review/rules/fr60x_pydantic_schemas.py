@@ -8,6 +8,7 @@ from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.routes import keyword_arg, string_value
 from fastapi_review.semantics.scope import is_constant_name
+from fastapi_review.semantics.sessions import unwrap_annotation
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
 _V2_NAMES = {"from_orm": "model_validate", "parse_obj": "model_validate"}
@@ -68,13 +69,28 @@ class FieldMissingDescription(Rule):
         annotation = node.annotation.annotation
         if self._is_classvar(annotation) or self._has_description(node.value) or self._annotated_description(annotation):
             return
+        parts = unwrap_annotation(annotation, scope)
+        if any(self._is_hidden(p) for p in [annotation, *parts]):
+            return
+        alias_requirements = []
+        for part in parts:
+            if isinstance(part, cst.Name) and part.value in scope.facts.described_aliases:
+                return  # a local documented alias
+            imported = scope.imports.resolve(part) if isinstance(part, (cst.Name, cst.Attribute)) else None
+            if imported is not None and not imported.startswith(("typing", "builtins", "datetime", "uuid", "decimal", "pydantic")):
+                alias_requirements.append(("undescribed_alias", imported))
         qualname = scope.class_qualname_here
         requirement = (
             ("schema_without_attribute_docstrings", qualname)
             if self._has_attribute_docstring(node)
             else ("pydantic_schema", qualname)
         )
-        self.report(node.target, requires=requirement, field=name, schema=scope.classes[-1].facts.name)
+        self.report(node.target, requires=[requirement, *alias_requirements], field=name, schema=scope.classes[-1].facts.name)
+
+    def _is_hidden(self, annotation: cst.BaseExpression) -> bool:
+        """`SkipJsonSchema[...]`: the field is not in the OpenAPI schema at all."""
+        head = annotation.value if isinstance(annotation, cst.Subscript) else None
+        return head is not None and (dotted_name(head) or "").rsplit(".", 1)[-1] == "SkipJsonSchema"
 
     def _is_classvar(self, annotation: cst.BaseExpression) -> bool:
         head = annotation.value if isinstance(annotation, cst.Subscript) else annotation

@@ -303,6 +303,8 @@ class Scope:
         from fastapi_review.semantics.sessions import is_session_factory_call
 
         if not isinstance(value, cst.Call):
+            if isinstance(value, cst.Subscript) and _annotated_with_description(value, self):
+                self.facts.described_aliases.append(name)
             if isinstance(value, cst.Subscript) and is_session_annotation(value, self):
                 from fastapi_review.semantics.sessions import session_class_name
 
@@ -442,6 +444,21 @@ class Scope:
             kind = ASYNC_KINDS.get(session_class_name(node.annotation.annotation, self) or "")
             if kind is not None:
                 function.async_session_locals[node.target.value] = kind
+
+
+def _annotated_with_description(value: cst.Subscript, scope: "Scope") -> bool:
+    """`Annotated[T, Field(description=...)]` (a documented field type)."""
+    if (scope.imports.resolve(value.value) or "").rsplit(".", 1)[-1] != "Annotated":
+        return False
+    for element in value.slice[1:]:
+        metadata = element.slice.value if isinstance(element.slice, cst.Index) else None
+        if isinstance(metadata, cst.Call) and _keyword_present(metadata, "description"):
+            return True
+    return False
+
+
+def _keyword_present(call: cst.Call, keyword: str) -> bool:
+    return any(a.keyword is not None and a.keyword.value == keyword for a in call.args)
 
 
 def _keyword_is(call: cst.Call, keyword: str, value: str) -> bool:
