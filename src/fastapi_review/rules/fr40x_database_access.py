@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.loops import chain_methods, is_retry_loop, statement_root
+from fastapi_review.semantics.loops import chain_methods, has_exit, is_batch_loop, is_retry_loop, statement_root
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.sessions import (
     async_session_kind,
@@ -37,6 +37,33 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     return found
 
 
+_QUERY_EXECUTORS = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "get", "exists"})
+
+
+def _executed_query(node: cst.Call, rule: Rule) -> Optional[str]:
+    """`session.query(X)...first()`: the legacy Query runs when an executor method is called."""
+    func = node.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in _QUERY_EXECUTORS:
+        return None
+    inner: cst.BaseExpression = func.value
+    while isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute):
+        if inner.func.attr.value == "query" and is_session_expr(inner.func.value, rule.ctx.scope, rule.ctx.session_names):
+            return f"{dotted_name(inner.func.value) or 'session'}.query(...).{func.attr.value}()"
+        inner = inner.func.value
+    return None
+
+
+def _filters_by_in(statement: cst.BaseExpression) -> bool:
+    """A `.in_(...)` somewhere in the statement: one query for a batch of keys."""
+    stack: list[cst.CSTNode] = [statement]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Attribute) and current.attr.value == "in_":
+            return True
+        stack.extend(current.children)
+    return False
+
+
 def _session_method(node: cst.Call, rule: Rule) -> Optional[tuple[cst.BaseExpression, str]]:
     """(receiver, method) when `node` calls a method on a session expression."""
     func = node.func
@@ -63,7 +90,7 @@ class QueryInLoop(Rule):
         parts = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
         for call in (c for part in parts for c in _calls_in(part)):
             what = self._read(call, scope.loops)
-            if what is not None and id(call) not in self._reported and not any(is_retry_loop(loop, scope) for loop in scope.loops):
+            if what is not None and id(call) not in self._reported and not self._exempt(scope.loops):
                 self._reported.add(id(call))
                 self.report(call, what=what)
 
@@ -82,25 +109,35 @@ class QueryInLoop(Rule):
         if not loops:
             return
         what = self._read(node, loops)
-        if what is not None and id(node) not in self._reported and not any(is_retry_loop(loop, scope) for loop in loops):
+        if what is not None and id(node) not in self._reported and not self._exempt(loops):
             self._reported.add(id(node))
             self.report(node, what=what)
 
+    @staticmethod
+    def _exempt(loops: list[cst.CSTNode]) -> bool:
+        # searches and retries (a break / return: the read runs once), and batch loops
+        return any(has_exit(loop) or is_batch_loop(loop) for loop in loops)
+
     def _read(self, node: cst.Call, loops: list[cst.CSTNode]) -> Optional[str]:
+        query = _executed_query(node, self)
+        if query is not None:
+            return query
         found = _session_method(node, self)
         if found is None:
             return None
         receiver, method = found
         label = f"{dotted_name(receiver) or 'session'}.{method}()"
-        if method in _READS_BY_KEY or method == "query":
+        if method in _READS_BY_KEY:
             return label
         if method not in _STATEMENT_READS or not node.args:
             return None
         statement = node.args[0].value
         root = statement_root(statement, self.ctx.scope)
         if root is not None:
-            if root[0] != "select" or chain_methods(statement) & {"offset", "limit", "slice"}:
-                return None  # writes, and pagination
+            methods = chain_methods(statement)
+            paging = "offset" in methods or (bool(loops) and isinstance(loops[-1], cst.While) and "limit" in methods)
+            if root[0] != "select" or paging or _filters_by_in(statement):
+                return None  # writes, pagination, and one query for a whole batch of ids
             return f"{label} of a select()"
         if isinstance(statement, cst.Name) and any(statement.value in self._loop_selects.get(id(loop), ()) for loop in loops):
             return f"{label} of a select() built in the loop"
@@ -126,13 +163,30 @@ class SyncSessionInAsync(Rule):
     summary = "a sync SQLAlchemy Session used inside async def (blocks the event loop)"
     message = "{what} inside 'async def {function}': a sync Session blocks the event loop; use AsyncSession (or make the function sync)"
 
+    def setup(self) -> None:
+        self._params: list[dict[str, tuple[cst.Name, Unit]]] = []
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        candidates: dict[str, tuple[cst.Name, Unit]] = {}
+        self._params.append(candidates)
         if node.asynchronous is None:
             return
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
             if param.annotation is not None and is_sync_session_annotation(param.annotation.annotation, self.ctx.scope):
-                self.report(param.name, what=f"parameter '{param.name.value}' is a sync Session", function=node.name.value)
+                candidates[param.name.value] = (param.name, self.ctx.current_unit)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        # `await session.execute(...)`: the object is async whatever its annotation says
+        expr = node.expression
+        if self._params and isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            receiver = expr.func.value
+            if isinstance(receiver, cst.Name):
+                self._params[-1].pop(receiver.value, None)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for name, (target, unit) in self._params.pop().items():
+            self.report(target, unit=unit, what=f"parameter '{name}' is a sync Session", function=node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.scope.function
@@ -215,6 +269,23 @@ class CommitInLoop(Rule):
     summary = "session.commit() inside a loop (one transaction per row)"
     message = "'{call}' inside a loop commits one transaction per iteration: commit once after the loop (flush() inside it if needed)"
 
+    def setup(self) -> None:
+        # loop depth at each enclosing `if` / error-isolating `try` (commits there are deliberate)
+        self._guards: list[int] = []
+
+    def visit_If(self, node: cst.If) -> None:
+        self._guards.append(len(self.ctx.scope.loops))
+
+    def leave_If(self, node: cst.If) -> None:
+        self._guards.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        rolls_back = any(_calls_method(h, "rollback") for h in node.handlers)
+        self._guards.append(len(self.ctx.scope.loops) if rolls_back else -1)
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self._guards.pop()
+
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
         loops = scope.loops
@@ -223,9 +294,21 @@ class CommitInLoop(Rule):
         found = _session_method(node, self)
         if found is None or found[1] != "commit":
             return
-        if any(is_retry_loop(loop, scope) for loop in loops):
+        if any(is_retry_loop(loop, scope) or is_batch_loop(loop) for loop in loops):
             return
+        if any(depth == len(loops) for depth in self._guards):
+            return  # `if i % 100 == 0: commit()`, or a per-item transaction with rollback on error
         self.report(node, call=f"{dotted_name(node.func) or 'session.commit'}()")
+
+
+def _calls_method(node: cst.CSTNode, method: str) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) and current.func.attr.value == method:
+            return True
+        stack.extend(current.children)
+    return False
 
 
 class LegacyQueryApi(Rule):

@@ -26,6 +26,29 @@ def _contains_exit(node: cst.CSTNode) -> bool:
     return False
 
 
+def has_exit(loop: cst.CSTNode) -> bool:
+    """The loop body can leave the loop early (`break` / `return`): a search or a retry."""
+    return isinstance(loop, (cst.For, cst.While)) and _contains_exit(loop.body)
+
+
+_BATCH_WORDS = ("batch", "chunk", "page")
+
+
+def is_batch_loop(loop: cst.CSTNode) -> bool:
+    """`for start in range(0, n, size)`, `for batch in chunked(ids, 100)`: one step per batch."""
+    if not isinstance(loop, cst.For):
+        return False
+    iterable = loop.iter
+    if isinstance(iterable, cst.Call):
+        name = (dotted_name(iterable.func) or "").lower()
+        if name == "range" and len(iterable.args) == 3:
+            return True
+        if any(word in name for word in _BATCH_WORDS):
+            return True
+    target = dotted_name(loop.target) if isinstance(loop.target, (cst.Name, cst.Attribute)) else None
+    return bool(target) and any(word in target.lower() for word in _BATCH_WORDS)  # type: ignore[union-attr]
+
+
 def is_retry_loop(loop: cst.CSTNode, scope: "Scope") -> bool:
     """`for attempt in range(n): ... break` / `while True: ... break`: one unit of work, retried."""
     if isinstance(loop, cst.For):

@@ -424,7 +424,7 @@ class Scope:
             if (
                 item.asname is not None
                 and isinstance(item.asname.name, cst.Name)
-                and is_session_factory_call(item.item, self)
+                and (is_session_factory_call(item.item, self) or _injected_factory_call(item.item, function))
             ):
                 function.session_locals.add(item.asname.name.value)
                 if isinstance(node, cst.With) and node.asynchronous is not None:
@@ -444,6 +444,16 @@ class Scope:
             kind = ASYNC_KINDS.get(session_class_name(node.annotation.annotation, self) or "")
             if kind is not None:
                 function.async_session_locals[node.target.value] = kind
+
+
+def _injected_factory_call(expr: cst.BaseExpression, function: FunctionInfo) -> bool:
+    """`db()` / `sessionmaker()` where the factory is a parameter (`async with db() as session`)."""
+    from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES, looks_like_session_factory
+
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in function.params):
+        return False
+    name = expr.func.value
+    return name in DEFAULT_SESSION_NAMES or looks_like_session_factory(name)
 
 
 def _annotated_with_description(value: cst.Subscript, scope: "Scope") -> bool:

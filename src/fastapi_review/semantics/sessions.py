@@ -23,6 +23,11 @@ DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
 _NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
 
+def looks_like_session_factory(name: str) -> bool:
+    """Conventional factory names: SessionLocal, async_session_maker, session_factory, …"""
+    return bool(_FACTORY_NAME.match(name) or name.lower() in ("sessionmaker", "async_sessionmaker"))
+
+
 def _is_orm_qualname(qualname: Optional[str], names: frozenset[str]) -> bool:
     if not qualname:
         return False
