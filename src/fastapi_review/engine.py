@@ -38,8 +38,9 @@ class FileResult:
 class FileContext:
     """What rules see of the file being checked."""
 
-    def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str) -> None:
+    def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str, data: bytes = b"") -> None:
         self.path = path
+        self.data = data  # the file's bytes, for cheap whole-file checks
         self.is_service_module = ruleset.is_service(relative)
         self.is_models_module = ruleset.is_models(relative)
         self.is_test_module = ruleset.is_test(relative)
@@ -129,7 +130,7 @@ def check_source(
             result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
         return result
 
-    ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path)
+    ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data)
     if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
     rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in codes if code != SyntaxErrorRule.code]

@@ -159,6 +159,8 @@ class ProjectIndex:
             return located is None or located[1] not in located[0].described_aliases
         if kind == "async_project":
             return any(f.uses_async_sqlalchemy for f in self.files)
+        if kind == "mapping_model":
+            return models.declares_mapping(self, arg)
         if kind == "table_model":
             return models.is_table_model(self, arg)
         if kind == "declarative_class":

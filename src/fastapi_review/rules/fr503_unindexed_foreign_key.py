@@ -44,6 +44,7 @@ class UnindexedForeignKey(Rule):
         self._candidates: list[tuple[str, str, cst.CSTNode, Unit]] = []
         self._covered: set[tuple[str, str]] = set()
         self._unknown_table_args: set[str] = set()
+        self._class_columns: set[int] = set()
 
     # -- declarative classes -------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -75,6 +76,7 @@ class UnindexedForeignKey(Rule):
         if any(_is_true(column.keyword(flag)) for flag in _FLAGS):
             return
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
+        self._class_columns.add(id(column.target))
 
     def _has_foreign_key(self, call: cst.Call, kind: str) -> bool:
         if kind == "Field":
@@ -94,20 +96,23 @@ class UnindexedForeignKey(Rule):
         for element in value.elements:
             item = element.value
             if isinstance(item, cst.Call):
-                column = self._constraint_leader(item)
-                if column is not None:
-                    leading.add(column)
+                leading.update(self._covered_columns(item))
         return leading
 
-    def _constraint_leader(self, call: cst.Call) -> Optional[str]:
+    def _covered_columns(self, call: cst.Call) -> set[str]:
+        """The leading column of an Index / UniqueConstraint, and every column of a (composite)
+        PrimaryKeyConstraint — composite primary keys of association tables are exempt."""
         qualified = self.ctx.scope.callee(call) or ""
         kind = qualified.rsplit(".", 1)[-1]
         if kind not in _CONSTRAINTS or not qualified.startswith(("sqlalchemy", "sqlmodel")):
-            return None
+            return set()
         positional = [a.value for a in call.args if a.keyword is None and not a.star]
         if kind == "Index":
             positional = positional[1:]  # Index(name, *columns)
-        return _column_ref(positional[0]) if positional else None
+        if kind == "PrimaryKeyConstraint":
+            return {c for c in map(_column_ref, positional) if c is not None}
+        first = _column_ref(positional[0]) if positional else None
+        return {first} if first is not None else set()
 
     # -- Table(...) definitions and module-level Index(...) ------------------------------
     def visit_Call(self, node: cst.Call) -> None:
@@ -136,9 +141,7 @@ class UnindexedForeignKey(Rule):
         args = [a.value for a in call.args if a.keyword is None and not a.star]
         for value in args:
             if isinstance(value, cst.Call):
-                leader = self._constraint_leader(value)
-                if leader is not None:
-                    self._covered.add((table, leader))
+                self._covered.update((table, column) for column in self._covered_columns(value))
         for value in args:
             if not isinstance(value, cst.Call) or not (self.ctx.scope.callee(value) or "").endswith(".Column"):
                 continue
@@ -154,4 +157,6 @@ class UnindexedForeignKey(Rule):
         for owner, column, target, unit in self._candidates:
             if (owner, column) in self._covered or owner in self._unknown_table_args:
                 continue
-            self.report(target, unit=unit, column=column)
+            # a mixin's or abstract base's column may be indexed by the classes that use it
+            requires = ("table_model", owner) if id(target) in self._class_columns else None
+            self.report(target, unit=unit, requires=requires, column=column)

@@ -22,4 +22,4 @@ class ModelOutsideModelsPackage(Rule):
             return
         if scope.in_type_checking:
             return  # typing-only classes are never mapped
-        self.report(node.name, requires=("table_model", scope.class_qualname_here), model=node.name.value)
+        self.report(node.name, requires=("mapping_model", scope.class_qualname_here), model=node.name.value)

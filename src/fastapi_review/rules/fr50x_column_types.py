@@ -7,7 +7,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.columns import ColumnDecl, is_datetime_annotation, is_timezone_aware
-from fastapi_review.semantics.names import last_name
+from fastapi_review.semantics.names import dotted_name, last_name
 from fastapi_review.semantics.routes import string_value
 
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -135,7 +135,7 @@ class TimestampDefault(_ColumnRule):
         default = column.keyword("default") or column.keyword("default_factory")
         if default is not None and self._naive_clock(default.value):
             problems.append("defaults to the application clock in naive time; use server_default=func.now() (or an aware default)")
-        if column.name == "updated_at" and not self._has_onupdate(column):
+        if column.name == "updated_at" and not self._has_onupdate(column) and not self._maintained_by_listener():
             problems.append("has no onupdate=: it keeps its first value forever; add onupdate=func.now()")
         if not problems:
             return
@@ -153,9 +153,17 @@ class TimestampDefault(_ColumnRule):
             return scope.imports.resolve(value.func) in _NAIVE_CLOCKS and not value.args
         return scope.imports.resolve(value) in _NAIVE_CLOCKS
 
+    def _maintained_by_listener(self) -> bool:
+        # a `before_update` event listener or __declare_last__ hook in the file sets it
+        return b"before_update" in self.ctx.data or b"__declare_last__" in self.ctx.data
+
     def _has_onupdate(self, column: ColumnDecl) -> bool:
-        if column.keyword("onupdate") or column.keyword("server_onupdate"):
+        if column.keyword("onupdate"):
             return True
+        server = column.keyword("server_onupdate")
+        if server is not None:
+            # FetchedValue(): a database trigger maintains it; func.now() here emits no DDL
+            return "FetchedValue" in (dotted_name(server.value.func) if isinstance(server.value, cst.Call) else "") or ""
         kwargs = column.keyword("sa_column_kwargs")  # SQLModel
         if kwargs is not None:
             if not isinstance(kwargs.value, cst.Dict):

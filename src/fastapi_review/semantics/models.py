@@ -78,6 +78,15 @@ def is_table_model(index: "ProjectIndex", qualname: str) -> bool:
     return not any(is_orm_model(index, a) for a in index.ancestors(qualname))
 
 
+def declares_mapping(index: "ProjectIndex", qualname: str) -> bool:
+    """A model with its own table, or an inheritance subclass that declares columns or mapper args
+    (not a typing-only subclass whose body is empty or under TYPE_CHECKING)."""
+    if is_table_model(index, qualname):
+        return True
+    cls = index.resolve(qualname)
+    return isinstance(cls, ClassFacts) and is_orm_model(index, qualname) and bool(cls.attributes)
+
+
 def is_declarative_class(index: "ProjectIndex", qualname: str) -> bool:
     """A model or an abstract class of a declarative hierarchy (its body declares mapped columns)."""
     cls = index.resolve(qualname)

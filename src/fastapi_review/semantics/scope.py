@@ -7,6 +7,7 @@ and the file's ClassFacts.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
@@ -21,6 +22,7 @@ from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES, Route, 
 if TYPE_CHECKING:
     from fastapi_review.semantics.columns import ColumnDecl
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
 _UPPER_CASE = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
 
@@ -162,6 +164,12 @@ class Scope:
         """Qualified name of the innermost class being visited."""
         return self.classes[-1].facts.qualname
 
+    def _qualify_base(self, expr: cst.BaseExpression) -> str:
+        """A base class's qualified name; builtins (`object`, `Exception`) as `builtins.X`."""
+        if isinstance(expr, cst.Name) and expr.value in _BUILTIN_NAMES and self.imports.resolve_dotted(expr.value) is None:
+            return f"builtins.{expr.value}"
+        return self.qualify(expr) or "?"
+
     def class_qualname(self, name: str) -> str:
         """Module-qualified name of a class defined at this point."""
         outer = ".".join(c.facts.name for c in self.classes)
@@ -180,7 +188,7 @@ class Scope:
 
     # -- classes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = tuple(self.qualify(_unsubscript(arg.value)) or "?" for arg in node.bases)
+        bases = tuple(self._qualify_base(_unsubscript(arg.value)) for arg in node.bases)
         keywords = {
             arg.keyword.value: _literal_text(arg.value)
             for arg in node.keywords
