@@ -35,7 +35,7 @@ def check_file(file: SourceFile, ruleset: RuleSet) -> FileResult:
             reason = f"cannot read file: {exc.strerror or exc}"
             result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, reason))
         return result
-    return check_source(file.display, data, ruleset, codes, module_name(file.path), file.relative)
+    return check_source(file.display, data, ruleset, codes, module_name(file.path, file.relative), file.relative)
 
 
 def run_project_phase(results: Sequence[FileResult]) -> list[Finding]:
@@ -63,5 +63,5 @@ def check_text(source: bytes, filename: str, config: Config) -> list[Finding]:
     except ValueError:
         relative = path.as_posix()
     codes = ruleset.codes_for(relative, path)
-    result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path), relative)
+    result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path, relative), relative)
     return run_project_phase([result])

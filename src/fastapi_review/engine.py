@@ -72,8 +72,20 @@ class FileContext:
         return units[-1] if units else None
 
 
-def module_name(path: Path) -> tuple[str, bool]:
-    """Dotted module name from the package structure (`__init__.py` files), and is-package."""
+def module_name(path: Path, relative: Optional[str] = None) -> tuple[str, bool]:
+    """Dotted module name, and whether the file is a package's `__init__.py`.
+
+    From the path relative to the project root when there is one (`src/app/models/user.py` →
+    `src.app.models.user`: namespace packages without `__init__.py` included; the index
+    matches imports such as `app.models.user` by suffix), else from `__init__.py` files.
+    """
+    if relative and not relative.startswith("/") and relative.endswith(".py") and ".." not in relative:
+        parts = relative[:-3].split("/")
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        if parts and all(p.isidentifier() for p in parts):
+            return ".".join(parts), is_package
     path = path.resolve()
     is_package = path.name == "__init__.py"
     package = _package_of(path.parent)

@@ -54,6 +54,8 @@ class FileFacts:
     hidden_includes: list[str] = field(default_factory=list)
     # module-level `Name = Annotated[T, Field(description=...)]` aliases (FR603)
     described_aliases: list[str] = field(default_factory=list)
+    # other module-level `Name = Annotated[Inner, ...]` aliases: name → qualified Inner (alias chains)
+    annotated_aliases: dict[str, str] = field(default_factory=dict)
     # qualified exception types with a registered handler (`@app.exception_handler(T)`)
     exception_handlers: list[str] = field(default_factory=list)
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")

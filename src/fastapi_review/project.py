@@ -61,6 +61,21 @@ class ProjectIndex:
             return self._resolve(target, hops + 1)
         return None
 
+    def _described_alias(self, qualname: str) -> bool:
+        """An Annotated alias with a description, directly or through the alias it wraps."""
+        for _ in range(_MAX_HOPS):
+            located = self.locate(qualname)
+            if located is None:
+                return False
+            facts, name = located
+            if name in facts.described_aliases:
+                return True
+            inner = facts.annotated_aliases.get(name)
+            if inner is None:
+                return False
+            qualname = inner
+        return False
+
     def _table_assigned(self, qualname: str) -> bool:
         cls = self.resolve(qualname)
         return isinstance(cls, ClassFacts) and cls.table_assigned
@@ -150,13 +165,14 @@ class ProjectIndex:
         kind, arg = requirement
         if kind == "orm_model":
             return models.is_orm_model(self, arg)
+        if kind == "not_pydantic_schema":
+            return not schemas.is_pydantic_schema(self, arg)
         if kind == "pydantic_schema":
             return schemas.is_v2_schema(self, arg)
         if kind == "schema_without_attribute_docstrings":
             return schemas.is_v2_schema(self, arg) and schemas.config_value(self, arg, "use_attribute_docstrings") != "True"
         if kind == "undescribed_alias":  # a field type alias that carries no description
-            located = self.locate(arg)
-            return located is None or located[1] not in located[0].described_aliases
+            return not self._described_alias(arg)
         if kind == "async_project":
             return any(f.uses_async_sqlalchemy for f in self.files)
         if kind == "mapping_model":

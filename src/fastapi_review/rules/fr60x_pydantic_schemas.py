@@ -6,8 +6,8 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import keyword_arg, string_value
-from fastapi_review.semantics.scope import is_constant_name
+from fastapi_review.semantics.routes import string_value
+from fastapi_review.semantics.scope import carries_description, is_constant_name
 from fastapi_review.semantics.sessions import unwrap_annotation
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
@@ -76,6 +76,9 @@ class FieldMissingDescription(Rule):
         for part in parts:
             if isinstance(part, cst.Name) and part.value in scope.facts.described_aliases:
                 return  # a local documented alias
+            if isinstance(part, cst.Name) and part.value in scope.facts.annotated_aliases:
+                alias_requirements.append(("undescribed_alias", f"{scope.facts.module}.{part.value}"))
+                continue
             imported = scope.imports.resolve(part) if isinstance(part, (cst.Name, cst.Attribute)) else None
             if imported is not None and not imported.startswith(("typing", "builtins", "datetime", "uuid", "decimal", "pydantic")):
                 alias_requirements.append(("undescribed_alias", imported))
@@ -99,19 +102,24 @@ class FieldMissingDescription(Rule):
     def _has_description(self, value: "cst.BaseExpression | None") -> bool:
         if not isinstance(value, cst.Call):
             return False
-        qualified = self.ctx.scope.callee(value) or ""
-        if qualified.rsplit(".", 1)[-1] != "Field":
-            return False
-        description = keyword_arg(value, "description")
-        return description is not None or any(arg.star == "**" for arg in value.args)
+        if carries_description(value) or any(arg.star == "**" for arg in value.args):
+            return True
+        qualified = self.ctx.scope.callee(value) or dotted_name(value.func) or ""
+        last = qualified.rsplit(".", 1)[-1]
+        # a project helper that builds the Field (`Base.id_field()`) may set the description
+        return last != "Field" and "field" in last.lower()
 
     def _annotated_description(self, annotation: cst.BaseExpression) -> bool:
         if not isinstance(annotation, cst.Subscript):
             return False
         if (self.ctx.scope.imports.resolve(annotation.value) or "").rsplit(".", 1)[-1] != "Annotated":
             return False
+        first = annotation.slice[0].slice
+        if isinstance(first, cst.Index) and isinstance(first.value, cst.Name) and first.value.value in self.ctx.scope.facts.described_aliases:
+            return True
         return any(
-            isinstance(e.slice, cst.Index) and self._has_description(e.slice.value) for e in annotation.slice[1:]
+            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Call) and carries_description(e.slice.value)
+            for e in annotation.slice[1:]
         )
 
     def _has_attribute_docstring(self, node: cst.AnnAssign) -> bool:

@@ -8,6 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import Rule
+from fastapi_review.rules.fr201_db_access_in_route import SESSION_IO_METHODS
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.scope import is_constant_name
 from fastapi_review.semantics.sessions import is_session_expr
@@ -43,16 +44,23 @@ class SyncServiceIo(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.options.async_ == "never" or not self.ctx.in_service_code:
             return
-        function = self.ctx.scope.function
+        scope = self.ctx.scope
+        function = scope.function
         if function is None or function.node.asynchronous is not None or id(function.node) in self._found:
             return
+        if any(outer.node.asynchronous is not None for outer in scope.functions[:-1]):
+            return  # a sync helper inside an async function: run in a thread (asyncio.to_thread)
         what = self._io(node)
         if what is not None:
             self._found[id(function.node)] = what
 
     def _io(self, node: cst.Call) -> Optional[str]:
         func = node.func
-        if isinstance(func, cst.Attribute) and is_session_expr(func.value, self.ctx.scope, self.ctx.session_names):
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in SESSION_IO_METHODS - {"add", "add_all"}
+            and is_session_expr(func.value, self.ctx.scope, self.ctx.session_names)
+        ):
             return f"{dotted_name(func) or 'session'}()"
         qualified = self.ctx.scope.callee(node) or ""
         if qualified.startswith("requests.") or qualified in _SYNC_HTTP:
@@ -76,6 +84,10 @@ class HttpLayerInService(Rule):
     message = "service module imports '{name}' from the HTTP layer: keep services HTTP-agnostic (pass plain values, raise domain exceptions)"
     default_enabled = False
 
+    def setup(self) -> None:
+        self._imports: list[tuple[cst.Name, object]] = []
+        self._has_routes = False
+
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         ctx = self.ctx
         if not ctx.is_service_module or ctx.is_test_module or ctx.scope.in_type_checking:
@@ -85,7 +97,18 @@ class HttpLayerInService(Rule):
             return
         for alias in node.names:
             if isinstance(alias.name, cst.Name) and alias.name.value in _HTTP_LAYER:
-                self.report(alias.name, name=alias.name.value)
+                self._imports.append((alias.name, ctx.current_unit))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.ctx.scope.handler_being_visited(node) is not None:
+            self._has_routes = True
+
+    def finish(self) -> None:
+        # a module that declares routes or routers is the API layer, whatever its name
+        if self._has_routes or self.ctx.facts.routers:
+            return
+        for name, unit in self._imports:
+            self.report(name, unit=unit, name=name.value)  # type: ignore[arg-type]
 
 
 class StatefulService(Rule):
@@ -109,7 +132,12 @@ class StatefulService(Rule):
             for small in stmt.body:
                 name = self._mutable_attribute(small)
                 if name is not None:
-                    self.report(node.name, detail=f"service class '{node.name.value}' has mutable class attribute '{name}'")
+                    # Pydantic copies field defaults per instance: not shared state
+                    self.report(
+                        node.name,
+                        requires=("not_pydantic_schema", scope.class_qualname_here),
+                        detail=f"service class '{node.name.value}' has mutable class attribute '{name}'",
+                    )
                     return
 
     def _mutable_attribute(self, small: cst.BaseSmallStatement) -> Optional[str]:

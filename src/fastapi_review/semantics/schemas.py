@@ -42,12 +42,12 @@ def config_value(index: "ProjectIndex", qualname: str, key: str) -> Optional[str
     cls = index.resolve(qualname)
     if not isinstance(cls, ClassFacts):
         return None
-    if key in cls.model_config:
-        return cls.model_config[key]
-    for ancestor in index.ancestors(qualname):
-        resolved = index.resolve(ancestor)
-        if isinstance(resolved, ClassFacts) and key in resolved.model_config:
-            return resolved.model_config[key]
+    for resolved in (cls, *(index.resolve(a) for a in index.ancestors(qualname))):
+        if isinstance(resolved, ClassFacts):
+            if key in resolved.model_config:
+                return resolved.model_config[key]
+            if key in resolved.keywords:  # class M(BaseModel, use_attribute_docstrings=True)
+                return resolved.keywords[key]
     return None
 
 

@@ -313,6 +313,14 @@ class Scope:
         if not isinstance(value, cst.Call):
             if isinstance(value, cst.Subscript) and _annotated_with_description(value, self):
                 self.facts.described_aliases.append(name)
+            elif isinstance(value, cst.Subscript) and (self.imports.resolve(value.value) or "").endswith("Annotated"):
+                inner = value.slice[0].slice.value if isinstance(value.slice[0].slice, cst.Index) else None
+                if isinstance(inner, cst.Name) and inner.value in self.facts.described_aliases:
+                    self.facts.described_aliases.append(name)  # an alias of a documented alias
+                elif isinstance(inner, (cst.Name, cst.Attribute)):
+                    qualified = self.qualify(inner)
+                    if qualified is not None:
+                        self.facts.annotated_aliases[name] = qualified
             if isinstance(value, cst.Subscript) and is_session_annotation(value, self):
                 from fastapi_review.semantics.sessions import session_class_name
 
@@ -470,8 +478,21 @@ def _annotated_with_description(value: cst.Subscript, scope: "Scope") -> bool:
         return False
     for element in value.slice[1:]:
         metadata = element.slice.value if isinstance(element.slice, cst.Index) else None
-        if isinstance(metadata, cst.Call) and _keyword_present(metadata, "description"):
+        if isinstance(metadata, cst.Call) and carries_description(metadata):
             return True
+    return False
+
+
+def carries_description(call: cst.Call) -> bool:
+    """`Field(description=...)`, or JSON-schema metadata such as `WithJsonSchema({"description": ...})`."""
+    if _keyword_present(call, "description"):
+        return True
+    for arg in call.args:
+        if isinstance(arg.value, cst.Dict):
+            for element in arg.value.elements:
+                if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                    if element.key.evaluated_value == "description":
+                        return True
     return False
 
 
