@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import typing
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import libcst as cst
 
@@ -61,6 +61,19 @@ def _walked_fields(node_type: type) -> tuple[tuple[str, int], ...]:
         )
         _fields_cache[node_type] = fields
     return fields
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The node's children that the walk visits (no whitespace or tokens), without libcst's
+    visitor-based `children` property (which costs a visitor dispatch per field)."""
+    for name, kind in _walked_fields(node.__class__):
+        value = getattr(node, name)
+        if kind == _NODE:
+            yield value
+        elif isinstance(value, cst.CSTNode):
+            yield value
+        elif value.__class__ is tuple or value.__class__ is list:
+            yield from value
 
 
 Method = tuple[int, Callable[[object, cst.CSTNode], object]]  # (visitor index, unbound function)

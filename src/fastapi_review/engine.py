@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 import tokenize
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 

@@ -7,7 +7,11 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.http import RESPONSE_BASES, is_response_class, status_code_value
+from fastapi_review.semantics.http import (
+    RESPONSE_BASES,
+    is_response_class,
+    status_code_value,
+)
 from fastapi_review.semantics.routes import keyword_arg, positional_arg, string_value
 from fastapi_review.semantics.sessions import unwrap_annotation
 

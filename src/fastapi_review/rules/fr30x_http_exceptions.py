@@ -12,7 +12,11 @@ from fastapi_review.semantics.exceptions import (
     is_http_exception,
     qualify_exception,
 )
-from fastapi_review.semantics.http import is_response_class, status_code_value, status_constant
+from fastapi_review.semantics.http import (
+    is_response_class,
+    status_code_value,
+    status_constant,
+)
 from fastapi_review.semantics.routes import keyword_arg, positional_arg
 
 GENERIC_EXCEPTIONS = frozenset(

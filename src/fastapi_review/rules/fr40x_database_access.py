@@ -6,9 +6,16 @@ from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.dispatch import iter_children
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.loops import chain_methods, has_exit, is_batch_loop, is_retry_loop, statement_root
+from fastapi_review.semantics.loops import (
+    chain_methods,
+    has_exit,
+    is_batch_loop,
+    is_retry_loop,
+    statement_root,
+)
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.sessions import (
     async_session_kind,
@@ -16,7 +23,10 @@ from fastapi_review.semantics.sessions import (
     is_sync_session_annotation,
     is_sync_session_call,
 )
-from fastapi_review.semantics.sqlalchemy_facts import ASYNC_CONNECTION_COROUTINES, ASYNC_SESSION_COROUTINES
+from fastapi_review.semantics.sqlalchemy_facts import (
+    ASYNC_CONNECTION_COROUTINES,
+    ASYNC_SESSION_COROUTINES,
+)
 
 _READS_BY_KEY = frozenset({"get", "get_one", "refresh"})
 _STATEMENT_READS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars", "exec"})
@@ -33,7 +43,7 @@ def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
             continue
         if isinstance(current, cst.Call):
             found.append(current)
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(list(iter_children(current))))
     return found
 
 
@@ -60,7 +70,7 @@ def _filters_by_in(statement: cst.BaseExpression) -> bool:
         current = stack.pop()
         if isinstance(current, cst.Attribute) and current.attr.value == "in_":
             return True
-        stack.extend(current.children)
+        stack.extend(iter_children(current))
     return False
 
 
@@ -307,7 +317,7 @@ def _calls_method(node: cst.CSTNode, method: str) -> bool:
         current = stack.pop()
         if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) and current.func.attr.value == method:
             return True
-        stack.extend(current.children)
+        stack.extend(iter_children(current))
     return False
 
 

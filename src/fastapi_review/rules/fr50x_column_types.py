@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.columns import ColumnDecl, is_datetime_annotation, is_timezone_aware
+from fastapi_review.semantics.columns import (
+    ColumnDecl,
+    is_datetime_annotation,
+    is_timezone_aware,
+)
 from fastapi_review.semantics.names import dotted_name, last_name
 from fastapi_review.semantics.routes import string_value
 

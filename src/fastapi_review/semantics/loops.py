@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from fastapi_review.dispatch import iter_children
 from fastapi_review.semantics.names import dotted_name
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 
 def _contains_exit(node: cst.CSTNode) -> bool:
     """A `break` or `return` in a loop body (not inside a nested loop, function or lambda)."""
-    for child in node.children:
+    for child in iter_children(node):
         if isinstance(child, (cst.Break, cst.Return)):
             return True
         if isinstance(child, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):

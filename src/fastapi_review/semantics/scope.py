@@ -17,7 +17,13 @@ import libcst as cst
 from fastapi_review.facts import ClassFacts, FileFacts, Requirement
 from fastapi_review.semantics import models
 from fastapi_review.semantics.names import ImportMap, dotted_name
-from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES, Route, route_from_add_api_route, route_from_decorator
+from fastapi_review.semantics.routes import (
+    APP_CLASSES,
+    ROUTER_CLASSES,
+    Route,
+    route_from_add_api_route,
+    route_from_decorator,
+)
 
 if TYPE_CHECKING:
     from fastapi_review.semantics.columns import ColumnDecl
@@ -306,9 +312,10 @@ class Scope:
                 self._bind(target.target.value, node.value)
 
     def _bind(self, name: str, value: cst.BaseExpression) -> None:
-        from fastapi_review.semantics.sessions import is_session_annotation
-
-        from fastapi_review.semantics.sessions import is_session_factory_call
+        from fastapi_review.semantics.sessions import (
+            is_session_annotation,
+            is_session_factory_call,
+        )
 
         if not isinstance(value, cst.Call):
             if isinstance(value, cst.Subscript) and _annotated_with_description(value, self):
@@ -455,7 +462,10 @@ class Scope:
         function = self.function
         if function is not None and isinstance(node.target, cst.Name) and is_session_annotation(node.annotation.annotation, self):
             function.session_locals.add(node.target.value)
-            from fastapi_review.semantics.sessions import ASYNC_KINDS, session_class_name
+            from fastapi_review.semantics.sessions import (
+                ASYNC_KINDS,
+                session_class_name,
+            )
 
             kind = ASYNC_KINDS.get(session_class_name(node.annotation.annotation, self) or "")
             if kind is not None:
@@ -464,7 +474,10 @@ class Scope:
 
 def _injected_factory_call(expr: cst.BaseExpression, function: FunctionInfo) -> bool:
     """`db()` / `sessionmaker()` where the factory is a parameter (`async with db() as session`)."""
-    from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES, looks_like_session_factory
+    from fastapi_review.semantics.sessions import (
+        DEFAULT_SESSION_NAMES,
+        looks_like_session_factory,
+    )
 
     if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in function.params):
         return False
