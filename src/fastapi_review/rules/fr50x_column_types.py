@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import libcst as cst
 
@@ -26,16 +27,28 @@ class DialectOptions:
 
 
 class _ColumnRule(Rule):
-    """Calls `check(column)` for every column declared in a class body or a Table(...)."""
+    """Calls `check(column)` for every column declared in a class body (and, for rules about
+    column types, in a Table(...))."""
+
+    checks_tables: ClassVar[bool] = False
+
+    def active(self) -> bool:
+        """Whether the rule applies to this project at all."""
+        return True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.checks_tables and self.active():
+            for column in self.table_columns(node):
+                self.check(column)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         column = self.ctx.scope.class_column(node)
-        if column is not None:
+        if column is not None and self.active():
             self.check(column)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         column = self.ctx.scope.class_column(node)
-        if column is not None:
+        if column is not None and self.active():
             self.check(column)
 
     def check(self, column: ColumnDecl) -> None:
@@ -76,15 +89,12 @@ class NaiveDatetimeColumn(_ColumnRule):
     summary = "a DateTime column without timezone=True (incl. Mapped[datetime] via type_annotation_map)"
     message = "{detail}: PostgreSQL stores 'timestamp without time zone'; use DateTime(timezone=True)"
     Options = DialectOptions
+    checks_tables = True
 
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.options.dialect == "postgresql":
-            for column in self.table_columns(node):
-                self.check(column)
+    def active(self) -> bool:
+        return self.options.dialect == "postgresql"
 
     def check(self, column: ColumnDecl) -> None:
-        if self.options.dialect != "postgresql":
-            return
         if "DateTime" in column.type_ancestors:
             if is_timezone_aware(column.type_expr) is False:
                 self.report(column.target, detail=f"column '{column.name}' is a DateTime without timezone=True")
@@ -109,14 +119,13 @@ class JsonNotJsonb(_ColumnRule):
     summary = "a JSON column type on PostgreSQL instead of JSONB"
     message = "column '{column}' uses JSON: on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
     Options = DialectOptions
+    checks_tables = True
 
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.options.dialect == "postgresql":
-            for column in self.table_columns(node):
-                self.check(column)
+    def active(self) -> bool:
+        return self.options.dialect == "postgresql"
 
     def check(self, column: ColumnDecl) -> None:
-        if self.options.dialect != "postgresql" or column.type_qualname is None:
+        if column.type_qualname is None:
             return
         if "JSON" in column.type_ancestors and not column.type_qualname.endswith("JSONB"):
             self.report(column.target, column=column.name)
