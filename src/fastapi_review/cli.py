@@ -51,6 +51,10 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary line.")
+@click.option("--show-source", is_flag=True, help="Text format: print the source line and a caret under each finding.")
+@click.option("--stdin-filename", type=click.Path(dir_okay=False), help="With '-': the path the source on stdin stands for (config, per-file ignores, output).")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file (and exit 0).")
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -63,24 +67,64 @@ def check(
     config_path: Optional[str],
     isolated: bool,
     quiet: bool,
+    show_source: bool,
+    stdin_filename: Optional[str],
+    baseline_path: Optional[str],
+    write_baseline_path: Optional[str],
 ) -> None:
-    """Check PATHS (default: the current directory)."""
-    from fastapi_review.checker import check_paths
+    """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
+    from fastapi_review.baseline import BaselineError, filter_new, read_baseline, write_baseline
+    from fastapi_review.checker import Report, check_paths, check_text
+    from fastapi_review.engine import decode_source
 
     targets = paths or (".",)
+    stdin_mode = "-" in targets
+    if stdin_mode and len(targets) > 1:
+        click.echo("fastapi-review: error: '-' (stdin) cannot be combined with other paths", err=True)
+        sys.exit(EXIT_ERROR)
+    stdin_text: Optional[str] = None
     try:
-        config = _load(config_path, isolated, Path(targets[0]))
+        start = Path(stdin_filename) if stdin_mode and stdin_filename else Path(targets[0] if not stdin_mode else ".")
+        config = _load(config_path, isolated, start)
         config = dataclasses.replace(
             config,
             select=_split_codes(select) or config.select,
             extend_select=config.extend_select + _split_codes(extend_select),
             ignore=config.ignore + _split_codes(ignore),
         )
-        report = check_paths(targets, config)
-    except (ConfigError, DiscoveryError) as exc:
+        if stdin_mode:
+            data = sys.stdin.buffer.read()
+            stdin_text = decode_source(data)
+            report = Report(check_text(data, stdin_filename or "stdin.py", config), files_checked=1)
+        else:
+            report = check_paths(targets, config)
+        findings = report.findings
+
+        def source_of(path: str) -> Optional[str]:
+            if stdin_text is not None:
+                return stdin_text
+            try:
+                return decode_source(Path(path).read_bytes())
+            except OSError:
+                return None
+
+        if write_baseline_path:
+            write_baseline(Path(write_baseline_path), findings, config.root, source_of)
+            if not quiet:
+                click.echo(f"Wrote {len(findings)} finding(s) to the baseline {write_baseline_path}.", err=True)
+            sys.exit(EXIT_CLEAN)
+        if baseline_path:
+            findings = filter_new(findings, read_baseline(Path(baseline_path)), config.root, source_of)
+    except (ConfigError, DiscoveryError, BaselineError) as exc:
         click.echo(f"fastapi-review: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    output = FORMATTERS[output_format](report.findings)
+    report = Report(findings, report.files_checked)
+    if show_source and output_format == "text":
+        from fastapi_review.output.text import format_text_with_source
+
+        output = format_text_with_source(report.findings, source_of)
+    else:
+        output = FORMATTERS[output_format](report.findings)
     if statistics and output_format == "text":
         output += format_statistics(report.findings)
     if output_file:
@@ -98,6 +142,17 @@ def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
     if isolated:
         return Config(root=Path.cwd().resolve())
     return load_config(Path(config_path) if config_path else None, start)
+
+
+@main.command("lsp")
+def language_server() -> None:
+    """Run the language server on stdin/stdout (needs the [lsp] extra)."""
+    try:
+        from fastapi_review.lsp import run
+    except ImportError:
+        click.echo("fastapi-review: error: the language server needs pygls: pip install 'fastapi-review[lsp]'", err=True)
+        sys.exit(EXIT_ERROR)
+    run()
 
 
 @main.command("rules")

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from fastapi_review.findings import Finding
-from fastapi_review.output.json_format import format_json
+from fastapi_review.output.github import format_github
+from fastapi_review.output.json_format import format_json, format_json_lines
+from fastapi_review.output.sarif import format_sarif
 from fastapi_review.output.text import format_text
 
 FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
     "text": format_text,
     "json": format_json,
+    "json-lines": format_json_lines,
+    "sarif": format_sarif,
+    "github": format_github,
 }

@@ -27,3 +27,8 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
 def format_json(findings: Sequence[Finding]) -> str:
     """A JSON array, one object per finding."""
     return json.dumps([finding_to_dict(f) for f in findings], indent=2) + "\n"
+
+
+def format_json_lines(findings: Sequence[Finding]) -> str:
+    """One JSON object per line (streamable, greppable)."""
+    return "".join(json.dumps(finding_to_dict(f)) + "\n" for f in findings)

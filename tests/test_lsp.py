@@ -1,0 +1,57 @@
+"""The language server, end to end with a real LSP client (pytest-lsp)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+BAD = "def f(x):\n    return x\n"
+
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+# the command the README's Neovim setup starts, from this environment's scripts
+assert 'cmd = { "fastapi-review", "lsp" }' in README
+COMMAND = [str(Path(sys.executable).parent / "fastapi-review"), "lsp"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=COMMAND))
+async def client(lsp_client: LanguageClient):  # noqa: ANN201 - a pytest-lsp fixture
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_on_open_change_and_close(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(BAD)
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=BAD)
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    diagnostics = client.diagnostics[uri]
+    assert [(d.code, d.range.start.line, d.range.start.character) for d in diagnostics] == [("FR102", 0, 4), ("FR101", 0, 6)]
+    assert diagnostics[0].source == "fastapi-review"
+    assert diagnostics[0].code_description.href.endswith("rules/FR102.md")
+
+    fixed = "def f(x: int) -> int:\n    return x\n"
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri]) == []
+
+    client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri]) == []
