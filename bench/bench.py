@@ -37,13 +37,39 @@ def _full_check(sources: list, ruleset: RuleSet) -> tuple[float, int]:
     return time.perf_counter() - start, len(findings)
 
 
+def _stdin_wall_time(path: str, repeat: int) -> None:
+    """The editor path: `fastapi-review - --stdin-filename` on one file, as a fresh process."""
+    import subprocess
+    import sys
+
+    data = Path(path).read_bytes()
+    command = [sys.executable, "-m", "fastapi_review", "-", "--stdin-filename", path, "-q"]
+    floor_command = [sys.executable, "-c", "pass"]
+    times, floors = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(floor_command, check=True)
+        floors.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        subprocess.run(command, input=data, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    lines = data.count(b"\n")
+    print(f"file:                     {path} ({lines} lines)")
+    print(f"python startup (floor):   {min(floors):.3f} s (best of {repeat})")
+    print(f"stdin single-file check:  {min(times):.3f} s wall (best of {repeat})")
+
+
 def main() -> None:
     """Run the comparison and print the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--select", default=None, help="comma-separated selectors (default: the default rule set)")
+    parser.add_argument("--stdin", action="store_true", help="time a one-file stdin run of PATH (the editor path)")
     args = parser.parse_args()
+    if args.stdin:
+        _stdin_wall_time(args.path, args.repeat)
+        return
     config = load_config(None, Path(args.path))
     if args.select:
         import dataclasses

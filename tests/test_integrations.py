@@ -152,3 +152,22 @@ def test_gitlab_snippet_commands(tmp_path: Path) -> None:
 
 def test_vscode_snippet_selects_fr() -> None:
     assert json.loads(readme_block("vscode")) == {"flake8.args": ["--select=FR"]}
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="try-repo needs git and the checkout")
+def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
+    """The repository's .pre-commit-hooks.yaml, installed by real pre-commit from this checkout."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+    assert "id: fastapi-review" in readme_block("pre-commit-remote")
+    (repo / "app.py").write_text(BAD)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
+    subprocess.run(["git", "add", "."], cwd=repo, check=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "fastapi-review", "--all-files"],
+        cwd=repo, capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "app.py:1:7: FR101" in result.stdout
