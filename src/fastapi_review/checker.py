@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from fastapi_review.checker_details import DETAIL
 from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover
 from fastapi_review.engine import FileResult, check_source, module_name
+from fastapi_review.facts import Requirement
 from fastapi_review.findings import Finding
 from fastapi_review.project import ProjectIndex
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
@@ -42,8 +45,18 @@ def run_project_phase(results: Sequence[FileResult]) -> list[Finding]:
     """Build the ProjectIndex from every file's facts and keep the deferred findings it confirms."""
     index = ProjectIndex(r.facts for r in results if r.facts is not None)
     findings = [f for r in results for f in r.findings]
-    findings += [f for r in results for f, needed in r.deferred if all(index.satisfies(n) for n in needed)]
+    for result in results:
+        for finding, needed in result.deferred:
+            if all(index.satisfies(n) for n in needed):
+                findings.append(_with_details(finding, needed, index))
     return sorted(findings, key=Finding.sort_key)
+
+
+def _with_details(finding: Finding, needed: Sequence[Requirement], index: ProjectIndex) -> Finding:
+    if DETAIL not in finding.message:
+        return finding
+    detail = next((d for n in needed if (d := index.detail(n)) is not None), "")
+    return dataclasses.replace(finding, message=finding.message.replace(DETAIL, detail))
 
 
 def check_paths(paths: Sequence[str], config: Config) -> Report:

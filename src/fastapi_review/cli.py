@@ -73,7 +73,12 @@ def check(
     write_baseline_path: Optional[str],
 ) -> None:
     """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
-    from fastapi_review.baseline import BaselineError, filter_new, read_baseline, write_baseline
+    from fastapi_review.baseline import (
+        BaselineError,
+        filter_new,
+        read_baseline,
+        write_baseline,
+    )
     from fastapi_review.checker import Report, check_paths, check_text
     from fastapi_review.engine import decode_source
 

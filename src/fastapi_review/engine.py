@@ -17,6 +17,7 @@ from fastapi_review.findings import Finding
 from fastapi_review.positions import Unit, node_ranges
 from fastapi_review.rule import LineOf
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
+from fastapi_review.semantics.project_facts import ProjectFactsCollector
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.suppress import NoqaLines
 
@@ -146,7 +147,7 @@ def check_source(
     if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
     rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in codes if code != SyntaxErrorRule.code]
-    Dispatcher([ctx.scope, *rules]).walk(tree)
+    Dispatcher([ctx.scope, ProjectFactsCollector(ctx), *rules]).walk(tree)
     for rule in rules:
         rule.finish()
     if ctx._pending:

@@ -28,6 +28,33 @@ class ClassFacts:
     datetime_map: Optional[bool] = None
     # Pydantic `model_config = ConfigDict(key=value)` (or `class Config:`) literals, as source text
     model_config: dict[str, str] = field(default_factory=dict)
+    # qualified classes the annotations of the class-body fields refer to (nested schemas)
+    field_refs: tuple[str, ...] = ()
+
+
+@dataclass
+class FunctionFacts:
+    """What the project phase needs of a function: its return type, raises and calls."""
+
+    qualname: str
+    return_refs: tuple[str, ...] = ()  # classes named by the return annotation (list[M] → M)
+    statuses: tuple[int, ...] = ()  # HTTPException statuses raised directly
+    calls: tuple[str, ...] = ()  # qualified names of the functions it calls
+
+
+@dataclass
+class RouteFacts:
+    """A route handler and what links it to schemas, models and tests."""
+
+    handler: str  # qualified function name
+    method: str  # "get", "post", ... ("api_route" / "add_api_route" keep the decorator's name)
+    path: Optional[str]
+    response_refs: tuple[str, ...] = ()  # the response model, and list[S] elements
+    response_nested: tuple[str, ...] = ()  # plus classes inside generic wrappers (Page[S] → S)
+    body_refs: tuple[str, ...] = ()  # classes of request-body parameters
+    returns_orm: bool = False  # returns what a session query produced
+    returned_calls: tuple[str, ...] = ()  # functions whose results it returns (service calls)
+    declared: tuple[int, ...] = ()  # statuses in responses= of the decorator and its router
 
 
 @dataclass
@@ -58,6 +85,13 @@ class FileFacts:
     annotated_aliases: dict[str, str] = field(default_factory=dict)
     # qualified exception types with a registered handler (`@app.exception_handler(T)`)
     exception_handlers: list[str] = field(default_factory=list)
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    routes: list[RouteFacts] = field(default_factory=list)
+    # test-client requests in test files: (HTTP method, path with "*" for interpolated parts)
+    test_requests: list[tuple[str, str]] = field(default_factory=list)
+    # module-level routers' `responses={404: ...}` keys
+    router_responses: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    router_prefixes: dict[str, str] = field(default_factory=dict)  # APIRouter(prefix="/x")
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")
     uses_async_sqlalchemy: bool = False
     syntax_error: Optional[str] = None

@@ -6,7 +6,13 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Iterable, Iterator, Optional, Union
 
-from fastapi_review.facts import ClassFacts, FileFacts, Requirement
+from fastapi_review.facts import (
+    ClassFacts,
+    FileFacts,
+    FunctionFacts,
+    Requirement,
+    RouteFacts,
+)
 
 # What a qualified name can resolve to in the project.
 DECLARATIVE_NAME = "declarative-base-name"  # a module-level name bound to declarative_base()
@@ -31,6 +37,8 @@ class ProjectIndex:
             f.module: {c.name: c for c in f.classes} for f in self.files
         }
         self._handlers: Optional[set[str]] = None
+        self.functions: dict[str, FunctionFacts] = {q: fn for f in self.files for q, fn in f.functions.items()}
+        self._usage: Optional[dict[str, set[str]]] = None
         self._hidden: Optional[set[str]] = None
         self.resolve = lru_cache(maxsize=None)(self._resolve)  # type: ignore[method-assign]
         self.ancestors = lru_cache(maxsize=None)(self._ancestors)  # type: ignore[method-assign]
@@ -158,6 +166,92 @@ class ProjectIndex:
                     stack.append(canonical)
         return tuple(seen)
 
+    # -- routes ↔ schemas ↔ models ---------------------------------------------------------
+    def canonical_class(self, qualname: str) -> Optional[str]:
+        """The defining qualified name of a class named through any import path."""
+        resolved = self.resolve(qualname)
+        return resolved.qualname if isinstance(resolved, ClassFacts) else None
+
+    def _canonical_set(self, names: Iterable[str]) -> set[str]:
+        return {c for n in names if (c := self.canonical_class(n)) is not None}
+
+    def routes(self) -> Iterator[RouteFacts]:
+        """Every route handler of the project."""
+        for f in self.files:
+            yield from f.routes
+
+    def returns_orm(self, route: RouteFacts) -> bool:
+        """The handler returns query results, or what a function typed to return a model returns."""
+        from fastapi_review.semantics import models
+
+        if route.returns_orm:
+            return True
+        for callee in route.returned_calls:
+            function = self.functions.get(callee)
+            if function is not None and any(
+                models.is_orm_model(self, c) for c in self._canonical_set(function.return_refs)
+            ):
+                return True
+        return False
+
+    def usage(self) -> dict[str, set[str]]:
+        """Which schemas are request bodies / responses (direct, nested) / responses of ORM data."""
+        if self._usage is None:
+            from fastapi_review.semantics import schemas
+
+            routes = list(self.routes())
+            self._usage = {
+                "body": self._canonical_set(r for route in routes for r in route.body_refs),
+                "response": self._canonical_set(r for route in routes for r in route.response_refs),
+                "response_closure": schemas.closure(self, {r for route in routes for r in route.response_nested}),
+                "body_closure": schemas.closure(self, {r for route in routes for r in route.body_refs}),
+                "orm_response": self._canonical_set(
+                    r for route in routes if self.returns_orm(route) for r in route.response_refs
+                ),
+            }
+        return self._usage
+
+    def raised_statuses(self, function: str) -> set[int]:
+        """HTTPException statuses a function raises, directly or through project functions it calls."""
+        seen: set[str] = set()
+        statuses: set[int] = set()
+        stack = [function]
+        while stack:
+            name = stack.pop()
+            if name in seen or len(seen) > 200:
+                continue
+            seen.add(name)
+            facts = self.functions.get(name)
+            if facts is None:
+                continue
+            statuses.update(facts.statuses)
+            stack.extend(facts.calls)
+        return statuses
+
+    def undocumented_statuses(self, handler: str) -> list[int]:
+        """Raised statuses that the route's (and router's) responses= do not declare (not 422)."""
+        route = next((r for r in self.routes() if r.handler == handler), None)
+        if route is None:
+            return []
+        return sorted(s for s in self.raised_statuses(handler) if s not in route.declared and s != 422)
+
+    def is_tested(self, handler: str) -> bool:
+        """Some test requests the route's path (parameters match any segment)."""
+        from fastapi_review.semantics.routes import path_matches
+
+        route = next((r for r in self.routes() if r.handler == handler), None)
+        if route is None or route.path is None:
+            return True
+        requests = [req for f in self.files for req in f.test_requests]
+        return any(path_matches(route.path, path) for _, path in requests)
+
+    def detail(self, requirement: Requirement) -> Optional[str]:
+        """Text a deferred finding's message gets from the project (FR305's statuses)."""
+        kind, arg = requirement
+        if kind == "undocumented_status":
+            return ", ".join(map(str, self.undocumented_statuses(arg)))
+        return None
+
     def satisfies(self, requirement: Requirement) -> bool:
         """Whether a deferred finding's requirement holds in this project."""
         from fastapi_review.semantics import models, schemas
@@ -165,6 +259,20 @@ class ProjectIndex:
         kind, arg = requirement
         if kind == "orm_model":
             return models.is_orm_model(self, arg)
+        if kind in ("needs_from_attributes", "shared_schema", "response_schema", "request_schema"):
+            canonical = self.canonical_class(arg)
+            if canonical is None or not schemas.is_v2_schema(self, canonical):
+                return False
+            usage = self.usage()
+            if kind == "needs_from_attributes":
+                return canonical in usage["orm_response"] and schemas.config_value(self, canonical, "from_attributes") != "True"
+            if kind == "shared_schema":
+                return canonical in usage["body"] and canonical in usage["response"]
+            return canonical in usage["response_closure" if kind == "response_schema" else "body_closure"]
+        if kind == "undocumented_status":
+            return bool(self.undocumented_statuses(arg))
+        if kind == "untested_route":
+            return not self.is_tested(arg)
         if kind == "not_pydantic_schema":
             return not schemas.is_pydantic_schema(self, arg)
         if kind == "pydantic_schema":

@@ -31,6 +31,12 @@ from fastapi_review.rules.fr60x_pydantic_schemas import (
     FieldMissingDescription,
     PydanticV1Config,
 )
+from fastapi_review.rules.fr60x_schema_usage import (
+    ResponseSchemaWithoutFromAttributes,
+    SensitiveFieldInResponse,
+    SharedRequestResponseSchema,
+    UnboundedRequestField,
+)
 from fastapi_review.rules.fr70x_services import (
     HttpLayerInService,
     StatefulService,
@@ -48,6 +54,7 @@ from fastapi_review.rules.fr207_route_on_app import RouteOnApp
 from fastapi_review.rules.fr208_session_not_injected import SessionNotInjected
 from fastapi_review.rules.fr209_error_returned_not_raised import ErrorReturnedNotRaised
 from fastapi_review.rules.fr210_shadowed_route import ShadowedRoute
+from fastapi_review.rules.fr305_undocumented_error_status import UndocumentedErrorStatus
 from fastapi_review.rules.fr401_sql_string_formatting import SqlStringFormatting
 from fastapi_review.rules.fr501_relationship_lazy_strategy import (
     RelationshipLazyStrategy,
@@ -57,6 +64,7 @@ from fastapi_review.rules.fr503_unindexed_foreign_key import UnindexedForeignKey
 from fastapi_review.rules.fr505_model_outside_models_package import (
     ModelOutsideModelsPackage,
 )
+from fastapi_review.rules.fr801_untested_route import UntestedRoute
 
 ALL_RULES: tuple[type[Rule], ...] = tuple(
     sorted(
@@ -97,6 +105,12 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             SyncServiceIo,
             HttpLayerInService,
             StatefulService,
+            UndocumentedErrorStatus,
+            ResponseSchemaWithoutFromAttributes,
+            SharedRequestResponseSchema,
+            SensitiveFieldInResponse,
+            UnboundedRequestField,
+            UntestedRoute,
         ),
         key=lambda rule: rule.code,
     )

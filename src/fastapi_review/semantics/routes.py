@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
@@ -62,6 +63,23 @@ def schema_requirement(route: "Route", scope: "Scope") -> Requirement:
     """The index check that the route's router is not included with include_in_schema=False."""
     qualified = scope.imports.resolve_dotted(route.router) or f"{scope.facts.module}.{route.router}"
     return ("shown_in_schema", qualified)
+
+
+_SEGMENT_PARAM = re.compile(r"{[^}]*}")
+
+
+def path_matches(route_path: str, requested: str) -> bool:
+    """Whether a requested path (with `*` for interpolated parts) reaches a route path; the
+    route's prefix may be unknown, so the request only has to end with the route's segments."""
+    route = [s for s in route_path.strip("/").split("/") if s]
+    request = [s for s in requested.strip("/").split("/") if s]
+    if len(request) < len(route):
+        return False
+    tail = request[len(request) - len(route):] if route else []
+    return all(
+        _SEGMENT_PARAM.fullmatch(r) is not None or "*" in q or r == q
+        for r, q in zip(route, tail)
+    )
 
 
 def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:

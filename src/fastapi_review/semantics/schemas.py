@@ -54,3 +54,19 @@ def config_value(index: "ProjectIndex", qualname: str, key: str) -> Optional[str
 def is_v2_schema(index: "ProjectIndex", qualname: str) -> bool:
     """A Pydantic schema that is not a `pydantic.v1` model (whose v1 API is legitimate)."""
     return is_pydantic_schema(index, qualname) and not (set(index.ancestors(qualname)) & V1_ROOTS)
+
+
+def closure(index: "ProjectIndex", roots: "set[str]") -> set[str]:
+    """Schemas reachable from `roots`: the classes, their bases, and the schemas their fields
+    name (nested and `list[S]` fields), transitively; canonical qualified names."""
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        cls = index.resolve(name)
+        if not isinstance(cls, ClassFacts) or cls.qualname in seen:
+            continue
+        seen.add(cls.qualname)
+        stack.extend(index.ancestors(cls.qualname))
+        stack.extend(cls.field_refs)
+    return seen

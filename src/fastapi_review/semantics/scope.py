@@ -363,6 +363,15 @@ class Scope:
         elif callee in ROUTER_CLASSES or self.router_classes_kind(callee) == "router" or last.endswith("Router"):
             # `...Router` also covers project and third-party subclasses (polar.routing.APIRouter, InferringRouter)
             routers[name] = "router"
+            if routers is self.facts.routers:
+                from fastapi_review.semantics.project_facts import router_responses
+
+                declared = router_responses(call, self)
+                if declared:
+                    self.facts.router_responses[name] = declared
+                prefix = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "prefix"), None)
+                if isinstance(prefix, cst.SimpleString) and isinstance(prefix.evaluated_value, str):
+                    self.facts.router_prefixes[name] = prefix.evaluated_value
             if _keyword_is(call, "include_in_schema", "False"):
                 hidden.append(name)
 

@@ -44,3 +44,36 @@ def untyped_container(annotation: cst.BaseExpression, scope: "Scope") -> Optiona
     if name in _ANYS:
         return "Any" if name != "object" else "object"
     return None
+
+
+_CONTAINERS = frozenset({"list", "List", "Sequence", "set", "Set", "frozenset", "tuple", "Tuple", "Iterable", "Optional", "Union"})
+_NOT_CLASSES = frozenset({"None", "str", "int", "float", "bool", "bytes", "dict", "Dict", "Any", "object", "list", "Literal"})
+
+
+def type_refs(annotation: cst.BaseExpression, scope: "Scope", through_generics: bool) -> list[str]:
+    """Qualified classes an annotation names: `list[UserRead]` → [UserRead], `Optional[S]` → [S];
+    with `through_generics`, also the arguments of other generics (`Page[UserRead]` → [Page, UserRead])."""
+    if isinstance(annotation, cst.SimpleString):
+        try:
+            annotation = cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - an unparsable string annotation names nothing
+            return []
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return type_refs(annotation.left, scope, through_generics) + type_refs(annotation.right, scope, through_generics)
+    if isinstance(annotation, cst.Subscript):
+        head = dotted_name(annotation.value) or ""
+        args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        last = head.rsplit(".", 1)[-1]
+        if last == "Annotated":
+            return type_refs(args[0], scope, through_generics) if args else []
+        if last in _CONTAINERS:
+            return [r for a in args for r in type_refs(a, scope, through_generics)]
+        refs = type_refs(annotation.value, scope, through_generics)
+        if through_generics:
+            refs += [r for a in args for r in type_refs(a, scope, through_generics)]
+        return refs
+    name = dotted_name(annotation)
+    if name is None or name.rsplit(".", 1)[-1] in _NOT_CLASSES:
+        return []
+    qualified = scope.qualify(annotation)
+    return [qualified] if qualified is not None and not qualified.startswith(("typing.", "builtins.")) else []

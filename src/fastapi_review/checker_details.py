@@ -1,0 +1,3 @@
+"""Message placeholders that the project phase fills in."""
+
+DETAIL = "\x00detail\x00"

@@ -1,0 +1,25 @@
+"""FR305 undocumented-error-status: a route raises a status its responses= does not declare."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_review.checker_details import DETAIL
+from fastapi_review.rule import Rule
+
+
+class UndocumentedErrorStatus(Rule):
+    """Statuses missing from `responses=` are invisible in OpenAPI and to generated clients."""
+
+    code = "FR305"
+    name = "undocumented-error-status"
+    summary = "(project-wide) a route raising an HTTPException status that responses= does not declare"
+    message = "route '{handler}' can answer {statuses} (HTTPException, directly or through the functions it calls) but its responses= does not declare it"
+    default_enabled = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None:
+            return
+        handler = f"{self.ctx.facts.module}.{'.'.join([*(c.facts.name for c in self.ctx.scope.classes), node.name.value])}"
+        self.report(node.name, requires=[("undocumented_status", handler), function.route_requirement], handler=node.name.value, statuses=DETAIL)

@@ -1,0 +1,135 @@
+"""FR602, FR604–FR606: how schemas are used by routes across the project."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from fastapi_review.rule import Rule
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.routes import keyword_arg
+from fastapi_review.semantics.scope import is_constant_name
+from fastapi_review.semantics.sessions import unwrap_annotation
+
+DEFAULT_SENSITIVE = "password|passwd|secret|token|api_key|private_key|hashed_"
+_SECRET_TYPES = frozenset({"SecretStr", "SecretBytes"})
+_BOUNDED = ("max_length", "max_items")
+_UNBOUNDED_TYPES = frozenset({"str", "bytes", "list", "List", "dict", "Dict", "set", "Set", "Sequence"})
+
+
+def _is_top_level_class(rule: Rule) -> bool:
+    scope = rule.ctx.scope
+    return len(scope.classes) == 1 and not scope.functions
+
+
+class _FieldRule(Rule):
+    """Calls `field(node)` for every annotated field in a top-level class body."""
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        scope = self.ctx.scope
+        if scope.in_class_body and len(scope.classes) == 1 and isinstance(node.target, cst.Name):
+            name = node.target.value
+            if not name.startswith("_") and not is_constant_name(name) and name != "model_config":
+                self.field(node, name)
+
+    def field(self, node: cst.AnnAssign, name: str) -> None:
+        """Inspect one field."""
+
+    def _annotation_names(self, node: cst.AnnAssign) -> list[str]:
+        return [(dotted_name(t.value if isinstance(t, cst.Subscript) else t) or "").rsplit(".", 1)[-1]
+                for t in unwrap_annotation(node.annotation.annotation, self.ctx.scope)]
+
+    def _field_keyword(self, node: cst.AnnAssign, keyword: str) -> "cst.Arg | None":
+        """`Field(keyword=...)` as the default or in `Annotated[..., Field(...)]`."""
+        calls = [node.value] if isinstance(node.value, cst.Call) else []
+        annotation = node.annotation.annotation
+        if isinstance(annotation, cst.Subscript) and (dotted_name(annotation.value) or "").endswith("Annotated"):
+            calls += [e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Call)]
+        for call in calls:
+            arg = keyword_arg(call, keyword)  # type: ignore[arg-type]
+            if arg is not None:
+                return arg
+        return None
+
+
+class ResponseSchemaWithoutFromAttributes(Rule):
+    """Validating an ORM object needs `from_attributes=True`, else FastAPI fails with a 500."""
+
+    code = "FR602"
+    name = "response-schema-without-from-attributes"
+    summary = "(project-wide) a response schema of handlers returning ORM objects without from_attributes=True"
+    message = "schema '{schema}' is the response of a route that returns ORM objects but lacks from_attributes=True: add model_config = ConfigDict(from_attributes=True)"
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if _is_top_level_class(self):
+            self.report(node.name, requires=("needs_from_attributes", self.ctx.scope.class_qualname_here), schema=node.name.value)
+
+
+class SharedRequestResponseSchema(Rule):
+    """One schema for input and output leaks server-set fields into requests (and back)."""
+
+    code = "FR604"
+    name = "shared-request-response-schema"
+    summary = "(project-wide) the same schema used as a request body and as a response model"
+    message = "schema '{schema}' is both a request body and a response model: split it (e.g. {schema}Create / {schema}Read)"
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if _is_top_level_class(self):
+            self.report(node.name, requires=("shared_schema", self.ctx.scope.class_qualname_here), schema=node.name.value)
+
+
+@dataclass(frozen=True)
+class SensitiveFieldOptions:
+    """Options of FR605."""
+
+    sensitive_fields: str = field(default=DEFAULT_SENSITIVE, metadata={"regex": True})
+
+
+class SensitiveFieldInResponse(_FieldRule):
+    """A password hash or token in a response model is sent to every client."""
+
+    code = "FR605"
+    name = "sensitive-field-in-response"
+    summary = "(project-wide) a password/secret/token field in a schema a route returns"
+    message = "field '{field}' of '{schema}' looks sensitive and the schema is part of a response: drop it from the response schema, or type it SecretStr / Field(exclude=True)"
+    severity = "error"
+    Options = SensitiveFieldOptions
+
+    def setup(self) -> None:
+        self._pattern = re.compile(self.options.sensitive_fields, re.IGNORECASE)
+
+    def field(self, node: cst.AnnAssign, name: str) -> None:
+        if not self._pattern.search(name):
+            return
+        if set(self._annotation_names(node)) & _SECRET_TYPES:
+            return
+        exclude = self._field_keyword(node, "exclude")
+        if exclude is not None and isinstance(exclude.value, cst.Name) and exclude.value.value == "True":
+            return
+        scope = self.ctx.scope
+        self.report(node.target, requires=("response_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name)
+
+
+class UnboundedRequestField(_FieldRule):
+    """Unbounded strings and lists in request bodies let one request allocate gigabytes."""
+
+    code = "FR606"
+    name = "unbounded-request-field"
+    summary = "(project-wide) a str/bytes/list/dict field of a request body without a length bound"
+    message = "field '{field}' of request schema '{schema}' has no length bound: add max_length (Field / StringConstraints / conlist)"
+    default_enabled = False
+
+    def field(self, node: cst.AnnAssign, name: str) -> None:
+        names = self._annotation_names(node)
+        if not set(names) & _UNBOUNDED_TYPES:
+            return  # enums, literals, numbers, nested schemas
+        if any(self._field_keyword(node, key) is not None for key in _BOUNDED):
+            return
+        annotation = node.annotation.annotation
+        text = cst.Module([]).code_for_node(annotation)
+        if "max_length" in text or "conlist" in text or "constr" in text:
+            return
+        scope = self.ctx.scope
+        self.report(node.target, requires=("request_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name)
