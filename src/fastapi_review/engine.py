@@ -7,7 +7,7 @@ import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import libcst as cst
 
@@ -49,6 +49,7 @@ class FileContext:
         self.scope = Scope(facts)
         self.ruleset = ruleset
         self.session_names = ruleset.config.session_names
+        self._located: list[tuple[cst.CSTNode, Unit, "Callable[[int], None]"]] = []
         self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit]] = []
 
     @property
@@ -59,6 +60,10 @@ class FileContext:
         if not (self.is_service_module or scope.in_service_class):
             return False
         return not any(f.routes for f in scope.functions)
+
+    def locate(self, node: cst.CSTNode, on_line: "Callable[[int], None]") -> None:
+        """Ask for a node's line (for facts such as query sites); resolved after the traversal."""
+        self._located.append((node, self.current_unit, on_line))
 
     def add_finding(
         self, rule: "Rule", node: cst.CSTNode, args: dict[str, object], requires: tuple[Requirement, ...], unit: Unit
@@ -150,7 +155,7 @@ def check_source(
     Dispatcher([ctx.scope, ProjectFactsCollector(ctx), *rules]).walk(tree)
     for rule in rules:
         rule.finish()
-    if ctx._pending:
+    if ctx._pending or ctx._located:
         _resolve_findings(ctx, tree, data, result)
     return result
 
@@ -176,8 +181,11 @@ def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int
 def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
     targets = [(node, unit) for _, node, _, _, unit in ctx._pending]
     targets += [(a.node, a.unit) for _, _, args, _, _ in ctx._pending for a in args.values() if isinstance(a, LineOf)]
+    targets += [(node, unit) for node, unit, _ in ctx._located]
     text = decode_source(data)
     ranges = node_ranges(tree, data, targets, text, ctx.scope.def_names)
+    for node, _, on_line in ctx._located:
+        on_line(ranges[id(node)][0])
     noqa = NoqaLines(text)
     for rule, node, args, requires, _ in ctx._pending:
         line, column, end_line, end_column = ranges[id(node)]

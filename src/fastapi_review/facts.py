@@ -30,6 +30,8 @@ class ClassFacts:
     model_config: dict[str, str] = field(default_factory=dict)
     # qualified classes the annotations of the class-body fields refer to (nested schemas)
     field_refs: tuple[str, ...] = ()
+    # relationship attributes → loading strategy ("select" when lazy= is absent; "?" unknown)
+    relationships: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,6 +89,8 @@ class FileFacts:
     exception_handlers: list[str] = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     routes: list[RouteFacts] = field(default_factory=list)
+    # query sites: (model as written, column, line) of where/filter/filter_by/order_by keys
+    query_sites: list[tuple[str, str, int]] = field(default_factory=list)
     # test-client requests in test files: (HTTP method, path with "*" for interpolated parts)
     test_requests: list[tuple[str, str]] = field(default_factory=list)
     # module-level routers' `responses={404: ...}` keys

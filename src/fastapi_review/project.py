@@ -39,6 +39,7 @@ class ProjectIndex:
         self._handlers: Optional[set[str]] = None
         self.functions: dict[str, FunctionFacts] = {q: fn for f in self.files for q, fn in f.functions.items()}
         self._usage: Optional[dict[str, set[str]]] = None
+        self._sites: Optional[dict[tuple[str, str], list[tuple[str, int]]]] = None
         self._hidden: Optional[set[str]] = None
         self.resolve = lru_cache(maxsize=None)(self._resolve)  # type: ignore[method-assign]
         self.ancestors = lru_cache(maxsize=None)(self._ancestors)  # type: ignore[method-assign]
@@ -245,11 +246,44 @@ class ProjectIndex:
         requests = [req for f in self.files for req in f.test_requests]
         return any(path_matches(route.path, path) for _, path in requests)
 
+    def query_sites(self, declaring_class: str, column: str) -> list[tuple[str, int]]:
+        """(path, line) of queries filtering or sorting on `column` of a model declared by (or
+        inheriting it from) `declaring_class`."""
+        if self._sites is None:
+            self._sites = {}
+            for f in self.files:
+                for model, name, line in f.query_sites:
+                    canonical = self.canonical_class(model)
+                    if canonical is not None:
+                        self._sites.setdefault((canonical, name), []).append((f.path, line))
+        sites: list[tuple[str, int]] = []
+        for (model, name), found in self._sites.items():
+            if name == column and (model == declaring_class or declaring_class in self.ancestors(model)):
+                sites.extend(found)
+        return sorted(set(sites))
+
+    def relationship_strategy(self, model: str, attribute: str) -> Optional[str]:
+        """The loading strategy of `model.attribute` if it is a relationship (own or inherited)."""
+        canonical = self.canonical_class(model)
+        if canonical is None:
+            return None
+        for name in (canonical, *self.ancestors(canonical)):
+            cls = self.resolve(name)
+            if isinstance(cls, ClassFacts) and attribute in cls.relationships:
+                return cls.relationships[attribute]
+        return None
+
     def detail(self, requirement: Requirement) -> Optional[str]:
-        """Text a deferred finding's message gets from the project (FR305's statuses)."""
+        """Text a deferred finding's message gets from the project (statuses, query sites)."""
         kind, arg = requirement
         if kind == "undocumented_status":
             return ", ".join(map(str, self.undocumented_statuses(arg)))
+        if kind == "filtered_unindexed":
+            qualname, column, _ = arg.split("|")
+            canonical = self.canonical_class(qualname) or qualname
+            sites = self.query_sites(canonical, column)
+            shown = ", ".join(f"{path}:{line}" for path, line in sites[:3])
+            return shown + (f" and {len(sites) - 3} more" if len(sites) > 3 else "")
         return None
 
     def satisfies(self, requirement: Requirement) -> bool:
@@ -271,6 +305,15 @@ class ProjectIndex:
             return canonical in usage["response_closure" if kind == "response_schema" else "body_closure"]
         if kind == "undocumented_status":
             return bool(self.undocumented_statuses(arg))
+        if kind == "filtered_unindexed":  # arg: "pkg.Model|column|min_sites"
+            qualname, column, minimum = arg.split("|")
+            canonical = self.canonical_class(qualname)
+            return canonical is not None and len(self.query_sites(canonical, column)) >= int(minimum) and (
+                models.is_orm_class_or_mixin(self, canonical)
+            )
+        if kind == "lazy_relationship":  # arg: "pkg.Model|attribute"
+            model, _, attribute = arg.partition("|")
+            return self.relationship_strategy(model, attribute) in ("select", "dynamic")
         if kind == "untested_route":
             return not self.is_tested(arg)
         if kind == "not_pydantic_schema":

@@ -21,6 +21,10 @@ from fastapi_review.rules.fr40x_database_access import (
     QueryInLoop,
     SyncSessionInAsync,
 )
+from fastapi_review.rules.fr40x_project_queries import (
+    LazyLoadInLoop,
+    UnindexedFilterColumn,
+)
 from fastapi_review.rules.fr50x_column_types import (
     JsonNotJsonb,
     LegacyColumnStyle,
@@ -111,6 +115,8 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
             SensitiveFieldInResponse,
             UnboundedRequestField,
             UntestedRoute,
+            LazyLoadInLoop,
+            UnindexedFilterColumn,
         ),
         key=lambda rule: rule.code,
     )

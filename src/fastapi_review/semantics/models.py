@@ -127,3 +127,10 @@ def datetime_map_of(index: "ProjectIndex", qualname: str) -> Optional[bool]:
         if isinstance(resolved, ClassFacts) and resolved.datetime_map is not None:
             return resolved.datetime_map
     return None
+
+
+def is_orm_class_or_mixin(index: "ProjectIndex", qualname: str) -> bool:
+    """A model, an abstract declarative class, or a mixin some model inherits from."""
+    if is_orm_model(index, qualname) or is_declarative_class(index, qualname):
+        return True
+    return any(qualname in index.ancestors(c.qualname) and is_orm_model(index, c.qualname) for c in index.classes())

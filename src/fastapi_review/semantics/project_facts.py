@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from fastapi_review.dispatch import iter_children
 from fastapi_review.facts import FunctionFacts, RouteFacts
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS
 from fastapi_review.semantics.http import status_code_value
@@ -27,6 +28,7 @@ _NOT_BODY = frozenset({"Depends", "Security", "Query", "Header", "Path", "Cookie
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
                             "one", "one_or_none", "first", "all", "unique", "merge", "refresh"})
+_FILTERS = frozenset({"where", "filter", "filter_by", "order_by"})
 _CLIENT_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 
 
@@ -135,6 +137,42 @@ class ProjectFactsCollector:
                     frame.calls.append(f"{self.facts.module}.{local}")
         if self.ctx.is_test_module:
             self._test_request(node)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _FILTERS:
+            self._query_site(node, func)
+
+    def _query_site(self, node: cst.Call, func: cst.Attribute) -> None:
+        """`where(User.email == x)`, `order_by(User.created_at)`, `filter_by(email=x)`."""
+        columns: set[tuple[str, str]] = set()
+        if func.attr.value == "filter_by":
+            model = _chain_entity(func.value, self.scope)
+            if model is not None:
+                columns = {(model, a.keyword.value) for a in node.args if a.keyword is not None}
+        else:
+            stack: list[cst.CSTNode] = [a.value for a in node.args]
+            while stack:
+                current = stack.pop()
+                if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value[:1].isupper():
+                    qualified = self.scope.qualify(current.value)
+                    if qualified is not None:
+                        columns.add((qualified, current.attr.value))
+                    continue
+                if isinstance(current, (cst.Lambda, cst.FunctionDef)):
+                    continue
+                stack.extend(iter_children(current))
+        if not columns:
+            return
+        sites = self.facts.query_sites
+        start = len(sites)
+        for model, column in sorted(columns):
+            sites.append((model, column, 0))
+
+        def on_line(line: int) -> None:
+            for i in range(start, start + len(columns)):
+                model, column, _ = sites[i]
+                sites[i] = (model, column, line)
+
+        self.ctx.locate(node, on_line)
 
     def _test_request(self, node: cst.Call) -> None:
         func = node.func
@@ -189,6 +227,21 @@ class ProjectFactsCollector:
             cls = scope.classes[-1].facts
             cls.field_refs = cls.field_refs + tuple(type_refs(node.annotation.annotation, scope, True))
 
+
+
+def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:
+    """The entity of `select(M)...` / `session.query(M)...`: M, qualified."""
+    node = expr
+    while True:
+        if isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
+            name = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
+            if name in ("select", "query") and node.args:
+                first = node.args[0].value
+                return scope.qualify(first) if isinstance(first, (cst.Name, cst.Attribute)) else None  # type: ignore[attr-defined]
+            if isinstance(node.func, cst.Attribute):
+                node = node.func.value
+                continue
+        return None
 
 
 def _response_keys(call: cst.Call, scope: object) -> list[int]:

@@ -574,6 +574,9 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                 if not isinstance(target, cst.Name):
                     continue
                 attributes.append(target.value)
+                strategy = _relationship_strategy(small, value, scope)
+                if strategy is not None:
+                    facts.relationships[target.value] = strategy
                 if target.value in ("__tablename__", "__table__") and value is not None:
                     facts.has_tablename = True
                     facts.table_assigned = facts.table_assigned or target.value == "__table__"
@@ -621,6 +624,48 @@ def _v1_config(node: cst.ClassDef) -> dict[str, str]:
                     key = small.targets[0].target.value
                     config[_V1_RENAMED.get(key, key)] = _literal_source(small.value)
     return config
+
+
+_LEGACY_LAZY = {"True": "select", "False": "joined", "None": "noload"}
+
+
+def _relationship_strategy(statement: cst.BaseSmallStatement, value: Optional[cst.BaseExpression], scope: Scope) -> Optional[str]:
+    """The loading strategy of a relationship declared by a class-body statement, else None."""
+    if isinstance(statement, cst.AnnAssign):
+        annotation = statement.annotation.annotation
+        head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+        kind = (scope.imports.resolve(head) or "").rsplit(".", 1)[-1]
+        if kind == "DynamicMapped":
+            return "dynamic"
+        if kind == "WriteOnlyMapped":
+            return "write_only"
+    if not isinstance(value, cst.Call):
+        return None
+    callee = scope.callee(value) or ""
+    module, _, last = callee.rpartition(".")
+    if last == "relationship" and module.startswith("sqlalchemy"):
+        args = value.args
+    elif last == "Relationship" and module.startswith("sqlmodel"):
+        kwargs = next((a.value for a in value.args if a.keyword and a.keyword.value == "sa_relationship_kwargs"), None)
+        if kwargs is None:
+            return "select"
+        if not isinstance(kwargs, cst.Dict):
+            return "?"
+        for element in kwargs.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == "lazy":
+                lazy = element.value
+                return lazy.evaluated_value if isinstance(lazy, cst.SimpleString) else "?"  # type: ignore[return-value]
+        return "select"
+    else:
+        return None
+    lazy_arg = next((a.value for a in args if a.keyword and a.keyword.value == "lazy"), None)
+    if lazy_arg is None:
+        return "?" if any(a.star for a in args) else "select"
+    if isinstance(lazy_arg, cst.Name) and lazy_arg.value in _LEGACY_LAZY:
+        return _LEGACY_LAZY[lazy_arg.value]
+    if isinstance(lazy_arg, cst.SimpleString) and isinstance(lazy_arg.evaluated_value, str):
+        return lazy_arg.evaluated_value
+    return "?"
 
 
 def _datetime_mapping(value: cst.BaseExpression, scope: Scope) -> Optional[bool]:

@@ -1,0 +1,180 @@
+"""FR403 lazy-load-in-loop and FR504 unindexed-filter-column: queries linked to their models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from fastapi_review.checker_details import DETAIL
+from fastapi_review.dispatch import iter_children
+from fastapi_review.rule import Rule
+from fastapi_review.rules.fr503_unindexed_foreign_key import UnindexedForeignKey
+from fastapi_review.semantics.loops import statement_root
+from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.sessions import is_session_expr, unwrap_annotation
+from fastapi_review.semantics.sqlalchemy_facts import LOADER_OPTIONS
+
+_EAGER_OPTIONS = frozenset(o for o in LOADER_OPTIONS if o in ("selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager", "noload", "raiseload"))
+_RESULTS = frozenset({"all", "scalars", "unique", "fetchall", "partitions"})
+
+
+class LazyLoadInLoop(Rule):
+    """Reading a lazy relationship per row is N+1 (and MissingGreenlet under asyncio)."""
+
+    code = "FR403"
+    name = "lazy-load-in-loop"
+    summary = "(project-wide) a lazy relationship read in a loop over query results without a loader option"
+    message = "'{read}' loads the lazy relationship '{attribute}' once per row (N+1): add .options(selectinload({model}.{attribute})) to the query, or lazy='selectin'"
+
+    def setup(self) -> None:
+        # local names holding a select(M) statement: name → (M qualified, eager-loaded attributes)
+        self._statements: dict[str, tuple[str, frozenset[str]]] = {}
+        self._results: dict[str, tuple[str, frozenset[str]]] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._statements.clear()
+        self._results.clear()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+        statement = self._select_entity(node.value)
+        if statement is not None:
+            self._statements.update(dict.fromkeys(names, statement))
+            return
+        result = self._query_result(node.value)
+        if result is not None:
+            self._results.update(dict.fromkeys(names, result))
+
+    def _select_entity(self, expr: cst.BaseExpression) -> Optional[tuple[str, frozenset[str]]]:
+        root = statement_root(expr, self.ctx.scope)
+        if root is None or root[0] != "select" or not root[1].args:
+            return None
+        first = root[1].args[0].value
+        if not isinstance(first, cst.Name):
+            return None
+        model = self.ctx.scope.qualify(first)
+        return (model, _eager_attributes(expr)) if model is not None else None
+
+    def _query_result(self, expr: cst.BaseExpression) -> Optional[tuple[str, frozenset[str]]]:
+        """`(await session.scalars(stmt)).all()`, `result.scalars()`, `session.execute(select(M))`."""
+        node = expr.expression if isinstance(expr, cst.Await) else expr
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            receiver = node.func.value
+            if method in ("scalars", "execute", "stream_scalars") and is_session_expr(receiver, self.ctx.scope, self.ctx.session_names) and node.args:
+                statement = node.args[0].value
+                if method == "execute":
+                    return None  # rows of tuples, not entities
+                if isinstance(statement, cst.Name):
+                    return self._statements.get(statement.value)
+                return self._select_entity(statement)
+            if method not in _RESULTS:
+                return None
+            node = receiver.expression if isinstance(receiver, cst.Await) else receiver
+            if isinstance(node, cst.Name):
+                return self._results.get(node.value)
+        return None
+
+    def visit_For(self, node: cst.For) -> None:
+        if not isinstance(node.target, cst.Name):
+            return
+        iterable = node.iter
+        source = self._results.get(iterable.value) if isinstance(iterable, cst.Name) else self._query_result(iterable)
+        if source is None:
+            return
+        model, eager = source
+        variable = node.target.value
+        unit = self.ctx.current_unit
+        reported: set[str] = set()
+        for read in _attribute_reads(node.body, variable):
+            attribute = read.attr.value
+            if attribute in eager or attribute in reported:
+                continue
+            reported.add(attribute)
+            self.report(
+                read,
+                unit=unit,
+                requires=("lazy_relationship", f"{model}|{attribute}"),
+                read=f"{variable}.{attribute}",
+                attribute=attribute,
+                model=model.rsplit(".", 1)[-1],
+            )
+
+
+def _eager_attributes(expr: cst.BaseExpression) -> frozenset[str]:
+    """Attributes named in `.options(selectinload(M.a), joinedload(M.b).selectinload(...))`."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call) and (dotted_name(current.func) or "").rsplit(".", 1)[-1] in _EAGER_OPTIONS:
+            for arg in current.args:
+                name = dotted_name(arg.value)
+                if name is not None:
+                    found.add(name.rsplit(".", 1)[-1])
+        stack.extend(iter_children(current))
+    return frozenset(found)
+
+
+def _attribute_reads(body: cst.CSTNode, variable: str) -> list[cst.Attribute]:
+    """`variable.x` attribute reads in a loop body (not inside nested functions)."""
+    reads: list[cst.Attribute] = []
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value == variable:
+            reads.append(current)
+        stack.extend(reversed(list(iter_children(current))))
+    return reads
+
+
+@dataclass(frozen=True)
+class UnindexedFilterColumnOptions:
+    """Options of FR504."""
+
+    min_query_sites: int = 2
+
+
+class UnindexedFilterColumn(UnindexedForeignKey):
+    """A column filtered or sorted on in several queries but not indexed: every query scans."""
+
+    code = "FR504"
+    name = "unindexed-filter-column"
+    summary = "(project-wide) a column filtered/sorted on at several query sites without an index"
+    message = "column '{column}' is filtered or sorted on by queries ({sites}) but has no index: add index=True or a composite Index leading with it"
+    Options = UnindexedFilterColumnOptions
+
+    def _check_statement(self, node: "cst.Assign | cst.AnnAssign") -> None:
+        scope = self.ctx.scope
+        column = scope.class_column(node)
+        if column is None or column.call is None and column.kind != "annotation":
+            return
+        if column.call is not None and any(_is_true(column.keyword(flag)) for flag in ("index", "primary_key", "unique")):
+            return
+        if "Boolean" in column.type_ancestors or _is_bool(column.python_type, scope):
+            return
+        self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        return None  # Table(...) columns are not model attributes that queries name
+
+    def finish(self) -> None:
+        minimum = max(self.options.min_query_sites, 1)
+        for owner, column, target, unit in self._candidates:
+            if (owner, column) in self._covered or owner in self._unknown_table_args:
+                continue
+            self.report(target, unit=unit, requires=("filtered_unindexed", f"{owner}|{column}|{minimum}"), column=column, sites=DETAIL)
+
+
+def _is_true(arg: "cst.Arg | None") -> bool:
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+
+
+def _is_bool(annotation: Optional[cst.BaseExpression], scope: object) -> bool:
+    if annotation is None:
+        return False
+    return any(isinstance(t, cst.Name) and t.value == "bool" for t in unwrap_annotation(annotation, scope))  # type: ignore[arg-type]
