@@ -74,8 +74,10 @@ class FileFacts:
     routers: dict[str, str] = field(default_factory=dict)
     # every module-level `name = call(...)`: name → qualified callee (subclasses across files)
     call_bindings: dict[str, str] = field(default_factory=dict)
-    # module-level `Name = Annotated[AsyncSession, Depends(...)]` session aliases
-    session_aliases: list[str] = field(default_factory=list)
+    # module-level `Name = Annotated[AsyncSession, Depends(...)]` session aliases → session class
+    session_aliases: dict[str, str] = field(default_factory=dict)
+    # module-level names bound to sessionmaker() / async_sessionmaker() → "sync" / "async"
+    session_factories: dict[str, str] = field(default_factory=dict)
     # routers / apps whose routes are not in the OpenAPI schema: local names of
     # `APIRouter(include_in_schema=False)` / `FastAPI(openapi_url=None)`, and qualified names of
     # routers passed to `include_router(r, include_in_schema=False)`

@@ -122,10 +122,18 @@ class ProjectIndex:
             return "router"
         return None
 
-    def is_session_alias(self, qualname: str) -> bool:
-        """A name bound to `Annotated[AsyncSession, ...]` (or another session type) somewhere."""
+    def is_session_alias(self, qualname: str, classes: tuple[str, ...] = ()) -> bool:
+        """A name bound to `Annotated[AsyncSession, ...]` (or another session type) somewhere;
+        with `classes`, only aliases of those session classes."""
         located = self.locate(qualname)
-        return located is not None and located[1] in located[0].session_aliases
+        if located is None or located[1] not in located[0].session_aliases:
+            return False
+        return not classes or located[0].session_aliases[located[1]] in classes
+
+    def session_factory_kind(self, qualname: str) -> Optional[str]:
+        """"sync" / "async" for a name bound to sessionmaker() / async_sessionmaker() somewhere."""
+        located = self.locate(qualname)
+        return located[0].session_factories.get(located[1]) if located is not None else None
 
     def _canonical(self, qualname: str) -> str:
         located = self.locate(qualname)
@@ -346,6 +354,12 @@ class ProjectIndex:
             return self.binding_kind(arg) == "app"
         if kind == "session_alias":
             return self.is_session_alias(arg)
+        if kind == "sync_session_alias":
+            return self.is_session_alias(arg, ("Session", "scoped_session"))
+        if kind == "session_factory":
+            return self.session_factory_kind(arg) is not None
+        if kind == "sync_session_factory":
+            return self.session_factory_kind(arg) == "sync"
         if kind == "shown_in_schema":
             return self._canonical(arg) not in self.hidden_routers()
         if kind == "no_exception_handler":  # arg: the exception and its bases, "|"-separated

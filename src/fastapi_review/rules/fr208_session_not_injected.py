@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fastapi_review.facts import Requirement
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name, last_name
@@ -23,7 +24,7 @@ class SessionNotInjected(Rule):
     message = "{detail}: receive the session as a parameter (Depends(get_session)) so one request uses one transaction and tests can override it"
 
     def setup(self) -> None:
-        self._candidates: list[tuple[cst.Call, cst.FunctionDef, str, Unit]] = []
+        self._candidates: list[tuple[cst.Call, cst.FunctionDef, str, "Requirement | None", Unit]] = []
         self._dependencies: set[str] = set()
         self._generators: set[int] = set()
 
@@ -45,7 +46,13 @@ class SessionNotInjected(Rule):
         assert function is not None
         if is_session_factory_call(node, scope):
             label = dotted_name(node.func) or "session factory"
-            self._candidates.append((node, function.node, f"session created here by {label}()", self.ctx.current_unit))
+            self._candidates.append((node, function.node, f"session created here by {label}()", None, self.ctx.current_unit))
+            return
+        imported = scope.imports.resolve(node.func) if isinstance(node.func, cst.Name) else None
+        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")) and not node.args:
+            # `make_session()` imported from the module that binds it to sessionmaker()
+            requirement = ("session_factory", imported)
+            self._candidates.append((node, function.node, f"session created here by {node.func.value}()", requirement, self.ctx.current_unit))  # type: ignore[union-attr]
             return
         func = node.func
         if (
@@ -54,7 +61,7 @@ class SessionNotInjected(Rule):
             and func.value.value in scope.module_sessions
             and func.value.value not in function.params
         ):
-            self._candidates.append((node, function.node, f"module-level session '{func.value.value}' used here", self.ctx.current_unit))
+            self._candidates.append((node, function.node, f"module-level session '{func.value.value}' used here", None, self.ctx.current_unit))
 
     def visit_Yield(self, node: cst.Yield) -> None:
         function = self.ctx.scope.function
@@ -62,10 +69,10 @@ class SessionNotInjected(Rule):
             self._generators.add(id(function.node))
 
     def finish(self) -> None:
-        for call, function, detail, unit in self._candidates:
+        for call, function, detail, requirement, unit in self._candidates:
             if self._exempt(function):
                 continue
-            self.report(call, unit=unit, detail=detail)
+            self.report(call, unit=unit, requires=requirement, detail=detail)
 
     def _exempt(self, function: cst.FunctionDef) -> bool:
         """The dependency that yields the session, and lifespan / startup code."""

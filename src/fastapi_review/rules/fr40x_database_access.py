@@ -7,6 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
+from fastapi_review.facts import Requirement
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.loops import (
@@ -22,6 +23,7 @@ from fastapi_review.semantics.sessions import (
     is_session_expr,
     is_sync_session_annotation,
     is_sync_session_call,
+    unwrap_annotation,
 )
 from fastapi_review.semantics.sqlalchemy_facts import (
     ASYNC_CONNECTION_COROUTINES,
@@ -174,17 +176,27 @@ class SyncSessionInAsync(Rule):
     message = "{what} inside 'async def {function}': a sync Session blocks the event loop; use AsyncSession (or make the function sync)"
 
     def setup(self) -> None:
-        self._params: list[dict[str, tuple[cst.Name, Unit]]] = []
+        self._params: list[dict[str, tuple[cst.Name, Unit, "Requirement | None"]]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        candidates: dict[str, tuple[cst.Name, Unit]] = {}
+        candidates: dict[str, tuple[cst.Name, Unit, "Requirement | None"]] = {}
         self._params.append(candidates)
         if node.asynchronous is None:
             return
+        scope = self.ctx.scope
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
-            if param.annotation is not None and is_sync_session_annotation(param.annotation.annotation, self.ctx.scope):
-                candidates[param.name.value] = (param.name, self.ctx.current_unit)
+            if param.annotation is None:
+                continue
+            annotation = param.annotation.annotation
+            if is_sync_session_annotation(annotation, scope):
+                candidates[param.name.value] = (param.name, self.ctx.current_unit, None)
+                continue
+            for part in unwrap_annotation(annotation, scope):
+                imported = scope.imports.resolve(part) if isinstance(part, cst.Name) else None
+                if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel", "typing")):
+                    # `db: DbDep` where DbDep = Annotated[Session, Depends(...)] in another module
+                    candidates[param.name.value] = (param.name, self.ctx.current_unit, ("sync_session_alias", imported))
 
     def visit_Await(self, node: cst.Await) -> None:
         # `await session.execute(...)`: the object is async whatever its annotation says
@@ -195,15 +207,25 @@ class SyncSessionInAsync(Rule):
                 self._params[-1].pop(receiver.value, None)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        for name, (target, unit) in self._params.pop().items():
-            self.report(target, unit=unit, what=f"parameter '{name}' is a sync Session", function=node.name.value)
+        for name, (target, unit, requirement) in self._params.pop().items():
+            self.report(target, unit=unit, requires=requirement, what=f"parameter '{name}' is a sync Session", function=node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.scope.function
         if function is None or function.node.asynchronous is None:
             return
-        if is_sync_session_call(node, self.ctx.scope):
+        scope = self.ctx.scope
+        if is_sync_session_call(node, scope):
             self.report(node, what=f"{dotted_name(node.func) or 'Session'}() creates a sync Session", function=function.node.name.value)
+            return
+        imported = scope.imports.resolve(node.func) if isinstance(node.func, cst.Name) else None
+        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")) and not node.args:
+            self.report(
+                node,
+                requires=("sync_session_factory", imported),
+                what=f"{dotted_name(node.func)}() creates a sync Session",
+                function=function.node.name.value,
+            )
 
 
 class MissingAwait(Rule):

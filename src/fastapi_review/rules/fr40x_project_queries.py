@@ -60,6 +60,9 @@ class LazyLoadInLoop(Rule):
     def _query_result(self, expr: cst.BaseExpression) -> Optional[tuple[str, frozenset[str]]]:
         """`(await session.scalars(stmt)).all()`, `result.scalars()`, `session.execute(select(M))`."""
         node = expr.expression if isinstance(expr, cst.Await) else expr
+        legacy = self._legacy_query(node)
+        if legacy is not None:
+            return legacy
         while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
             receiver = node.func.value
@@ -76,6 +79,15 @@ class LazyLoadInLoop(Rule):
             if isinstance(node, cst.Name):
                 return self._results.get(node.value)
         return None
+
+    def _legacy_query(self, expr: cst.BaseExpression) -> Optional[tuple[str, frozenset[str]]]:
+        root = _legacy_root(expr)
+        if root is None or len(root.args) != 1 or not isinstance(root.args[0].value, cst.Name):
+            return None
+        if not is_session_expr(root.func.value, self.ctx.scope, self.ctx.session_names):  # type: ignore[attr-defined]
+            return None
+        model = self.ctx.scope.qualify(root.args[0].value)
+        return (model, _eager_attributes(expr)) if model is not None else None
 
     def visit_For(self, node: cst.For) -> None:
         if not isinstance(node.target, cst.Name):
@@ -101,6 +113,22 @@ class LazyLoadInLoop(Rule):
                 attribute=attribute,
                 model=model.rsplit(".", 1)[-1],
             )
+
+
+_QUERY_CHAIN = frozenset({"all", "filter", "filter_by", "order_by", "limit", "offset", "options", "join", "outerjoin",
+                          "distinct", "where", "yield_per", "execution_options"})
+
+
+def _legacy_root(expr: cst.BaseExpression) -> Optional[cst.Call]:
+    """The `session.query(M)` call at the root of `session.query(M).filter(...).all()`."""
+    node = expr
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value == "query":
+            return node
+        if node.func.attr.value not in _QUERY_CHAIN:
+            return None
+        node = node.func.value
+    return None
 
 
 def _eager_attributes(expr: cst.BaseExpression) -> frozenset[str]:

@@ -332,7 +332,7 @@ class Scope:
                 from fastapi_review.semantics.sessions import session_class_name
 
                 self.session_aliases[name] = session_class_name(value, self) or "AsyncSession"
-                self.facts.session_aliases.append(name)
+                self.facts.session_aliases[name] = self.session_aliases[name]
             return
         callee = self.qualify(value.func) or ""
         self.facts.call_bindings[name] = callee
@@ -345,6 +345,7 @@ class Scope:
             self.facts.declarative_bases.append(name)
         elif models.is_sqlalchemy(callee) and last in _SESSIONMAKERS:
             self.session_factories[name] = "async" if last.startswith("async") else "sync"
+            self.facts.session_factories[name] = self.session_factories[name]
         else:
             self._bind_router(name, value, callee, self.facts.routers, self.facts.hidden_routers)
 
