@@ -48,8 +48,8 @@ class SessionNotInjected(Rule):
             label = dotted_name(node.func) or "session factory"
             self._candidates.append((node, function.node, f"session created here by {label}()", None, self.ctx.current_unit))
             return
-        imported = scope.imports.resolve(node.func) if isinstance(node.func, cst.Name) else None
-        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")) and not node.args:
+        imported = scope.callee(node) if isinstance(node.func, cst.Name) and not node.args else None
+        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")):
             # `make_session()` imported from the module that binds it to sessionmaker()
             requirement = ("session_factory", imported)
             self._candidates.append((node, function.node, f"session created here by {node.func.value}()", requirement, self.ctx.current_unit))  # type: ignore[union-attr]

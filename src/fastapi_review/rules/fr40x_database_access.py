@@ -218,8 +218,8 @@ class SyncSessionInAsync(Rule):
         if is_sync_session_call(node, scope):
             self.report(node, what=f"{dotted_name(node.func) or 'Session'}() creates a sync Session", function=function.node.name.value)
             return
-        imported = scope.imports.resolve(node.func) if isinstance(node.func, cst.Name) else None
-        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")) and not node.args:
+        imported = scope.callee(node) if isinstance(node.func, cst.Name) and not node.args else None
+        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")):
             self.report(
                 node,
                 requires=("sync_session_factory", imported),

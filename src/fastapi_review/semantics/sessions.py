@@ -81,7 +81,7 @@ def is_sync_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -
 
 def is_sync_session_call(call: cst.Call, scope: "Scope") -> bool:
     """`Session(...)` or a call of a name bound to a sync `sessionmaker(...)` in this module."""
-    qualified = scope.imports.resolve(call.func)
+    qualified = scope.callee(call)
     if _is_orm_qualname(qualified, SYNC_SESSION_NAMES):
         return True
     name = dotted_name(call.func)
@@ -132,7 +132,7 @@ def is_session_factory_call(expr: cst.BaseExpression, scope: "Scope") -> bool:
     """
     if not isinstance(expr, cst.Call):
         return False
-    qualified = scope.imports.resolve(expr.func)
+    qualified = scope.callee(expr)
     if _is_orm_qualname(qualified, SESSION_CLASS_NAMES):
         return True
     if _is_orm_qualname(qualified, _SESSIONMAKERS):
