@@ -90,7 +90,10 @@ def module_name(path: Path, relative: Optional[str] = None) -> tuple[str, bool]:
         is_package = parts[-1] == "__init__"
         if is_package:
             parts = parts[:-1]
-        if parts and all(p.isidentifier() for p in parts):
+        # directories that cannot be package names (`my-project/`) are above the import root
+        while parts and not all(p.isidentifier() for p in parts):
+            parts = parts[1:]
+        if parts:
             return ".".join(parts), is_package
     path = path.resolve()
     is_package = path.name == "__init__.py"

@@ -51,12 +51,17 @@ class RouteFacts:
     handler: str  # qualified function name
     method: str  # "get", "post", ... ("api_route" / "add_api_route" keep the decorator's name)
     path: Optional[str]
+    key: str = ""  # unique in the project: handler@ordinal (two handlers may share a name)
     response_refs: tuple[str, ...] = ()  # the response model, and list[S] elements
     response_nested: tuple[str, ...] = ()  # plus classes inside generic wrappers (Page[S] → S)
     body_refs: tuple[str, ...] = ()  # classes of request-body parameters
     returns_orm: bool = False  # returns what a session query produced
     returned_calls: tuple[str, ...] = ()  # functions whose results it returns (service calls)
     declared: tuple[int, ...] = ()  # statuses in responses= of the decorator and its router
+    declared_unknown: bool = False  # responses= not a literal dict: cannot tell what is declared
+    router: str = ""  # the router it is declared on, qualified
+    statuses: tuple[int, ...] = ()  # HTTPException statuses the handler raises itself
+    calls: tuple[str, ...] = ()  # functions it calls (followed for raised statuses)
 
 
 @dataclass
@@ -98,6 +103,9 @@ class FileFacts:
     # module-level routers' `responses={404: ...}` keys
     router_responses: dict[str, tuple[int, ...]] = field(default_factory=dict)
     router_prefixes: dict[str, str] = field(default_factory=dict)  # APIRouter(prefix="/x")
+    routers_with_unknown_responses: list[str] = field(default_factory=list)
+    # `parent.include_router(child, responses={...})`: (parent, child, statuses, unknown), qualified
+    router_includes: list[tuple[str, str, tuple[int, ...], bool]] = field(default_factory=list)
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")
     uses_async_sqlalchemy: bool = False
     syntax_error: Optional[str] = None

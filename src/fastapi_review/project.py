@@ -29,7 +29,9 @@ class ProjectIndex:
         self.modules: dict[str, FileFacts] = {}
         self._by_suffix: dict[str, list[FileFacts]] = defaultdict(list)
         for f in self.files:
-            self.modules.setdefault(f.module, f)
+            # a package (`providers/__init__.py`) shadows a same-named module (`providers.py`)
+            if f.module not in self.modules or f.is_package:
+                self.modules[f.module] = f
             parts = f.module.split(".")
             for i in range(len(parts)):
                 self._by_suffix[".".join(parts[i:])].append(f)
@@ -196,7 +198,7 @@ class ProjectIndex:
         if route.returns_orm:
             return True
         for callee in route.returned_calls:
-            function = self.functions.get(callee)
+            function = self.function(callee)
             if function is not None and any(
                 models.is_orm_model(self, c) for c in self._canonical_set(function.return_refs)
             ):
@@ -220,6 +222,15 @@ class ProjectIndex:
             }
         return self._usage
 
+    def function(self, qualname: str) -> Optional[FunctionFacts]:
+        """A function by qualified name; the module part may be a suffix (`app.x` for `src.app.x`)."""
+        found = self.functions.get(qualname)
+        if found is not None:
+            return found
+        module_name, _, name = qualname.rpartition(".")
+        facts = self.module(module_name) if module_name else None
+        return facts.functions.get(f"{facts.module}.{name}") if facts is not None else None
+
     def raised_statuses(self, function: str) -> set[int]:
         """HTTPException statuses a function raises, directly or through project functions it calls."""
         seen: set[str] = set()
@@ -230,25 +241,56 @@ class ProjectIndex:
             if name in seen or len(seen) > 200:
                 continue
             seen.add(name)
-            facts = self.functions.get(name)
+            facts = self.function(name)
             if facts is None:
                 continue
             statuses.update(facts.statuses)
             stack.extend(facts.calls)
         return statuses
 
+    def _router_declared(self, router: str, depth: int = 0) -> Optional[set[int]]:
+        """Statuses a router's own responses= and its parents' (include_router) declare; None when
+        some of them are not literal."""
+        located = self.locate(router)
+        if located is None or depth > _MAX_HOPS:
+            return set()
+        facts, name = located
+        if name in facts.routers_with_unknown_responses:
+            return None
+        declared = set(facts.router_responses.get(name, ()))
+        canonical = f"{facts.module}.{name}"
+        for f in self.files:
+            for parent, child, statuses, unknown in f.router_includes:
+                if self._canonical(child) != canonical:
+                    continue
+                if unknown:
+                    return None
+                above = self._router_declared(parent, depth + 1)
+                if above is None:
+                    return None
+                declared |= set(statuses) | above
+        return declared
+
     def undocumented_statuses(self, handler: str) -> list[int]:
-        """Raised statuses that the route's (and router's) responses= do not declare (not 422)."""
-        route = next((r for r in self.routes() if r.handler == handler), None)
-        if route is None:
+        """Raised statuses that the route, its router and the routers including it do not
+        declare in responses= (never 422; nothing when a responses= is not a literal)."""
+        route = next((r for r in self.routes() if r.key == handler), None)
+        if route is None or route.declared_unknown:
             return []
-        return sorted(s for s in self.raised_statuses(handler) if s not in route.declared and s != 422)
+        router_declared = self._router_declared(route.router)
+        if router_declared is None:
+            return []
+        raised = set(route.statuses)
+        for callee in route.calls:
+            raised |= self.raised_statuses(callee)
+        declared = set(route.declared) | router_declared
+        return sorted(s for s in raised if s not in declared and s != 422)
 
     def is_tested(self, handler: str) -> bool:
         """Some test requests the route's path (parameters match any segment)."""
         from fastapi_review.semantics.routes import path_matches
 
-        route = next((r for r in self.routes() if r.handler == handler), None)
+        route = next((r for r in self.routes() if r.key == handler), None)
         if route is None or route.path is None:
             return True
         requests = [req for f in self.files for req in f.test_requests]
@@ -307,7 +349,7 @@ class ProjectIndex:
                 return False
             usage = self.usage()
             if kind == "needs_from_attributes":
-                return canonical in usage["orm_response"] and schemas.config_value(self, canonical, "from_attributes") != "True"
+                return canonical in usage["orm_response"] and not schemas.has_from_attributes(self, canonical)
             if kind == "shared_schema":
                 return canonical in usage["body"] and canonical in usage["response"]
             return canonical in usage["response_closure" if kind == "response_schema" else "body_closure"]

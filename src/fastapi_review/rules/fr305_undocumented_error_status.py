@@ -6,6 +6,8 @@ import libcst as cst
 
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
+from fastapi_review.semantics.project_facts import route_key
+from fastapi_review.semantics.routes import schema_requirement
 
 
 class UndocumentedErrorStatus(Rule):
@@ -19,7 +21,10 @@ class UndocumentedErrorStatus(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.ctx.scope.handler_being_visited(node)
-        if function is None:
-            return
-        handler = f"{self.ctx.facts.module}.{'.'.join([*(c.facts.name for c in self.ctx.scope.classes), node.name.value])}"
-        self.report(node.name, requires=[("undocumented_status", handler), function.route_requirement], handler=node.name.value, statuses=DETAIL)
+        if function is None or any(route.hidden for route in function.routes):
+            return  # not in the OpenAPI document at all
+        scope = self.ctx.scope
+        handler = route_key(f"{self.ctx.facts.module}.{'.'.join([*(c.facts.name for c in scope.classes), node.name.value])}", scope)
+        requirements = [("undocumented_status", handler), function.route_requirement]
+        requirements += [schema_requirement(route, scope) for route in function.routes]
+        self.report(node.name, requires=requirements, handler=node.name.value, statuses=DETAIL)

@@ -15,6 +15,7 @@ from fastapi_review.semantics.sessions import unwrap_annotation
 
 DEFAULT_SENSITIVE = "password|passwd|secret|token|api_key|private_key|hashed_"
 _SECRET_TYPES = frozenset({"SecretStr", "SecretBytes"})
+_NOT_SECRET_TYPES = frozenset({"int", "float", "bool", "datetime", "date", "timedelta", "Literal", "None", "UUID", "UUID4", "Decimal"})
 _BOUNDED = ("max_length", "max_items")
 _UNBOUNDED_TYPES = frozenset({"str", "bytes", "list", "List", "dict", "Dict", "set", "Set", "Sequence"})
 
@@ -73,7 +74,7 @@ class SharedRequestResponseSchema(Rule):
     code = "FR604"
     name = "shared-request-response-schema"
     summary = "(project-wide) the same schema used as a request body and as a response model"
-    message = "schema '{schema}' is both a request body and a response model: split it (e.g. {schema}Create / {schema}Read)"
+    message = "schema '{schema}' is both a request body and a response model: split it into request and response schemas (e.g. ...Create / ...Read)"
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if _is_top_level_class(self):
@@ -103,8 +104,9 @@ class SensitiveFieldInResponse(_FieldRule):
     def field(self, node: cst.AnnAssign, name: str) -> None:
         if not self._pattern.search(name):
             return
-        if set(self._annotation_names(node)) & _SECRET_TYPES:
-            return
+        names = set(self._annotation_names(node))
+        if names & _SECRET_TYPES or (names and names <= _NOT_SECRET_TYPES):
+            return  # SecretStr, or a number / date / flag / literal (`token_lifetime_seconds: int`)
         exclude = self._field_keyword(node, "exclude")
         if exclude is not None and isinstance(exclude.value, cst.Name) and exclude.value.value == "True":
             return

@@ -87,17 +87,23 @@ class ProjectFactsCollector:
                 continue
             body.extend(type_refs(param.annotation.annotation, scope, False))
         declared: list[int] = []
+        unknown = False
         for r in function.routes:
-            declared.extend(_response_keys(r.call, scope))
+            keys = _response_keys(r.call, scope)
+            unknown = unknown or keys is None or r.router in self.facts.routers_with_unknown_responses
+            declared.extend(keys or ())
             declared.extend(self.facts.router_responses.get(r.router, ()))
         facts = RouteFacts(
             handler=qualname,
+            key=route_key(qualname, self.scope),
             method=route.method,
             path=None if route.path is None else self.facts.router_prefixes.get(route.router, "") + route.path,
             response_refs=tuple(type_refs(response_expr, scope, False)) if response_expr is not None else (),
             response_nested=tuple(type_refs(response_expr, scope, True)) if response_expr is not None else (),
             body_refs=tuple(body),
             declared=tuple(declared),
+            declared_unknown=unknown,
+            router=scope.imports.resolve_dotted(route.router) or f"{self.facts.module}.{route.router}",
         )
         self.facts.routes.append(facts)
         return facts
@@ -116,6 +122,8 @@ class ProjectFactsCollector:
         frame.facts.statuses = tuple(sorted(set(frame.statuses)))
         frame.facts.calls = tuple(dict.fromkeys(frame.calls))
         if frame.route is not None:
+            frame.route.statuses = frame.facts.statuses
+            frame.route.calls = frame.facts.calls
             frame.route.returns_orm = frame.returns_orm
             frame.route.returned_calls = tuple(dict.fromkeys(frame.returned_calls))
 
@@ -140,6 +148,12 @@ class ProjectFactsCollector:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _FILTERS:
             self._query_site(node, func)
+        elif isinstance(func, cst.Attribute) and func.attr.value == "include_router" and node.args:
+            parent = self.scope.qualify(func.value)
+            child = self.scope.qualify(node.args[0].value)
+            if parent is not None and child is not None:
+                keys = _response_keys(node, self.scope)
+                self.facts.router_includes.append((parent, child, tuple(keys or ()), keys is None))
 
     def _query_site(self, node: cst.Call, func: cst.Attribute) -> None:
         """`where(User.email == x)`, `order_by(User.created_at)`, `filter_by(email=x)`."""
@@ -178,7 +192,8 @@ class ProjectFactsCollector:
         func = node.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in _CLIENT_METHODS or not node.args:
             return
-        receiver = (dotted_name(func.value) or "").lower()
+        base = func.value.func if isinstance(func.value, cst.Call) else func.value  # `make_client().get(...)`
+        receiver = (dotted_name(base) or "").lower()
         if "client" not in receiver and "app" not in receiver:
             return
         path = _path_pattern(node.args[0].value)
@@ -229,6 +244,11 @@ class ProjectFactsCollector:
 
 
 
+def route_key(qualname: str, scope: object) -> str:
+    """The RouteFacts key of the handler being visited (its def's ordinal disambiguates)."""
+    return f"{qualname}@{scope.units[-1][0]}"  # type: ignore[attr-defined]
+
+
 def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:
     """The entity of `select(M)...` / `session.query(M)...`: M, qualified."""
     node = expr
@@ -244,12 +264,18 @@ def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:
         return None
 
 
-def _response_keys(call: cst.Call, scope: object) -> list[int]:
+def _response_keys(call: cst.Call, scope: object) -> Optional[list[int]]:
+    """Statuses of a literal `responses={404: ...}`; None when it is not one (a helper call, a
+    `**spread`, a variable): then what is declared is unknown."""
     arg = keyword_arg(call, "responses")
-    if arg is None or not isinstance(arg.value, cst.Dict):
+    if arg is None:
         return []
+    if not isinstance(arg.value, cst.Dict):
+        return None
     keys = []
     for element in arg.value.elements:
+        if isinstance(element, cst.StarredDictElement):
+            return None
         if isinstance(element, cst.DictElement):
             code = status_code_value(element.key, scope)  # type: ignore[arg-type]
             if code is None and isinstance(element.key, cst.SimpleString):
@@ -273,6 +299,7 @@ def _path_pattern(expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def router_responses(call: cst.Call, scope: object) -> tuple[int, ...]:
-    """Statuses declared by `APIRouter(responses={...})`."""
-    return tuple(_response_keys(call, scope))
+def router_responses(call: cst.Call, scope: object) -> Optional[tuple[int, ...]]:
+    """Statuses declared by `APIRouter(responses={...})`; None when not a literal dict."""
+    keys = _response_keys(call, scope)
+    return tuple(keys) if keys is not None else None

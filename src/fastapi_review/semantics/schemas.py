@@ -51,6 +51,14 @@ def config_value(index: "ProjectIndex", qualname: str, key: str) -> Optional[str
     return None
 
 
+def has_from_attributes(index: "ProjectIndex", qualname: str) -> bool:
+    """`from_attributes=True` in the class's config or its bases' (SQLModel sets it itself)."""
+    value = config_value(index, qualname, "from_attributes")
+    if value is not None:
+        return value == "True"
+    return bool(set(index.ancestors(qualname)) & SQLMODEL)
+
+
 def is_v2_schema(index: "ProjectIndex", qualname: str) -> bool:
     """A Pydantic schema that is not a `pydantic.v1` model (whose v1 API is legitimate)."""
     return is_pydantic_schema(index, qualname) and not (set(index.ancestors(qualname)) & V1_ROOTS)

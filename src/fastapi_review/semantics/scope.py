@@ -368,7 +368,9 @@ class Scope:
                 from fastapi_review.semantics.project_facts import router_responses
 
                 declared = router_responses(call, self)
-                if declared:
+                if declared is None:
+                    self.facts.routers_with_unknown_responses.append(name)
+                elif declared:
                     self.facts.router_responses[name] = declared
                 prefix = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "prefix"), None)
                 if isinstance(prefix, cst.SimpleString) and isinstance(prefix.evaluated_value, str):
