@@ -142,9 +142,21 @@ class ProjectIndex:
         return f"{located[0].module}.{located[1]}" if located is not None else qualname
 
     def hidden_routers(self) -> set[str]:
-        """Canonical names of routers included with include_in_schema=False anywhere."""
+        """Canonical names of routers whose routes are not in the OpenAPI document: included with
+        include_in_schema=False, created hidden, or included (transitively) into such a router or
+        into an app without OpenAPI (`FastAPI(openapi_url=None)`)."""
         if self._hidden is None:
-            self._hidden = {self._canonical(q) for f in self.files for q in f.hidden_includes}
+            hidden = {self._canonical(q) for f in self.files for q in f.hidden_includes}
+            hidden |= {f"{f.module}.{name}" for f in self.files for name in f.hidden_routers}
+            edges = [(self._canonical(parent), self._canonical(child)) for f in self.files for parent, child, _, _ in f.router_includes]
+            changed = True
+            while changed:
+                changed = False
+                for parent, child in edges:
+                    if parent in hidden and child not in hidden:
+                        hidden.add(child)
+                        changed = True
+            self._hidden = hidden
         return self._hidden
 
     def has_exception_handler(self, exception: str) -> bool:
