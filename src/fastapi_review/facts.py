@@ -32,6 +32,8 @@ class ClassFacts:
     field_refs: tuple[str, ...] = ()
     # relationship attributes → loading strategy ("select" when lazy= is absent; "?" unknown)
     relationships: dict[str, str] = field(default_factory=dict)
+    # columns typed String(n) / VARCHAR(n): name → n (FR606 compares request bounds with them)
+    string_lengths: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

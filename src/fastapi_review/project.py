@@ -42,6 +42,7 @@ class ProjectIndex:
         self.functions: dict[str, FunctionFacts] = {q: fn for f in self.files for q, fn in f.functions.items()}
         self._usage: Optional[dict[str, set[str]]] = None
         self._sites: Optional[dict[tuple[str, str], list[tuple[str, int]]]] = None
+        self._closures: dict[str, set[str]] = {}
         self._hidden: Optional[set[str]] = None
         self.resolve = lru_cache(maxsize=None)(self._resolve)  # type: ignore[method-assign]
         self.ancestors = lru_cache(maxsize=None)(self._ancestors)  # type: ignore[method-assign]
@@ -243,6 +244,37 @@ class ProjectIndex:
         facts = self.module(module_name) if module_name else None
         return facts.functions.get(f"{facts.module}.{name}") if facts is not None else None
 
+    def _route_closure(self, route: RouteFacts) -> set[str]:
+        from fastapi_review.semantics import schemas
+
+        key = route.key or route.handler
+        if key not in self._closures:
+            self._closures[key] = schemas.closure(self, set(route.response_nested))
+        return self._closures[key]
+
+    def _routes_using(self, kind: str, schema: str) -> str:
+        """Where a schema is used, for messages: "GET /users/{id} (app.api.users.get_user)"."""
+
+        canonical = self.canonical_class(schema)
+
+        def label(route: RouteFacts) -> str:
+            where = f"{route.method.upper()} {route.path}" if route.path is not None else route.method
+            return f"{where} in {route.handler.rsplit('.', 2)[-2]}.{route.handler.rsplit('.', 1)[-1]}"
+
+        def responses(route: RouteFacts) -> set[str]:
+            return self._canonical_set(route.response_refs)
+
+        routes = list(self.routes())
+        if kind == "needs_from_attributes":
+            used = [label(r) for r in routes if canonical in responses(r) and self.returns_orm(r)]
+        elif kind == "response_schema":
+            used = [label(r) for r in routes if canonical in self._route_closure(r)]
+        else:
+            body = [label(r) for r in routes if canonical in self._canonical_set(r.body_refs)]
+            returned = [label(r) for r in routes if canonical in responses(r)]
+            return f"body of {', '.join(body[:2])}; response of {', '.join(returned[:2])}"
+        return ", ".join(used[:3]) + (f" and {len(used) - 3} more" if len(used) > 3 else "")
+
     def raised_statuses(self, function: str) -> set[int]:
         """HTTPException statuses a function raises, directly or through project functions it calls."""
         seen: set[str] = set()
@@ -335,11 +367,32 @@ class ProjectIndex:
                 return cls.relationships[attribute]
         return None
 
+    def column_length_for(self, schema: str, field_name: str) -> Optional[int]:
+        """The String(n) length of the column a request field maps to: a same-named column of the
+        model whose name the schema's starts with (`UserCreate` → `User`), when exactly one does."""
+        from fastapi_review.semantics import models
+
+        canonical = self.canonical_class(schema)
+        if canonical is None:
+            return None
+        stem = canonical.rsplit(".", 1)[-1]
+        lengths = {
+            cls.string_lengths[field_name]
+            for cls in self.classes()
+            if field_name in cls.string_lengths and stem.startswith(cls.name) and models.is_orm_model(self, cls.qualname)
+        }
+        return lengths.pop() if len(lengths) == 1 else None
+
     def detail(self, requirement: Requirement) -> Optional[str]:
         """Text a deferred finding's message gets from the project (statuses, query sites)."""
         kind, arg = requirement
         if kind == "undocumented_status":
             return ", ".join(map(str, self.undocumented_statuses(arg)))
+        if kind == "bound_exceeds_column":
+            schema, field_name, _ = arg.split("|")
+            return str(self.column_length_for(schema, field_name))
+        if kind in ("needs_from_attributes", "shared_schema", "response_schema"):
+            return self._routes_using(kind, arg)
         if kind == "filtered_unindexed":
             qualname, column, _ = arg.split("|")
             canonical = self.canonical_class(qualname) or qualname
@@ -367,6 +420,10 @@ class ProjectIndex:
             return canonical in usage["response_closure" if kind == "response_schema" else "body_closure"]
         if kind == "undocumented_status":
             return bool(self.undocumented_statuses(arg))
+        if kind == "bound_exceeds_column":  # arg: "pkg.UserCreate|field|bound"
+            schema, field_name, bound = arg.split("|")
+            length = self.column_length_for(schema, field_name)
+            return length is not None and int(bound) > length
         if kind == "filtered_unindexed":  # arg: "pkg.Model|column|min_sites"
             qualname, column, minimum = arg.split("|")
             canonical = self.canonical_class(qualname)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.routes import keyword_arg
@@ -61,11 +62,11 @@ class ResponseSchemaWithoutFromAttributes(Rule):
     code = "FR602"
     name = "response-schema-without-from-attributes"
     summary = "(project-wide) a response schema of handlers returning ORM objects without from_attributes=True"
-    message = "schema '{schema}' is the response of a route that returns ORM objects but lacks from_attributes=True: add model_config = ConfigDict(from_attributes=True)"
+    message = "schema '{schema}' is the response of routes returning ORM objects ({routes}) but lacks from_attributes=True: add model_config = ConfigDict(from_attributes=True)"
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if _is_top_level_class(self):
-            self.report(node.name, requires=("needs_from_attributes", self.ctx.scope.class_qualname_here), schema=node.name.value)
+            self.report(node.name, requires=("needs_from_attributes", self.ctx.scope.class_qualname_here), schema=node.name.value, routes=DETAIL)
 
 
 class SharedRequestResponseSchema(Rule):
@@ -74,11 +75,11 @@ class SharedRequestResponseSchema(Rule):
     code = "FR604"
     name = "shared-request-response-schema"
     summary = "(project-wide) the same schema used as a request body and as a response model"
-    message = "schema '{schema}' is both a request body and a response model: split it into request and response schemas (e.g. ...Create / ...Read)"
+    message = "schema '{schema}' is both a request body and a response model ({routes}): split it into request and response schemas (e.g. ...Create / ...Read)"
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if _is_top_level_class(self):
-            self.report(node.name, requires=("shared_schema", self.ctx.scope.class_qualname_here), schema=node.name.value)
+            self.report(node.name, requires=("shared_schema", self.ctx.scope.class_qualname_here), schema=node.name.value, routes=DETAIL)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class SensitiveFieldInResponse(_FieldRule):
     code = "FR605"
     name = "sensitive-field-in-response"
     summary = "(project-wide) a password/secret/token field in a schema a route returns"
-    message = "field '{field}' of '{schema}' looks sensitive and the schema is part of a response: drop it from the response schema, or type it SecretStr / Field(exclude=True)"
+    message = "field '{field}' of '{schema}' looks sensitive and the schema is part of responses ({routes}): drop it from the response schema, or type it SecretStr / Field(exclude=True)"
     severity = "error"
     Options = SensitiveFieldOptions
 
@@ -111,7 +112,7 @@ class SensitiveFieldInResponse(_FieldRule):
         if exclude is not None and isinstance(exclude.value, cst.Name) and exclude.value.value == "True":
             return
         scope = self.ctx.scope
-        self.report(node.target, requires=("response_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name)
+        self.report(node.target, requires=("response_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name, routes=DETAIL)
 
 
 class UnboundedRequestField(_FieldRule):
@@ -120,18 +121,29 @@ class UnboundedRequestField(_FieldRule):
     code = "FR606"
     name = "unbounded-request-field"
     summary = "(project-wide) a str/bytes/list/dict field of a request body without a length bound"
-    message = "field '{field}' of request schema '{schema}' has no length bound: add max_length (Field / StringConstraints / conlist)"
+    message = "field '{field}' of request schema '{schema}' {problem}: bound it with max_length (Field / StringConstraints / conlist) within the column's length"
     default_enabled = False
 
     def field(self, node: cst.AnnAssign, name: str) -> None:
         names = self._annotation_names(node)
         if not set(names) & _UNBOUNDED_TYPES:
             return  # enums, literals, numbers, nested schemas
-        if any(self._field_keyword(node, key) is not None for key in _BOUNDED):
+        bound = next((arg for key in _BOUNDED if (arg := self._field_keyword(node, key)) is not None), None)
+        if bound is not None:
+            if isinstance(bound.value, cst.Integer):
+                # bounded, but looser than the model column it is written to
+                scope = self.ctx.scope
+                self.report(
+                    node.target,
+                    requires=[("request_schema", scope.class_qualname_here), ("bound_exceeds_column", f"{scope.class_qualname_here}|{name}|{bound.value.value}")],
+                    field=name,
+                    schema=scope.classes[-1].facts.name,
+                    problem=f"max_length={bound.value.value} exceeds its model column String({DETAIL})",
+                )
             return
         annotation = node.annotation.annotation
         text = cst.Module([]).code_for_node(annotation)
         if "max_length" in text or "conlist" in text or "constr" in text:
             return
         scope = self.ctx.scope
-        self.report(node.target, requires=("request_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name)
+        self.report(node.target, requires=("request_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name, problem="has no length bound")

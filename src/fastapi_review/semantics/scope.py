@@ -580,6 +580,9 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                 strategy = _relationship_strategy(small, value, scope)
                 if strategy is not None:
                     facts.relationships[target.value] = strategy
+                length = _string_length(value, scope)
+                if length is not None:
+                    facts.string_lengths[target.value] = length
                 if target.value in ("__tablename__", "__table__") and value is not None:
                     facts.has_tablename = True
                     facts.table_assigned = facts.table_assigned or target.value == "__table__"
@@ -669,6 +672,20 @@ def _relationship_strategy(statement: cst.BaseSmallStatement, value: Optional[cs
     if isinstance(lazy_arg, cst.SimpleString) and isinstance(lazy_arg.evaluated_value, str):
         return lazy_arg.evaluated_value
     return "?"
+
+
+def _string_length(value: Optional[cst.BaseExpression], scope: Scope) -> Optional[int]:
+    """n of `Column(String(n))` / `mapped_column(String(n))` (first positional type argument)."""
+    if not isinstance(value, cst.Call):
+        return None
+    for arg in value.args:
+        inner = arg.value
+        if arg.keyword is None and isinstance(inner, cst.Call) and inner.args:
+            from fastapi_review.semantics.columns import type_ancestors
+
+            if "String" in type_ancestors(scope.imports.resolve(inner.func)) and isinstance(inner.args[0].value, cst.Integer):
+                return int(inner.args[0].value.value)
+    return None
 
 
 def _datetime_mapping(value: cst.BaseExpression, scope: Scope) -> Optional[bool]:
