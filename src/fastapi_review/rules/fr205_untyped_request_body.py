@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import REQUEST_CLASSES
+from fastapi_review.semantics.routes import marked_not_body
 from fastapi_review.semantics.sessions import unwrap_annotation
 from fastapi_review.semantics.types import untyped_container
-
-# Parameter markers that make a parameter something other than the JSON body.
-_NOT_BODY = frozenset({"Depends", "Security", "Query", "Header", "Path", "Cookie", "Form", "File"})
 
 
 class UntypedRequestBody(Rule):
@@ -31,7 +27,7 @@ class UntypedRequestBody(Rule):
             return
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
-            if param.annotation is None or self._is_marked_not_body(param):
+            if param.annotation is None or marked_not_body(param, self.ctx.scope):
                 continue
             untyped = untyped_container(param.annotation.annotation, self.ctx.scope)
             if untyped is not None:
@@ -40,23 +36,6 @@ class UntypedRequestBody(Rule):
                     requires=function.route_requirement,
                     detail=f"parameter '{param.name.value}' of '{node.name.value}' is {untyped}",
                 )
-
-    def _is_marked_not_body(self, param: cst.Param) -> bool:
-        markers: list[cst.BaseExpression] = []
-        if isinstance(param.default, cst.Call):
-            markers.append(param.default.func)
-        annotation = param.annotation.annotation if param.annotation else None
-        if isinstance(annotation, cst.Subscript) and (self.ctx.scope.qualify(annotation.value) or "").endswith("Annotated"):
-            for element in annotation.slice[1:]:
-                if isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.Call):
-                    markers.append(element.slice.value.func)
-        return any(self._marker_name(m) in _NOT_BODY for m in markers)
-
-    def _marker_name(self, expr: cst.BaseExpression) -> Optional[str]:
-        qualified = self.ctx.scope.imports.resolve(expr)
-        if qualified is None or not qualified.startswith("fastapi"):
-            return None
-        return qualified.rsplit(".", 1)[-1]
 
     def visit_Call(self, node: cst.Call) -> None:
         function = self.ctx.scope.route_function

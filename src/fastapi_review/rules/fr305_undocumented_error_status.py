@@ -6,7 +6,7 @@ import libcst as cst
 
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.project_facts import route_key
+from fastapi_review.semantics.project_facts import handler_key
 from fastapi_review.semantics.routes import schema_requirement
 
 
@@ -24,7 +24,7 @@ class UndocumentedErrorStatus(Rule):
         if function is None or any(route.hidden for route in function.routes):
             return  # not in the OpenAPI document at all
         scope = self.ctx.scope
-        handler = route_key(f"{self.ctx.facts.module}.{'.'.join([*(c.facts.name for c in scope.classes), node.name.value])}", scope)
+        handler = handler_key(node, self.ctx)
         requirements = [("undocumented_status", handler), function.route_requirement]
         requirements += [schema_requirement(route, scope) for route in function.routes]
         self.report(node.name, requires=requirements, handler=node.name.value, statuses=DETAIL)

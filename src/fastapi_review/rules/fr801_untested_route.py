@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.project_facts import route_key
+from fastapi_review.semantics.project_facts import handler_key
 
 
 class UntestedRoute(Rule):
@@ -24,5 +24,5 @@ class UntestedRoute(Rule):
         route = function.routes[0]
         if route.path is None or route.method == "websocket":
             return
-        handler = route_key(f"{self.ctx.facts.module}.{'.'.join([*(c.facts.name for c in self.ctx.scope.classes), node.name.value])}", self.ctx.scope)
+        handler = handler_key(node, self.ctx)
         self.report(node.name, requires=[("untested_route", handler), function.route_requirement], handler=node.name.value, path=route.path or "/")

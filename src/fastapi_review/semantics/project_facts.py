@@ -17,14 +17,13 @@ from fastapi_review.facts import FunctionFacts, RouteFacts
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import keyword_arg, positional_arg
+from fastapi_review.semantics.routes import keyword_arg, marked_not_body, positional_arg
 from fastapi_review.semantics.sessions import is_session_expr
 from fastapi_review.semantics.types import type_refs
 
 if TYPE_CHECKING:
     from fastapi_review.engine import FileContext
 
-_NOT_BODY = frozenset({"Depends", "Security", "Query", "Header", "Path", "Cookie", "Form", "File"})
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
                             "one", "one_or_none", "first", "all", "unique", "merge", "refresh"})
@@ -83,7 +82,7 @@ class ProjectFactsCollector:
         body: list[str] = []
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
-            if param.annotation is None or param.name.value in path_params or self._marked_not_body(param):
+            if param.annotation is None or param.name.value in path_params or marked_not_body(param, scope):
                 continue
             body.extend(type_refs(param.annotation.annotation, scope, False))
         declared: list[int] = []
@@ -107,15 +106,6 @@ class ProjectFactsCollector:
         )
         self.facts.routes.append(facts)
         return facts
-
-    def _marked_not_body(self, param: cst.Param) -> bool:
-        markers: list[cst.BaseExpression] = []
-        if isinstance(param.default, cst.Call):
-            markers.append(param.default.func)
-        annotation = param.annotation.annotation if param.annotation else None
-        if isinstance(annotation, cst.Subscript) and (dotted_name(annotation.value) or "").endswith("Annotated"):
-            markers += [e.slice.value.func for e in annotation.slice[1:] if isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Call)]
-        return any((dotted_name(m) or "").rsplit(".", 1)[-1] in _NOT_BODY for m in markers)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
@@ -247,6 +237,12 @@ class ProjectFactsCollector:
 def route_key(qualname: str, scope: object) -> str:
     """The RouteFacts key of the handler being visited (its def's ordinal disambiguates)."""
     return f"{qualname}@{scope.units[-1][0]}"  # type: ignore[attr-defined]
+
+
+def handler_key(node: cst.FunctionDef, ctx: "FileContext") -> str:
+    """`route_key` of the route handler `node`, from inside `visit_FunctionDef(node)`."""
+    path = ".".join([*(c.facts.name for c in ctx.scope.classes), node.name.value])
+    return route_key(f"{ctx.facts.module}.{path}", ctx.scope)
 
 
 def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:

@@ -82,6 +82,27 @@ def path_matches(route_path: str, requested: str) -> bool:
     )
 
 
+# Parameter markers that make a parameter something other than the JSON body.
+NOT_BODY_MARKERS = frozenset({"Depends", "Security", "Query", "Header", "Path", "Cookie", "Form", "File"})
+
+
+def marked_not_body(param: cst.Param, scope: "Scope") -> bool:
+    """`x: T = Depends(...)` / `Annotated[T, Query()]`: a FastAPI marker says it is not the body."""
+    markers: list[cst.BaseExpression] = []
+    if isinstance(param.default, cst.Call):
+        markers.append(param.default.func)
+    annotation = param.annotation.annotation if param.annotation else None
+    if isinstance(annotation, cst.Subscript) and (scope.qualify(annotation.value) or "").endswith("Annotated"):
+        for element in annotation.slice[1:]:
+            if isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.Call):
+                markers.append(element.slice.value.func)
+    for marker in markers:
+        qualified = scope.imports.resolve(marker) or ""
+        if qualified.startswith("fastapi") and qualified.rsplit(".", 1)[-1] in NOT_BODY_MARKERS:
+            return True
+    return False
+
+
 def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
     """The value of a plain (non-f) string literal, else None."""
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
