@@ -49,7 +49,8 @@ def _codes(source: str, code: str) -> list[str]:
     return [f.code for f in check_text(source.encode(), filename, config)]
 
 
-@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+# FR002 reports fastapi-review's own crashes: no code should trigger it (tested in test_robustness).
+@pytest.mark.parametrize("rule", [r for r in ALL_RULES if r.code != "FR002"], ids=lambda r: r.code)
 def test_doc_example_fires(rule: type) -> None:
     assert rule.code in _codes(_block(rule_doc(rule.code) or "", "## Example"), rule.code)
 

@@ -140,6 +140,8 @@ def check(
         count = len(report.findings)
         summary = f"Found {count} finding{'s' if count != 1 else ''} in {report.files_checked} file{'s' if report.files_checked != 1 else ''}."
         click.echo(summary if count else f"All clear: {report.files_checked} file{'s' if report.files_checked != 1 else ''} checked.", err=True)
+    if any(f.code == "FR002" for f in report.findings):
+        sys.exit(EXIT_ERROR)  # a rule crashed: the report is incomplete
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 import tokenize
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +20,7 @@ from fastapi_review.findings import Finding
 from fastapi_review.positions import Unit, node_ranges
 from fastapi_review.rule import LineOf
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
+from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.semantics.project_facts import ProjectFactsCollector
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.suppress import NoqaLines
@@ -121,6 +125,24 @@ def decode_source(data: bytes) -> str:
     return data.decode(encoding, errors="replace")
 
 
+_STACK_SIZE = 512 * 1024 * 1024  # libcst's native parser recurses on the thread's stack
+_RECURSION_LIMIT = 20_000
+_worker: Optional[ThreadPoolExecutor] = None
+
+
+def _big_stack_worker() -> ThreadPoolExecutor:
+    global _worker
+    if _worker is None:
+        previous = threading.stack_size()
+        threading.stack_size(_STACK_SIZE)
+        try:
+            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastapi-review")
+            _worker.submit(sys.setrecursionlimit, max(sys.getrecursionlimit(), _RECURSION_LIMIT)).result()
+        finally:
+            threading.stack_size(previous)
+    return _worker
+
+
 def check_source(
     display_path: str,
     data: bytes,
@@ -129,9 +151,45 @@ def check_source(
     module: tuple[str, bool],
     relative: Optional[str] = None,
 ) -> FileResult:
-    """Check one file's bytes with the rules whose codes are in `codes`."""
+    """Check one file's bytes with the rules whose codes are in `codes`.
+
+    Runs on a worker thread with a large stack, so deeply nested (hostile or generated) code
+    reaches the parser's and the walk's own limits instead of crashing the process.
+    """
+    return _big_stack_worker().submit(_check_source, display_path, data, ruleset, codes, module, relative).result()
+
+
+def _too_deep_for_libcst(data: bytes) -> Optional[str]:
+    """CPython's verdict on files with so many brackets that libcst's parser might overflow."""
+    if data.count(b"(") + data.count(b"[") + data.count(b"{") < 8000:
+        return None
+    import ast
+
+    try:
+        ast.parse(data)
+    except SyntaxError as err:
+        return err.msg
+    except (RecursionError, MemoryError, ValueError):
+        return "too deeply nested to parse"
+    return None
+
+
+def _check_source(
+    display_path: str,
+    data: bytes,
+    ruleset: "RuleSet",
+    codes: Sequence[str],
+    module: tuple[str, bool],
+    relative: Optional[str],
+) -> FileResult:
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
     result = FileResult(facts=facts)
+    too_deep = _too_deep_for_libcst(data)
+    if too_deep is not None:
+        facts.syntax_error = too_deep
+        if SyntaxErrorRule.code in codes:
+            result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, too_deep))
+        return result
     try:
         tree = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -151,16 +209,54 @@ def check_source(
             result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
         return result
 
-    ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data)
+    active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code)]
+    # A rule that raises is dropped and the file checked again without it (a crash costs a
+    # second walk of that one file, never the run); a crash outside the rules drops the file.
+    while True:
+        facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
+        result.facts = facts
+        ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data)
+        rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active]
+        try:
+            _check_tree(ctx, tree, data, rules, result)
+            return result
+        except RecursionError:
+            if SyntaxErrorRule.code in codes:
+                result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, "too deeply nested to check"))
+            return result
+        except Exception as error:  # noqa: BLE001 - isolate bugs: report them, keep going
+            culprit = _failing_rule(error, rules)
+            component = f"rule {culprit.code} {culprit.name}" if culprit is not None else "the engine"
+            if InternalErrorRule.code in codes:
+                result.findings.append(InternalErrorRule.finding(display_path, component, error))
+            if culprit is None:
+                return result
+            active.remove(culprit.code)
+            result.findings = [f for f in result.findings if f.code in (InternalErrorRule.code, SyntaxErrorRule.code)]
+            result.deferred = []
+
+
+def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list["Rule"], result: FileResult) -> None:
     if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
-    rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in codes if code != SyntaxErrorRule.code]
     Dispatcher([ctx.scope, ProjectFactsCollector(ctx), *rules]).walk(tree)
     for rule in rules:
         rule.finish()
     if ctx._pending or ctx._located:
         _resolve_findings(ctx, tree, data, result)
-    return result
+
+
+def _failing_rule(error: BaseException, rules: list["Rule"]) -> "Optional[Rule]":
+    """The rule whose method raised `error` (the innermost rule frame of the traceback)."""
+    culprit = None
+    traceback = error.__traceback__
+    ids = {id(rule): rule for rule in rules}
+    while traceback is not None:
+        owner = traceback.tb_frame.f_locals.get("self")
+        if id(owner) in ids:
+            culprit = ids[id(owner)]
+        traceback = traceback.tb_next
+    return culprit
 
 
 def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:

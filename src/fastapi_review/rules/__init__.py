@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi_review.rule import Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
+from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.rules.fr10x_type_hints import (
     MissingParamAnnotation,
     MissingReturnAnnotation,
@@ -74,6 +75,7 @@ ALL_RULES: tuple[type[Rule], ...] = tuple(
     sorted(
         (
             SyntaxErrorRule,
+            InternalErrorRule,
             MissingParamAnnotation,
             MissingReturnAnnotation,
             DbAccessInRoute,
