@@ -13,7 +13,7 @@ from typing import Iterator, Sequence
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover
-from fastapi_review.engine import FileResult, check_source, module_name
+from fastapi_review.engine import FileResult, check_source, module_name, on_big_stack
 from fastapi_review.facts import Requirement
 from fastapi_review.findings import Finding
 from fastapi_review.project import ProjectIndex
@@ -66,14 +66,19 @@ def check_paths(paths: Sequence[str], config: Config) -> Report:
     ruleset = RuleSet.from_config(config)
     files = discover(paths, config)
     with _quiet_gc():
-        results = []
-        for number, file in enumerate(files, start=1):
-            results.append(check_file(file, ruleset))
-            if number % 100 == 0:
-                # finished results live until the end: keep the cyclic GC from re-scanning them
-                # while the next files' parses allocate millions of (acyclic) nodes
-                gc.freeze()
+        results = on_big_stack(_check_files, files, ruleset)
     return Report(findings=run_project_phase(results), files_checked=len(files))
+
+
+def _check_files(files: Sequence[SourceFile], ruleset: RuleSet) -> list[FileResult]:
+    results = []
+    for number, file in enumerate(files, start=1):
+        results.append(check_file(file, ruleset))
+        if number % 100 == 0:
+            # finished results live until the end: keep the cyclic GC from re-scanning them
+            # while the next files' parses allocate millions of (acyclic) nodes
+            gc.freeze()
+    return results
 
 
 @contextmanager
