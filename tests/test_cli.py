@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 from click.testing import CliRunner
 
 from fastapi_review.cli import main
@@ -14,13 +14,6 @@ from fastapi_review.cli import main
 BAD = "def f(x):\n    return x\n"
 
 
-def run(args: list[str], cwd: Path) -> "object":
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def write(path: Path, text: str) -> Path:

@@ -11,22 +11,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
-
-from fastapi_review.cli import main
+from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = "def f(x):\n    return x\n"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def run(args: list[str], cwd: Path, stdin: str | None = None) -> "object":
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, input=stdin, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def readme_block(marker: str) -> str:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import hypothesmith
 import pytest
-from click.testing import CliRunner
+from cli_helpers import run
 from hypothesis import HealthCheck, given, settings
 
 from fastapi_review import dispatch
 from fastapi_review.checker import check_paths, check_text
-from fastapi_review.cli import main
 from fastapi_review.config import Config
 from fastapi_review.rules.fr10x_type_hints import MissingReturnAnnotation
 
@@ -22,13 +20,6 @@ ALL = Config(root=ROOT, select=("ALL",))
 EXAMPLES = sorted((ROOT / "examples").rglob("*.py")) + sorted((ROOT / "tests" / "fixtures").rglob("*.py"))
 
 
-def run(args: list[str], cwd: Path) -> "object":
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def test_a_crashing_rule_is_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

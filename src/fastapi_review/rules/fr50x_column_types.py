@@ -81,18 +81,23 @@ class _ColumnRule(Rule):
         return ("orm_model", self.ctx.scope.class_qualname_here)
 
 
-class NaiveDatetimeColumn(_ColumnRule):
+class _PostgresColumnRule(_ColumnRule):
+    """A column-type rule that applies only when the models target PostgreSQL (option `dialect`)."""
+
+    Options = DialectOptions
+    checks_tables = True
+
+    def active(self) -> bool:
+        return self.options.dialect == "postgresql"
+
+
+class NaiveDatetimeColumn(_PostgresColumnRule):
     """`timestamp without time zone` stores wall-clock times that silently shift across zones."""
 
     code = "FR506"
     name = "naive-datetime-column"
     summary = "a DateTime column without timezone=True (incl. Mapped[datetime] via type_annotation_map)"
     message = "{detail}: PostgreSQL stores 'timestamp without time zone'; use DateTime(timezone=True)"
-    Options = DialectOptions
-    checks_tables = True
-
-    def active(self) -> bool:
-        return self.options.dialect == "postgresql"
 
     def check(self, column: ColumnDecl) -> None:
         if "DateTime" in column.type_ancestors:
@@ -111,18 +116,13 @@ class NaiveDatetimeColumn(_ColumnRule):
             )
 
 
-class JsonNotJsonb(_ColumnRule):
+class JsonNotJsonb(_PostgresColumnRule):
     """PostgreSQL's JSON is stored as text: no indexing, no containment operators, slower."""
 
     code = "FR507"
     name = "json-not-jsonb"
     summary = "a JSON column type on PostgreSQL instead of JSONB"
     message = "column '{column}' uses JSON: on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
-    Options = DialectOptions
-    checks_tables = True
-
-    def active(self) -> bool:
-        return self.options.dialect == "postgresql"
 
     def check(self, column: ColumnDecl) -> None:
         if column.type_qualname is None:
