@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import tokenize
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path

@@ -10,9 +10,10 @@ import libcst as cst
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.dispatch import iter_children
 from fastapi_review.rule import Rule
-from fastapi_review.rules.fr503_unindexed_foreign_key import UnindexedForeignKey
+from fastapi_review.rules.fr503_unindexed_foreign_key import _FLAGS, UnindexedForeignKey
 from fastapi_review.semantics.loops import statement_root
 from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.routes import arg_is
 from fastapi_review.semantics.sessions import is_session_expr, unwrap_annotation
 from fastapi_review.semantics.sqlalchemy_facts import LOADER_OPTIONS
 
@@ -181,7 +182,7 @@ class UnindexedFilterColumn(UnindexedForeignKey):
         column = scope.class_column(node)
         if column is None or column.call is None and column.kind != "annotation":
             return
-        if column.call is not None and any(_is_true(column.keyword(flag)) for flag in ("index", "primary_key", "unique")):
+        if column.call is not None and any(arg_is(column.keyword(flag), "True") for flag in _FLAGS):
             return
         if "Boolean" in column.type_ancestors or _is_bool(column.python_type, scope):
             return
@@ -197,9 +198,6 @@ class UnindexedFilterColumn(UnindexedForeignKey):
                 continue
             self.report(target, unit=unit, requires=("filtered_unindexed", f"{owner}|{column}|{minimum}"), column=column, sites=DETAIL)
 
-
-def _is_true(arg: "cst.Arg | None") -> bool:
-    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
 
 
 def _is_bool(annotation: Optional[cst.BaseExpression], scope: object) -> bool:

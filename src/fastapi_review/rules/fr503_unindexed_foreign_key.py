@@ -9,14 +9,11 @@ import libcst as cst
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name, last_name
-from fastapi_review.semantics.routes import keyword_arg, string_value
+from fastapi_review.semantics.routes import arg_is, keyword_arg, string_value
 
 _CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
 _FLAGS = ("index", "primary_key", "unique")
 
-
-def _is_true(arg: Optional[cst.Arg]) -> bool:
-    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "True"
 
 
 def _column_ref(expr: cst.BaseExpression) -> Optional[str]:
@@ -73,7 +70,7 @@ class UnindexedForeignKey(Rule):
             return
         if not self._has_foreign_key(column.call, column.kind):
             return
-        if any(_is_true(column.keyword(flag)) for flag in _FLAGS):
+        if any(arg_is(column.keyword(flag), "True") for flag in _FLAGS):
             return
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
         self._class_columns.add(id(column.target))
@@ -149,7 +146,7 @@ class UnindexedForeignKey(Rule):
             name = string_value(name_arg)
             if name is None or not self._has_foreign_key(value, "Column"):
                 continue
-            if any(_is_true(keyword_arg(value, flag)) for flag in _FLAGS):
+            if any(arg_is(keyword_arg(value, flag), "True") for flag in _FLAGS):
                 continue
             self._candidates.append((table, name, name_arg, self.ctx.current_unit))  # type: ignore[arg-type]
 

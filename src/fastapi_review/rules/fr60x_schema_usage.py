@@ -10,7 +10,7 @@ import libcst as cst
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import keyword_arg
+from fastapi_review.semantics.routes import arg_is, keyword_arg
 from fastapi_review.semantics.scope import is_constant_name
 from fastapi_review.semantics.sessions import unwrap_annotation
 
@@ -109,7 +109,7 @@ class SensitiveFieldInResponse(_FieldRule):
         if names & _SECRET_TYPES or (names and names <= _NOT_SECRET_TYPES):
             return  # SecretStr, or a number / date / flag / literal (`token_lifetime_seconds: int`)
         exclude = self._field_keyword(node, "exclude")
-        if exclude is not None and isinstance(exclude.value, cst.Name) and exclude.value.value == "True":
+        if arg_is(exclude, "True"):
             return
         scope = self.ctx.scope
         self.report(node.target, requires=("response_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name, routes=DETAIL)

@@ -54,9 +54,14 @@ def _may_be_router(router: str, scope: "Scope") -> bool:
     return not local_class  # local router subclasses are already in facts.routers
 
 
-def _keyword_false(call: cst.Call, name: str) -> bool:
-    arg = keyword_arg(call, name)
-    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "False"
+def arg_is(arg: Optional[cst.Arg], value: str) -> bool:
+    """An argument whose value is the name `value` (`True`, `False`, `None`)."""
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == value
+
+
+def keyword_is(call: cst.Call, keyword: str, value: str) -> bool:
+    """`call(..., keyword=<value>)` with a name value (`True`, `False`, `None`)."""
+    return arg_is(keyword_arg(call, keyword), value)
 
 
 def schema_requirement(route: "Route", scope: "Scope") -> Requirement:
@@ -177,7 +182,7 @@ def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: 
     path_arg = positional_arg(call, path_index) or keyword_arg(call, "path")
     path = string_value(path_arg.value) if path_arg is not None else None
     kind, hidden = scope.router_kind(router)
-    hidden = hidden or _keyword_false(call, "include_in_schema")
+    hidden = hidden or keyword_is(call, "include_in_schema", "False")
     if kind is None and not _may_be_router(router, scope):
         return None
     requirement: Optional[Requirement] = None

@@ -21,6 +21,8 @@ from fastapi_review.semantics.routes import (
     APP_CLASSES,
     ROUTER_CLASSES,
     Route,
+    keyword_arg,
+    keyword_is,
     route_from_add_api_route,
     route_from_decorator,
 )
@@ -84,7 +86,6 @@ class Scope:
         self.session_aliases: dict[str, str] = {}
         self.module_sessions: set[str] = set()  # module-level `session = SessionLocal()`
         self.api_routes: dict[str, list[Route]] = {}  # endpoint name → add_api_route routes
-        self.router_classes: set[str] = set()  # local APIRouter / FastAPI subclasses → kind
         self._containers: list[str] = []  # "class" / "function", innermost last
         # (ordinal in source order, node) of the enclosing defs/classes: positions.py's units
         self.units: list[tuple[int, cst.CSTNode]] = []
@@ -354,7 +355,7 @@ class Scope:
         last = callee.rsplit(".", 1)[-1]
         if callee in APP_CLASSES or self.router_classes_kind(callee) == "app":
             routers[name] = "app"
-            if _keyword_is(call, "openapi_url", "None") or _keyword_is(call, "include_in_schema", "False"):
+            if keyword_is(call, "openapi_url", "None") or keyword_is(call, "include_in_schema", "False"):
                 hidden.append(name)
             handlers = next((a.value for a in call.args if a.keyword and a.keyword.value == "exception_handlers"), None)
             if isinstance(handlers, cst.Dict):  # FastAPI(exception_handlers={ValueError: handler})
@@ -375,7 +376,7 @@ class Scope:
                 prefix = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "prefix"), None)
                 if isinstance(prefix, cst.SimpleString) and isinstance(prefix.evaluated_value, str):
                     self.facts.router_prefixes[name] = prefix.evaluated_value
-            if _keyword_is(call, "include_in_schema", "False"):
+            if keyword_is(call, "include_in_schema", "False"):
                 hidden.append(name)
 
     def _record_exception_handler_decorator(self, decorator: cst.BaseExpression) -> None:
@@ -436,7 +437,7 @@ class Scope:
                     isinstance(func, cst.Attribute)
                     and func.attr.value == "include_router"
                     and node.args
-                    and _keyword_is(node, "include_in_schema", "False")
+                    and keyword_is(node, "include_in_schema", "False")
                 ):
                     included = scope.qualify(node.args[0].value)
                     if included is not None:
@@ -510,7 +511,7 @@ def _annotated_with_description(value: cst.Subscript, scope: "Scope") -> bool:
 
 def carries_description(call: cst.Call) -> bool:
     """`Field(description=...)`, or JSON-schema metadata such as `WithJsonSchema({"description": ...})`."""
-    if _keyword_present(call, "description"):
+    if keyword_arg(call, "description") is not None:
         return True
     for arg in call.args:
         if isinstance(arg.value, cst.Dict):
@@ -519,18 +520,6 @@ def carries_description(call: cst.Call) -> bool:
                     if element.key.evaluated_value == "description":
                         return True
     return False
-
-
-def _keyword_present(call: cst.Call, keyword: str) -> bool:
-    return any(a.keyword is not None and a.keyword.value == keyword for a in call.args)
-
-
-def _keyword_is(call: cst.Call, keyword: str, value: str) -> bool:
-    """`call(..., keyword=<value>)` with a Name value (True / False / None)."""
-    return any(
-        a.keyword is not None and a.keyword.value == keyword and isinstance(a.value, cst.Name) and a.value.value == value
-        for a in call.args
-    )
 
 
 def _unsubscript(expr: cst.BaseExpression) -> cst.BaseExpression:
