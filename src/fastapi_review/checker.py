@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Optional, Protocol, Sequence
+
+from fastapi_review.cache import Cache, content_digest
 
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover
-from fastapi_review.engine import FileResult, check_source, module_name, on_big_stack
+from fastapi_review.discovery import SourceFile, discover, project_root
+from fastapi_review.engine import FileResult, check_source, module_name
 from fastapi_review.facts import Requirement
 from fastapi_review.findings import Finding
+from fastapi_review.parallel import Task, run_tasks
 from fastapi_review.project import ProjectIndex
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.selection import RuleSet
@@ -29,28 +30,17 @@ class Report:
     files_checked: int = 0
 
 
-def check_file(file: SourceFile, ruleset: RuleSet) -> FileResult:
-    """The per-file phase for one discovered file (unreadable files become FR001)."""
-    codes = ruleset.codes_for(file.relative, file.path)
-    try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        result = FileResult()
-        if SyntaxErrorRule.code in codes:
-            reason = f"cannot read file: {exc.strerror or exc}"
-            result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, reason))
-        return result
-    return check_source(file.display, data, ruleset, codes, module_name(file.path, file.relative), file.relative)
+def run_project_phase(results: Sequence[FileResult], context: Sequence[FileResult] = ()) -> list[Finding]:
+    """Build the ProjectIndex from every file's facts and keep the deferred findings it confirms.
 
-
-def run_project_phase(results: Sequence[FileResult]) -> list[Finding]:
-    """Build the ProjectIndex from every file's facts and keep the deferred findings it confirms."""
-    index = ProjectIndex(r.facts for r in results if r.facts is not None)
+    `context` results add facts only: their findings belong to files not being reported on.
+    """
+    index = ProjectIndex(r.facts for r in (*results, *context) if r.facts is not None)
     findings = [f for r in results for f in r.findings]
     for result in results:
-        for finding, needed in result.deferred:
+        for fields, needed in result.deferred:
             if all(index.satisfies(n) for n in needed):
-                findings.append(_with_details(finding, needed, index))
+                findings.append(_with_details(Finding(*fields), needed, index))
     return sorted(findings, key=Finding.sort_key)
 
 
@@ -61,40 +51,47 @@ def _with_details(finding: Finding, needed: Sequence[Requirement], index: Projec
     return dataclasses.replace(finding, message=finding.message.replace(DETAIL, detail))
 
 
-def check_paths(paths: Sequence[str], config: Config) -> Report:
-    """Check every file under `paths` with `config`."""
+class Progress(Protocol):
+    """Told the number of files of a run, then how many have finished, as they finish."""
+
+    def start(self, total: int) -> None:
+        """The run has `total` files."""
+
+    def advance(self, count: int) -> None:
+        """`count` more files are done."""
+
+
+def check_paths(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    jobs: int = 1,
+    cache: Optional[Cache] = None,
+    progress: Optional[Progress] = None,
+) -> Report:
+    """Check every file under `paths` with `config`.
+
+    With a cache, a run on single files (no directories) reasons over the whole project: the
+    other files' facts come from the cache (files missing from it are checked and cached), so
+    the cross-file findings are those of a full run.
+    """
     ruleset = RuleSet.from_config(config)
     files = discover(paths, config)
-    with _quiet_gc():
-        results = on_big_stack(_check_files, files, ruleset)
-    return Report(findings=run_project_phase(results), files_checked=len(files))
+    context: list[SourceFile] = []
+    if cache is not None and paths and all(Path(p).is_file() for p in paths):
+        context = _project_context(files, Path(paths[0]), config)
+    results = _per_file_phase([*files, *context], ruleset, jobs, cache, progress)
+    return Report(findings=run_project_phase(results[: len(files)], results[len(files) :]), files_checked=len(files))
 
 
-def _check_files(files: Sequence[SourceFile], ruleset: RuleSet) -> list[FileResult]:
-    results = []
-    for number, file in enumerate(files, start=1):
-        results.append(check_file(file, ruleset))
-        if number % 100 == 0:
-            # finished results live until the end: keep the cyclic GC from re-scanning them
-            # while the next files' parses allocate millions of (acyclic) nodes
-            gc.freeze()
-    return results
+def check_text(
+    source: bytes, filename: str, config: Config, *, jobs: int = 1, cache: Optional[Cache] = None
+) -> list[Finding]:
+    """Check one in-memory source as if it were `filename`.
 
-
-@contextmanager
-def _quiet_gc() -> Iterator[None]:
-    """Fewer cyclic-GC passes during a run (CST nodes are acyclic and freed by refcounting)."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
-
-
-def check_text(source: bytes, filename: str, config: Config) -> list[Finding]:
-    """Check one in-memory source as if it were `filename` (single-file project)."""
+    Without a cache the source is a project of its own (cross-file findings stay silent);
+    with one, the rest of the project comes from the cache as in `check_paths`.
+    """
     ruleset = RuleSet.from_config(config)
     path = Path(filename)
     try:
@@ -103,4 +100,60 @@ def check_text(source: bytes, filename: str, config: Config) -> list[Finding]:
         relative = path.as_posix()
     codes = ruleset.codes_for(relative, path)
     result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path, relative), relative)
-    return run_project_phase([result])
+    context: list[FileResult] = []
+    if cache is not None:
+        others = _project_context([SourceFile(path, os.path.normpath(filename), relative)], path, config)
+        context = _per_file_phase(others, ruleset, jobs, cache, None)
+    return run_project_phase([result], context)
+
+
+def _per_file_phase(
+    files: Sequence[SourceFile], ruleset: RuleSet, jobs: int, cache: Optional[Cache], progress: Optional[Progress]
+) -> list[FileResult]:
+    """Every file's result, from the cache when its bytes are unchanged, else by checking it."""
+    results: list[Optional[FileResult]] = [None] * len(files)
+    tasks: list[Task] = []
+    for index, file in enumerate(files):
+        codes = ruleset.codes_for(file.relative, file.path)
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            results[index] = _unreadable(file, codes, exc)
+            continue
+        entry = None
+        if cache is not None:
+            entry = (cache.entry_name(file.display, file.relative, codes), content_digest(data))
+            cached = cache.load(*entry)
+            if cached is not None:
+                results[index] = cached
+                continue
+        tasks.append(Task(index, file.display, file.relative, module_name(file.path, file.relative), codes, data, entry))
+    if progress is not None:
+        progress.start(len(files))
+        progress.advance(len(files) - len(tasks))
+
+    def on_result(index: int, result: FileResult) -> None:
+        results[index] = result
+        if progress is not None:
+            progress.advance(1)
+
+    run_tasks(tasks, ruleset, cache, jobs, on_result)
+    return results  # type: ignore[return-value] - every slot is filled
+
+
+def _unreadable(file: SourceFile, codes: Sequence[str], exc: OSError) -> FileResult:
+    result = FileResult()
+    if SyntaxErrorRule.code in codes:
+        reason = f"cannot read file: {exc.strerror or exc}"
+        result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, reason))
+    return result
+
+
+def _project_context(targets: Sequence[SourceFile], start: Path, config: Config) -> list[SourceFile]:
+    """The project's other files, for a run on single files (none when there is no project)."""
+    root = project_root(config, start)
+    if root is None:
+        return []
+    checked = {t.path.resolve() for t in targets}
+    relative_root = os.path.relpath(root)
+    return [f for f in discover([relative_root], config) if f.path.resolve() not in checked]

@@ -55,6 +55,9 @@ def main() -> None:
 @click.option("--stdin-filename", type=click.Path(dir_okay=False), help="With '-': the path the source on stdin stands for (config, per-file ignores, output).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file (and exit 0).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for the per-file phase (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the cache lives (default: .fastapi_review_cache/ beside the configuration).")
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -71,6 +74,9 @@ def check(
     stdin_filename: Optional[str],
     baseline_path: Optional[str],
     write_baseline_path: Optional[str],
+    jobs: Optional[int],
+    no_cache: bool,
+    cache_dir: Optional[str],
 ) -> None:
     """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
     from fastapi_review.baseline import (
@@ -81,6 +87,7 @@ def check(
     )
     from fastapi_review.checker import Report, check_paths, check_text
     from fastapi_review.engine import decode_source
+    from fastapi_review.parallel import default_jobs
 
     targets = paths or (".",)
     stdin_mode = "-" in targets
@@ -97,12 +104,21 @@ def check(
             extend_select=config.extend_select + _split_codes(extend_select),
             ignore=config.ignore + _split_codes(ignore),
         )
+        cache = None if no_cache else _cache(config, cache_dir)
+        workers = jobs or default_jobs()
         if stdin_mode:
             data = sys.stdin.buffer.read()
             stdin_text = decode_source(data)
-            report = Report(check_text(data, stdin_filename or "stdin.py", config), files_checked=1)
+            findings = check_text(data, stdin_filename or "stdin.py", config, jobs=workers, cache=cache)
+            report = Report(findings, files_checked=1)
         else:
-            report = check_paths(targets, config)
+            show_progress = output_format == "text" and not quiet and not output_file and sys.stderr.isatty()
+            progress = _ProgressBar() if show_progress else None
+            try:
+                report = check_paths(targets, config, jobs=workers, cache=cache, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
         findings = report.findings
 
         def source_of(path: str) -> Optional[str]:
@@ -145,10 +161,59 @@ def check(
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
 
 
+def _cache(config: Config, cache_dir: Optional[str]) -> Any:
+    from fastapi_review.cache import Cache, default_cache_dir
+
+    return Cache(Path(cache_dir) if cache_dir else default_cache_dir(config), config)
+
+
+class _ProgressBar:
+    """A bar on stderr for runs of many files (only drawn on a terminal, see `check`)."""
+
+    MIN_FILES = 200  # shorter runs finish before a bar is worth drawing
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int) -> None:
+        """Called once with the number of files of the run."""
+        if total >= self.MIN_FILES:
+            self._bar = click.progressbar(length=total, label="Checking", file=sys.stderr, show_pos=True)
+            self._bar.__enter__()
+
+    def advance(self, count: int) -> None:
+        """Called as files finish (cached files all at once)."""
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def close(self) -> None:
+        """Erase nothing, end the bar's line."""
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
     if isolated:
         return Config(root=Path.cwd().resolve())
     return load_config(Path(config_path) if config_path else None, start)
+
+
+@main.command("clean")
+@click.argument("path", default=".", type=click.Path())
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="The cache to delete (default: the project's .fastapi_review_cache/).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
+def clean_cache(path: str, cache_dir: Optional[str], config_path: Optional[str]) -> None:
+    """Delete the cache of the project around PATH (default: the current directory)."""
+    from fastapi_review.cache import clean, default_cache_dir
+
+    try:
+        directory = Path(cache_dir) if cache_dir else default_cache_dir(_load(config_path, False, Path(path)))
+        removed = clean(directory)
+    except (ConfigError, OSError) as exc:
+        click.echo(f"fastapi-review: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"Removed {directory}." if removed else f"No cache at {directory}.", err=True)
 
 
 @main.command("lsp")

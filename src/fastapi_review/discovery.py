@@ -80,6 +80,21 @@ def _repo_root(start: Path) -> Path:
     return start
 
 
+_PROJECT_MARKERS = ("pyproject.toml", ".git", "setup.py", "setup.cfg")
+
+
+def project_root(config: Config, start: Path) -> Optional[Path]:
+    """The project a file belongs to: the configuration's directory, else the nearest directory
+    above `start` holding a project marker (pyproject.toml, .git, setup.py, setup.cfg)."""
+    here = start.resolve()
+    if config.source is not None:
+        return config.root if config.root in (here, *here.parents) else None
+    for directory in here.parents:
+        if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
+            return directory
+    return None
+
+
 def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
     """Every Python file under `paths`, sorted, without excluded and git-ignored ones.
 

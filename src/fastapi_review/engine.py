@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar
 
 import libcst as cst
 
@@ -35,8 +35,9 @@ class FileResult:
     """What the per-file phase hands to the project phase (picklable: no CST inside)."""
 
     findings: list[Finding] = field(default_factory=list)
-    # findings kept only if the project index satisfies their requirement
-    deferred: list[tuple[Finding, tuple[Requirement, ...]]] = field(default_factory=list)
+    # findings kept only if the project index satisfies their requirements, as Finding's
+    # positional fields: most are dropped, so they are built (and unpickled) as plain tuples
+    deferred: list[tuple[tuple[Any, ...], tuple[Requirement, ...]]] = field(default_factory=list)
     facts: Optional[FileFacts] = None
 
 
@@ -142,6 +143,12 @@ def _big_stack_worker() -> ThreadPoolExecutor:
         finally:
             threading.stack_size(previous)
     return _worker
+
+
+def forget_big_stack_worker() -> None:
+    """Drop the executor inherited by a forked child process (its thread did not come along)."""
+    global _worker
+    _worker = None
 
 
 def check_source(
@@ -299,18 +306,8 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
         if noqa.suppresses(line, rule.code):
             continue
         message = rule.message.format(**{k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()})
-        finding = Finding(
-            path=ctx.path,
-            line=line,
-            column=column,
-            end_line=end_line,
-            end_column=end_column,
-            code=rule.code,
-            name=rule.name,
-            message=message,
-            severity=rule.severity,
-        )
+        fields = (ctx.path, line, column, end_line, end_column, rule.code, rule.name, message, rule.severity)
         if not requires:
-            result.findings.append(finding)
+            result.findings.append(Finding(*fields))
         else:
-            result.deferred.append((finding, requires))
+            result.deferred.append((fields, requires))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from fastapi_review.packing import Packed
+
 # A condition a per-file finding waits on, checked against the ProjectIndex:
 # ("orm_model", "pkg.models.User") — keep the finding only if that class is ORM-mapped.
 Requirement = tuple[str, str]
 
 
 @dataclass
-class ClassFacts:
+class ClassFacts(Packed):
     """A class definition: its bases (qualified where resolvable) and ORM/schema markers."""
 
     qualname: str  # module-qualified: "app.models.user.User"
@@ -37,7 +39,7 @@ class ClassFacts:
 
 
 @dataclass
-class FunctionFacts:
+class FunctionFacts(Packed):
     """What the project phase needs of a function: its return type, raises and calls."""
 
     qualname: str
@@ -47,7 +49,7 @@ class FunctionFacts:
 
 
 @dataclass
-class RouteFacts:
+class RouteFacts(Packed):
     """A route handler and what links it to schemas, models and tests."""
 
     handler: str  # qualified function name
@@ -67,7 +69,7 @@ class RouteFacts:
 
 
 @dataclass
-class FileFacts:
+class FileFacts(Packed):
     """Everything the project phase reads about one file."""
 
     path: str

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+from fastapi_review.packing import Packed
+
 Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
-class Fix:
+class Fix(Packed):
     """A proposed edit; `safety` is "safe" or "unsafe"."""
 
     safety: Literal["safe", "unsafe"]
@@ -17,7 +19,7 @@ class Fix:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Packed):
     """One reported problem at a 1-based line / 1-based column range of a file."""
 
     path: str

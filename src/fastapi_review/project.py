@@ -27,6 +27,7 @@ class ProjectIndex:
     def __init__(self, facts: Iterable[FileFacts]) -> None:
         self.files: list[FileFacts] = list(facts)
         self.modules: dict[str, FileFacts] = {}
+        self._satisfied: dict[Requirement, bool] = {}
         self._by_suffix: dict[str, list[FileFacts]] = defaultdict(list)
         for f in self.files:
             # a package (`providers/__init__.py`) shadows a same-named module (`providers.py`)
@@ -402,7 +403,14 @@ class ProjectIndex:
         return None
 
     def satisfies(self, requirement: Requirement) -> bool:
-        """Whether a deferred finding's requirement holds in this project."""
+        """Whether a deferred finding's requirement holds in this project (memoized: the index
+        does not change once built, and many findings wait on the same requirement)."""
+        known = self._satisfied.get(requirement)
+        if known is None:
+            known = self._satisfied[requirement] = self._satisfies(requirement)
+        return known
+
+    def _satisfies(self, requirement: Requirement) -> bool:
         from fastapi_review.semantics import models, schemas
 
         kind, arg = requirement

@@ -1,0 +1,150 @@
+"""Running the per-file phase: in this process for small runs, else on a process pool.
+
+Each task carries the file's bytes (read once by the parent, which also hashed them for the
+cache), so a worker checks exactly what the cache entry will be keyed by.  Workers write their
+own cache entries and send back picklable `FileResult`s (no CSTs).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
+
+from fastapi_review import engine
+
+if TYPE_CHECKING:
+    from fastapi_review.cache import Cache
+    from fastapi_review.engine import FileResult
+    from fastapi_review.selection import RuleSet
+
+# Below this many files to check, a pool's start-up costs more than it saves.
+MIN_FILES_FOR_POOL = 16
+# Chunks per worker: enough for the last chunks to even out the load, few enough that
+# per-chunk overhead (pickling the ruleset-free tasks, scheduling) stays negligible.
+_CHUNKS_PER_WORKER = 12
+
+OnResult = Callable[[int, "FileResult"], None]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to check: its place in the run, its paths, its bytes and its enabled rules."""
+
+    index: int
+    display: str
+    relative: str
+    module: tuple[str, bool]
+    codes: tuple[str, ...]
+    data: bytes
+    cache_entry: Optional[tuple[str, bytes]] = None  # (entry name, content digest) to store under
+
+
+def default_jobs() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def run_tasks(
+    tasks: Sequence[Task], ruleset: "RuleSet", cache: "Optional[Cache]", jobs: int, on_result: OnResult
+) -> None:
+    """Check every task, calling `on_result(index, result)` as each file finishes."""
+    if not tasks:
+        return
+    workers = min(jobs, max(len(tasks) // (MIN_FILES_FOR_POOL // 2), 1))
+    if workers <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
+        with quiet_gc():
+            engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
+        return
+    context = _pool_context()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(ruleset, cache)) as pool:
+        futures = [pool.submit(_check_chunk, chunk) for chunk in _chunks(tasks, workers)]
+        for future in as_completed(futures):
+            for index, result in future.result():
+                on_result(index, result)
+
+
+def _check_in_process(tasks: Sequence[Task], ruleset: "RuleSet", cache: "Optional[Cache]", on_result: OnResult) -> None:
+    for number, task in enumerate(tasks, start=1):
+        on_result(task.index, _check_task(task, ruleset, cache))
+        if number % 100 == 0:
+            # finished results live until the end: keep the cyclic GC from re-scanning them
+            # while the next files' parses allocate millions of (acyclic) nodes
+            gc.freeze()
+
+
+def _check_task(task: Task, ruleset: "RuleSet", cache: "Optional[Cache]") -> "FileResult":
+    result = engine.check_source(task.display, task.data, ruleset, task.codes, task.module, task.relative)
+    if cache is not None and task.cache_entry is not None:
+        cache.store(*task.cache_entry, result)
+    return result
+
+
+def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
+    """Largest files first, in chunks of roughly equal size in bytes (longest-job-first keeps
+    one big file from finishing alone at the end)."""
+    ordered = sorted(tasks, key=lambda t: len(t.data), reverse=True)
+    budget = max(sum(len(t.data) for t in tasks) // (workers * _CHUNKS_PER_WORKER), 1)
+    chunks: list[list[Task]] = []
+    current: list[Task] = []
+    size = 0
+    for task in ordered:
+        current.append(task)
+        size += len(task.data)
+        if size >= budget:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (no other threads yet: workers start instantly with everything
+    imported), else forkserver or the platform default."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context()
+
+
+_worker_state: dict[str, object] = {}
+
+
+def _init_worker(ruleset: "RuleSet", cache: "Optional[Cache]") -> None:
+    engine.forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
+    gc.set_threshold(max(gc.get_threshold()[0], 50_000))
+    _worker_state["ruleset"] = ruleset
+    _worker_state["cache"] = cache
+
+
+def _check_chunk(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
+    return engine.on_big_stack(_check_chunk_here, chunk)
+
+
+def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
+    ruleset: "RuleSet" = _worker_state["ruleset"]  # type: ignore[assignment]
+    cache: "Optional[Cache]" = _worker_state["cache"]  # type: ignore[assignment]
+    return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
+
+
+@contextmanager
+def quiet_gc() -> Iterator[None]:
+    """Fewer cyclic-GC passes during a run (CST nodes are acyclic and freed by refcounting)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
