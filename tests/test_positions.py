@@ -74,6 +74,19 @@ def test_tricky_sources(source: str) -> None:
     assert _compare(source) > 0
 
 
+@pytest.mark.parametrize("source", TRICKY)
+def test_each_target_alone(source: str) -> None:
+    # one target per unit takes the shortcuts (stop after it; skip the decorators of a
+    # function when the target is in its signature)
+    module = cst.parse_module(source)
+    scope = Scope(FileFacts(path="x.py", module="x", is_package=False))
+    collector = _Collector(scope)
+    Dispatcher([scope, collector]).walk(module)
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for target in collector.targets:
+        assert _check(module, source, [target], theirs, scope.def_names) == 1
+
+
 def test_real_files() -> None:
     files = sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
     checked = sum(_compare(p.read_text(encoding="utf-8")) for p in files)

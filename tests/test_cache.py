@@ -1,0 +1,252 @@
+"""The content-hash cache, the process pool and single-file runs over cached project facts."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import run
+from fastapi_review import parallel
+from fastapi_review.cache import Cache, config_fingerprint
+from fastapi_review.checker import check_paths, check_text
+from fastapi_review.config import Config
+
+BASE = '''\
+from datetime import datetime
+
+from sqlalchemy import DateTime, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), onupdate=func.now())
+'''
+
+MODELS = '''\
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, TimestampMixin
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+
+
+def _project(root: Path) -> Path:
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "db.py").write_text(BASE)
+    (root / "app" / "models.py").write_text(MODELS)
+    (root / "pyproject.toml").write_text("[tool.fastapi-review]\nselect = ['FR502', 'FR101']\n")
+    return root
+
+
+def _config(root: Path) -> Config:
+    return Config(root=root, source=root / "pyproject.toml", select=("FR502", "FR101"))
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display paths the per-file phase really checks (not served from the cache)."""
+    seen: list[str] = []
+    original = parallel.engine.check_source
+
+    def spy(display: str, *args: object) -> object:
+        seen.append(display)
+        return original(display, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel.engine, "check_source", spy)
+    return seen
+
+
+def _codes(findings: list) -> list[tuple[str, str, int]]:
+    return [(Path(f.path).name, f.code, f.line) for f in findings]
+
+
+def test_warm_run_reuses_every_entry(tmp_path: Path, checked: list[str]) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "untyped.py").write_text("def f(x):\n    return x\n")
+    config = _config(root)
+    cache = Cache(tmp_path / "cache", config)
+    cold = check_paths([str(root)], config, cache=cache).findings
+    assert len(checked) == 4 and _codes(cold) == [("untyped.py", "FR101", 1)]
+    checked.clear()
+    warm = check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings
+    assert checked == [] and warm == cold
+
+
+def test_project_phase_reruns_when_another_file_changes(tmp_path: Path, checked: list[str]) -> None:
+    root = _project(tmp_path)
+    config = _config(root)
+    cache = Cache(tmp_path / "cache", config)
+    assert check_paths([str(root)], config, cache=cache).findings == []
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    modified_at"))
+    checked.clear()
+    findings = check_paths([str(root)], config, cache=cache).findings
+    assert [Path(p).name for p in checked] == ["db.py"]  # models.py came from the cache...
+    assert _codes(findings) == [("models.py", "FR502", 6)]  # ...and still got the cross-file finding
+
+
+def test_changed_settings_do_not_reuse_entries(tmp_path: Path, checked: list[str]) -> None:
+    root = _project(tmp_path)
+    config = _config(root)
+    check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config))
+    other = Config(root=root, source=root / "pyproject.toml", select=("FR502", "FR101"), rule_options={"FR502": {}})
+    assert config_fingerprint(other) != config_fingerprint(config)
+    checked.clear()
+    check_paths([str(root)], other, cache=Cache(tmp_path / "cache", other))
+    assert len(checked) == 3
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_corrupt_entries_are_ignored_and_rewritten(tmp_path: Path, checked: list[str], damage: str) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "untyped.py").write_text("def f(x):\n    return x\n")
+    config = _config(root)
+    cold = check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings
+    entries = sorted(p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.parent.name.startswith("v"))
+    assert len(entries) == 4
+    for entry in entries:
+        blob = entry.read_bytes()
+        broken = {
+            "truncate": blob[: len(blob) // 2],
+            "flip": blob[:-3] + bytes([blob[-3] ^ 0xFF]) + blob[-2:],
+            "garbage": b"FRC1" + os.urandom(200),
+            "empty": b"",
+        }[damage]
+        entry.write_bytes(broken)
+    checked.clear()
+    assert check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings == cold
+    assert len(checked) == 4  # every damaged entry was a miss...
+    checked.clear()
+    assert check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings == cold
+    assert checked == []  # ...and was rewritten
+
+
+def _run_in_process(args: tuple[str, str]) -> int:
+    root, cache_dir = Path(args[0]), Path(args[1])
+    config = _config(root)
+    return len(check_paths([str(root)], config, cache=Cache(cache_dir, config)).findings)
+
+
+def test_concurrent_runs_share_a_cache(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for number in range(30):
+        (root / "app" / f"m{number}.py").write_text(f"def f{number}(x):\n    return x\n")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        counts = pool.map(_run_in_process, [(str(root), str(tmp_path / "cache"))] * 8)
+    assert counts == [30] * 8
+    leftovers = [p for p in (tmp_path / "cache").rglob("*.tmp")]
+    assert leftovers == []
+    config = _config(root)
+    assert len(check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings) == 30
+
+
+def test_pool_gives_the_same_findings_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path)
+    for number in range(40):
+        (root / "app" / f"m{number}.py").write_text(f"def f{number}(x, y: int):\n    return x\n" * (number % 5 + 1))
+    config = _config(root)
+    pools: list[int] = []
+    original = parallel.ProcessPoolExecutor
+
+    def counting(workers: int, **kwargs: object) -> object:
+        pools.append(workers)
+        return original(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", counting)
+    serial = check_paths([str(root)], config, jobs=1).findings
+    assert pools == []
+    pooled = check_paths([str(root)], config, jobs=2).findings
+    assert pools == [2] and pooled == serial and len(serial) == 120
+
+
+def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path)
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", None)  # would raise if used
+    assert check_paths([str(root)], _config(root), jobs=8).findings == []
+
+
+def test_chunks_cover_every_task_largest_first() -> None:
+    tasks = [parallel.Task(i, f"f{i}.py", f"f{i}.py", (f"f{i}", False), (), b"x" * (i * 100)) for i in range(50)]
+    chunks = parallel._chunks(tasks, 2)
+    flat = [t.index for chunk in chunks for t in chunk]
+    assert sorted(flat) == list(range(50)) and flat[0] == 49
+    assert 2 < len(chunks) <= 2 * parallel._CHUNKS_PER_WORKER + 1
+
+
+def test_single_file_run_uses_the_projects_cached_facts(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    modified_at"))
+    config = _config(root)
+    models = str(root / "app" / "models.py")
+    # alone, the file cannot know its mixin lacks updated_at: silent (precision first)
+    assert check_paths([models], config).findings == []
+    cache = Cache(tmp_path / "cache", config)
+    assert _codes(check_paths([models], config, cache=cache).findings) == [("models.py", "FR502", 6)]
+    # stdin (an editor's unsaved buffer) replaces the file on disk
+    edited = MODELS.replace("TimestampMixin, Base", "Base")
+    assert _codes(check_text(edited.encode(), models, config, cache=cache)) == [("models.py", "FR502", 6)]
+    assert check_text(MODELS.replace("TimestampMixin, ", "").replace("Base):", "Base):  # noqa: FR502").encode(), models, config, cache=cache) == []
+
+
+def test_cli_cache_dir_gitignore_and_clean(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert run(["app", "-q"], root).exit_code == 0
+    cache = root / ".fastapi_review_cache"
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    result = run(["clean"], root)
+    assert result.exit_code == 0 and not cache.exists() and "Removed" in result.stderr
+    assert run(["app", "-q", "--no-cache"], root).exit_code == 0 and not cache.exists()
+    assert run(["app", "-q", "--cache-dir", "elsewhere"], root).exit_code == 0 and (root / "elsewhere").is_dir()
+    (root / "notacache").mkdir()
+    refused = run(["clean", "--cache-dir", "notacache"], root)
+    assert refused.exit_code == 2 and "not deleting" in refused.stderr and (root / "notacache").is_dir()
+    bad = run(["app", "--jobs", "0"], root)
+    assert bad.exit_code == 2 and "--jobs" in bad.stderr
+
+
+def _stderr_on_a_terminal(args: list[str], cwd: Path) -> str:
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastapi_review", *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=follower
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=120)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_progress_bar_only_on_a_terminal_and_for_long_runs(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for number in range(210):
+        (root / "app" / f"m{number}.py").write_text("x = 1\n")
+    terminal = _stderr_on_a_terminal(["app", "--no-cache", "-j", "1"], root)
+    assert "Checking" in terminal and "213/213" in terminal
+    assert "Checking" not in _stderr_on_a_terminal(["app/models.py", "--no-cache"], root)
+    assert "Checking" not in _stderr_on_a_terminal(["app", "--no-cache", "--format", "json"], root)
+    piped = run(["app", "--no-cache"], root)
+    assert "Checking" not in piped.stderr
