@@ -232,3 +232,26 @@ def test_existing_status_import_from_starlette_is_reused(tmp_path: Path) -> None
     config = Config(root=tmp_path.resolve(), select=("FR302",))
     (_, _, after), = fix_source(source.encode(), "api.py", config).changed.values()
     assert after.decode() == source.replace("(404,", "(status.HTTP_404_NOT_FOUND,")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ('relationship("A")', 'relationship("A", lazy="selectin")'),
+        ("relationship('A', uselist=False)", "relationship('A', uselist=False, lazy='selectin')"),
+        ('relationship()', 'relationship(lazy="selectin")'),
+        ('relationship(\n        "A",\n        backref="b",\n    )', 'relationship(\n        "A",\n        backref="b",\n        lazy="selectin",\n    )'),
+        ('relationship(\n        "A", backref="b"\n    )', 'relationship(\n        "A", backref="b", lazy="selectin"\n    )'),
+        ('relationship("A",\n                 backref="b")', 'relationship("A",\n                 backref="b",\n                 lazy="selectin")'),
+        ('relationship(\n        "A",  # why\n    )', 'relationship(\n        "A",  # why\n        lazy="selectin",\n    )'),
+    ],
+    ids=["one-line", "single-quotes", "empty", "trailing-comma", "hugging", "aligned", "comment"],
+)
+def test_new_keyword_follows_the_call_layout(tmp_path: Path, before: str, after: str) -> None:
+    source = (
+        "from sqlalchemy.orm import DeclarativeBase, relationship\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\n"
+        f"class User(Base):\n    __tablename__ = 'users'\n    items = {before}\n"
+    )
+    config = Config(root=tmp_path.resolve(), select=("FR501",))
+    (_, _, fixed), = fix_source(source.encode(), "models.py", config, unsafe=True).changed.values()
+    assert fixed.decode() == source.replace(before, after)

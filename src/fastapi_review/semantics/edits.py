@@ -53,6 +53,9 @@ def insert_element(
             new = new.with_changes(comma=last.comma)
     else:
         items[-1] = last.with_changes(comma=between)
+        if isinstance(last, cst.Arg):  # the line break before `)` moves behind the new argument
+            items[-1] = items[-1].with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+            new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
     return [*items, new]
 
 
