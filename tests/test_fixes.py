@@ -255,3 +255,10 @@ def test_new_keyword_follows_the_call_layout(tmp_path: Path, before: str, after:
     config = Config(root=tmp_path.resolve(), select=("FR501",))
     (_, _, fixed), = fix_source(source.encode(), "models.py", config, unsafe=True).changed.values()
     assert fixed.decode() == source.replace(before, after)
+
+
+def test_starlette_only_file_imports_status_from_starlette(tmp_path: Path) -> None:
+    source = "from starlette.exceptions import HTTPException\n\nraise HTTPException(404, 'x')\n"
+    config = Config(root=tmp_path.resolve(), select=("FR302",))
+    (_, _, after), = fix_source(source.encode(), "api.py", config).changed.values()
+    assert after.decode() == "from starlette import status\n" + source.replace("(404,", "(status.HTTP_404_NOT_FOUND,")

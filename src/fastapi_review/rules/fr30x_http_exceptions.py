@@ -89,7 +89,12 @@ class HttpStatusLiteral(Rule):
         if constant is None or not importable(self.ctx, "status", STATUS_MODULES):
             return None
         replacement = cst.Attribute(cst.Name("status"), cst.Name(constant), lpar=literal.lpar, rpar=literal.rpar)
-        return RuleFix("safe", f"Use status.{constant}", ((literal, replacement),), (("fastapi", "status"),))
+        return RuleFix("safe", f"Use status.{constant}", ((literal, replacement),), ((self._status_module(), "status"),))
+
+    def _status_module(self) -> str:
+        """`starlette` in a file that uses Starlette and not FastAPI (no new dependency), else `fastapi`."""
+        packages = {target.split(".", 1)[0] for target in self.ctx.scope.imports.aliases.values()}
+        return "starlette" if "starlette" in packages and "fastapi" not in packages else "fastapi"
 
 
 class HttpExceptionMissingDetail(Rule):
