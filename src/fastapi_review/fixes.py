@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ def _render(tree: cst.Module, edits: Sequence[Edit], must_compile: bool) -> Opti
         data = module.bytes
         on_big_stack(cst.parse_module, data)
         if must_compile:
-            compile(data, "<fixed>", "exec", dont_inherit=True)
+            _compile(data)
     except (cst.ParserSyntaxError, SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError):
         return None
     return data
@@ -385,9 +386,16 @@ def _check(file: SourceFile, data: Optional[bytes], ruleset: RuleSet, fixes: Opt
     return check_source(file.display, data, ruleset, codes, module_name(file.path, file.relative), file.relative, fixes)
 
 
+def _compile(data: bytes) -> None:
+    """CPython's verdict on the code (its SyntaxWarnings about the user's code are not ours to print)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(data, "<fixed>", "exec", dont_inherit=True)
+
+
 def _compiles(data: bytes) -> bool:
     try:
-        compile(data, "<original>", "exec", dont_inherit=True)
+        _compile(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
