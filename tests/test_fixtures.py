@@ -13,7 +13,10 @@ from fastapi_review.checker import check_paths
 from fastapi_review.config import Config
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ALL_FIXTURES = sorted(p for p in FIXTURES.iterdir() if p.name.startswith("FR") and (p.is_dir() or p.suffix == ".py"))
+ALL_FIXTURES = sorted(
+    p for p in FIXTURES.iterdir()
+    if p.name.startswith("FR") and (p.is_dir() or (p.suffix == ".py" and not p.name.endswith(".fixed.py")))
+)
 
 
 def _rule_codes(fixture: Path, annotations: Annotations) -> tuple[str, ...]:

@@ -80,7 +80,7 @@ def check_paths(
     context: list[SourceFile] = []
     if cache is not None and paths and all(Path(p).is_file() for p in paths):
         context = _project_context(files, Path(paths[0]), config)
-    results = _per_file_phase([*files, *context], ruleset, jobs, cache, progress)
+    results = per_file_phase([*files, *context], ruleset, jobs, cache, progress)
     return Report(findings=run_project_phase(results[: len(files)], results[len(files) :]), files_checked=len(files))
 
 
@@ -103,12 +103,16 @@ def check_text(
     context: list[FileResult] = []
     if cache is not None:
         others = _project_context([SourceFile(path, os.path.normpath(filename), relative)], path, config)
-        context = _per_file_phase(others, ruleset, jobs, cache, None)
+        context = per_file_phase(others, ruleset, jobs, cache, None)
     return run_project_phase([result], context)
 
 
-def _per_file_phase(
-    files: Sequence[SourceFile], ruleset: RuleSet, jobs: int, cache: Optional[Cache], progress: Optional[Progress]
+def per_file_phase(
+    files: Sequence[SourceFile],
+    ruleset: RuleSet,
+    jobs: int = 1,
+    cache: Optional[Cache] = None,
+    progress: Optional[Progress] = None,
 ) -> list[FileResult]:
     """Every file's result, from the cache when its bytes are unchanged, else by checking it."""
     results: list[Optional[FileResult]] = [None] * len(files)

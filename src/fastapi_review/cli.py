@@ -14,7 +14,7 @@ from fastapi_review import __version__
 from fastapi_review.config import Config, ConfigError, load_config
 from fastapi_review.discovery import DiscoveryError
 from fastapi_review.output import FORMATTERS
-from fastapi_review.output.text import format_statistics
+from fastapi_review.output.text import format_statistics, format_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -58,6 +58,9 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for the per-file phase (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the cache lives (default: .fastapi_review_cache/ beside the configuration).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report the findings that remain.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too (they may change behaviour).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).")
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -77,6 +80,9 @@ def check(
     jobs: Optional[int],
     no_cache: bool,
     cache_dir: Optional[str],
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> None:
     """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
     from fastapi_review.baseline import (
@@ -95,6 +101,7 @@ def check(
         click.echo("fastapi-review: error: '-' (stdin) cannot be combined with other paths", err=True)
         sys.exit(EXIT_ERROR)
     stdin_text: Optional[str] = None
+    fix_run = None
     try:
         start = Path(stdin_filename) if stdin_mode and stdin_filename else Path(targets[0] if not stdin_mode else ".")
         config = _load(config_path, isolated, start)
@@ -106,7 +113,18 @@ def check(
         )
         cache = None if no_cache else _cache(config, cache_dir)
         workers = jobs or default_jobs()
-        if stdin_mode:
+        if fix or diff:
+            from fastapi_review.fixes import fix_paths, fix_source
+
+            data = sys.stdin.buffer.read() if stdin_mode else b""
+            if stdin_mode:
+                fix_run = fix_source(data, stdin_filename or "stdin.py", config, unsafe=unsafe_fixes)
+            else:
+                fix_run = fix_paths(targets, config, unsafe=unsafe_fixes, jobs=workers, cache=cache)
+            report = fix_run.report
+            if diff or stdin_mode:
+                _finish_fix_output(fix_run, diff, quiet, data)
+        elif stdin_mode:
             data = sys.stdin.buffer.read()
             stdin_text = decode_source(data)
             findings = check_text(data, stdin_filename or "stdin.py", config, jobs=workers, cache=cache)
@@ -140,14 +158,18 @@ def check(
         click.echo(f"fastapi-review: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     report = Report(findings, report.files_checked)
+    if fix_run is not None:
+        _write_fixes(fix_run, quiet)
     if show_source and output_format == "text":
         from fastapi_review.output.text import format_text_with_source
 
-        output = format_text_with_source(report.findings, source_of)
+        output = format_text_with_source(report.findings, source_of, unsafe_fixes)
+    elif output_format == "text":
+        output = format_text(report.findings, unsafe_fixes)
     else:
         output = FORMATTERS[output_format](report.findings)
     if statistics and output_format == "text":
-        output += format_statistics(report.findings)
+        output += format_statistics(report.findings, unsafe_fixes)
     if output_file:
         Path(output_file).write_text(output, encoding="utf-8")
     else:
@@ -191,6 +213,39 @@ class _ProgressBar:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             self._bar = None
+
+
+def _finish_fix_output(run: Any, diff: bool, quiet: bool, stdin: bytes) -> None:
+    """`--diff`: print the diffs, write nothing, exit 1 when there is one.  `--fix -`: print the
+    fixed source (ruff's behaviour) and the findings left on stderr."""
+    from fastapi_review.fixes import unified_diff
+
+    for note in run.notes:
+        click.echo(note, err=True)
+    if diff:
+        for display, (_, before, after) in run.changed.items():
+            click.echo(unified_diff(display, before, after), nl=False)
+        if not quiet:
+            count = run.fixed_count()
+            click.echo(f"Would fix {count} finding{'s' if count != 1 else ''}.", err=True)
+        sys.exit(EXIT_FINDINGS if run.changed else EXIT_CLEAN)
+    sys.stdout.buffer.write(next(iter(run.changed.values()))[2] if run.changed else stdin)
+    sys.stdout.flush()
+    click.echo(format_text(run.report.findings), err=True, nl=False)
+    sys.exit(EXIT_FINDINGS if run.report.findings else EXIT_CLEAN)
+
+
+def _write_fixes(run: Any, quiet: bool) -> None:
+    """`--fix`: write the fixed files and say what was fixed and what was not."""
+    from fastapi_review.fixes import write_changes
+
+    write_changes(run)
+    for note in run.notes:
+        click.echo(note, err=True)
+    if not quiet:
+        count = run.fixed_count(run.written)
+        files = len(run.written)
+        click.echo(f"Fixed {count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}.", err=True)
 
 
 def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:

@@ -16,9 +16,9 @@ import libcst as cst
 
 from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts, Requirement
-from fastapi_review.findings import Finding
+from fastapi_review.findings import Finding, Fix
 from fastapi_review.positions import Unit, node_ranges
-from fastapi_review.rule import LineOf
+from fastapi_review.rule import LineOf, RuleFix
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.semantics.project_facts import ProjectFactsCollector
@@ -41,12 +41,25 @@ class FileResult:
     facts: Optional[FileFacts] = None
 
 
+@dataclass
+class FixRequest:
+    """Fix mode (off by default): the fix safeties to collect; the check fills in the tree and,
+    for each finding that survived `# noqa` and offers such a fix, the rule's RuleFix."""
+
+    safeties: frozenset[str]
+    tree: Optional[cst.Module] = None
+    edits: list[tuple[Finding, RuleFix]] = field(default_factory=list)
+
+
 class FileContext:
     """What rules see of the file being checked."""
 
-    def __init__(self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str, data: bytes = b"") -> None:
+    def __init__(
+        self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str, data: bytes = b"", fixes: Optional[FixRequest] = None
+    ) -> None:
         self.path = path
         self.data = data  # the file's bytes, for cheap whole-file checks
+        self.fixes = fixes
         self.is_service_module = ruleset.is_service(relative)
         self.is_models_module = ruleset.is_models(relative)
         self.is_test_module = ruleset.is_test(relative)
@@ -55,7 +68,7 @@ class FileContext:
         self.ruleset = ruleset
         self.session_names = ruleset.config.session_names
         self._located: list[tuple[cst.CSTNode, Unit, "Callable[[int], None]"]] = []
-        self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit]] = []
+        self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit, Optional[RuleFix]]] = []
 
     @property
     def in_service_code(self) -> bool:
@@ -71,10 +84,16 @@ class FileContext:
         self._located.append((node, self.current_unit, on_line))
 
     def add_finding(
-        self, rule: "Rule", node: cst.CSTNode, args: dict[str, object], requires: tuple[Requirement, ...], unit: Unit
+        self,
+        rule: "Rule",
+        node: cst.CSTNode,
+        args: dict[str, object],
+        requires: tuple[Requirement, ...],
+        unit: Unit,
+        fix: Optional[RuleFix] = None,
     ) -> None:
         """Queue a finding; positions (and LineOf message arguments) are resolved after the traversal."""
-        self._pending.append((rule, node, args, requires, unit))
+        self._pending.append((rule, node, args, requires, unit, fix))
 
     @property
     def current_unit(self) -> Unit:
@@ -158,13 +177,15 @@ def check_source(
     codes: Sequence[str],
     module: tuple[str, bool],
     relative: Optional[str] = None,
+    fixes: Optional[FixRequest] = None,
 ) -> FileResult:
-    """Check one file's bytes with the rules whose codes are in `codes`.
+    """Check one file's bytes with the rules whose codes are in `codes` (and, given `fixes`,
+    collect the fixes of the findings).
 
     Runs on a worker thread with a large stack, so deeply nested (hostile or generated) code
     reaches the parser's and the walk's own limits instead of crashing the process.
     """
-    return on_big_stack(_check_source, display_path, data, ruleset, codes, module, relative)
+    return on_big_stack(_check_source, display_path, data, ruleset, codes, module, relative, fixes)
 
 
 def on_big_stack(function: "Callable[..., T]", *args: object) -> "T":
@@ -196,6 +217,7 @@ def _check_source(
     codes: Sequence[str],
     module: tuple[str, bool],
     relative: Optional[str],
+    fixes: Optional[FixRequest] = None,
 ) -> FileResult:
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
     result = FileResult(facts=facts)
@@ -224,13 +246,15 @@ def _check_source(
             result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
         return result
 
+    if fixes is not None:
+        fixes.tree = tree
     active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code)]
     # A rule that raises is dropped and the file checked again without it (a crash costs a
     # second walk of that one file, never the run); a crash outside the rules drops the file.
     while True:
         facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
         result.facts = facts
-        ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data)
+        ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data, fixes)
         rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active]
         try:
             _check_tree(ctx, tree, data, rules, result)
@@ -249,6 +273,8 @@ def _check_source(
             active.remove(culprit.code)
             result.findings = [f for f in result.findings if f.code in (InternalErrorRule.code, SyntaxErrorRule.code)]
             result.deferred = []
+            if fixes is not None:
+                fixes.edits = []
 
 
 def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list["Rule"], result: FileResult) -> None:
@@ -293,20 +319,25 @@ def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int
 
 
 def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
-    targets = [(node, unit) for _, node, _, _, unit in ctx._pending]
-    targets += [(a.node, a.unit) for _, _, args, _, _ in ctx._pending for a in args.values() if isinstance(a, LineOf)]
+    targets = [(node, unit) for _, node, _, _, unit, _ in ctx._pending]
+    targets += [(a.node, a.unit) for _, _, args, _, _, _ in ctx._pending for a in args.values() if isinstance(a, LineOf)]
     targets += [(node, unit) for node, unit, _ in ctx._located]
     text = decode_source(data)
     ranges = node_ranges(tree, data, targets, text, ctx.scope.def_names)
     for node, _, on_line in ctx._located:
         on_line(ranges[id(node)][0])
     noqa = NoqaLines(text)
-    for rule, node, args, requires, _ in ctx._pending:
+    for rule, node, args, requires, _, fix in ctx._pending:
         line, column, end_line, end_column = ranges[id(node)]
         if noqa.suppresses(line, rule.code):
             continue
         message = rule.message.format(**{k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()})
-        fields = (ctx.path, line, column, end_line, end_column, rule.code, rule.name, message, rule.severity)
+        fields = (
+            ctx.path, line, column, end_line, end_column, rule.code, rule.name, message, rule.severity,
+            None if fix is None else Fix(fix.safety, fix.description),
+        )
+        if fix is not None and ctx.fixes is not None and fix.safety in ctx.fixes.safeties:
+            ctx.fixes.edits.append((Finding(*fields), fix))
         if not requires:
             result.findings.append(Finding(*fields))
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Sequence
 
 import libcst as cst
 
@@ -33,6 +33,21 @@ class LineOf:
 
     node: cst.CSTNode
     unit: "Unit"
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleFix:
+    """The fix a rule offers with a finding: node replacements (by identity, in the tree being
+    checked) plus `from module import name` imports the new nodes need.
+
+    Only `safety` and `description` reach the Finding; the nodes are kept when the engine is
+    asked to collect fixes (fixes.py applies them in one transformer pass).
+    """
+
+    safety: Literal["safe", "unsafe"]
+    description: str
+    replace: tuple[tuple[cst.CSTNode, cst.CSTNode], ...]
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 class OptionError(ValueError):
@@ -66,11 +81,12 @@ class Rule:
         *,
         requires: "Optional[Requirement] | Sequence[Optional[Requirement]]" = None,
         unit: "Unit | str" = "current",
+        fix: Optional[RuleFix] = None,
         **message_args: object,
     ) -> None:
         """Report `node`; `requires` (one requirement or several) defers the finding until the
         project index confirms each of them.  `unit` is the def/class around `node` when
-        reporting after the traversal moved on (from `finish`)."""
+        reporting after the traversal moved on (from `finish`); `fix` offers an edit."""
         if requires is None:
             needed: tuple["Requirement", ...] = ()
         elif isinstance(requires[0], str):
@@ -78,7 +94,7 @@ class Rule:
         else:
             needed = tuple(r for r in requires if r is not None)  # type: ignore[misc]
         where = self.ctx.current_unit if unit == "current" else unit
-        self.ctx.add_finding(self, node, message_args, needed, where)  # type: ignore[arg-type]
+        self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""

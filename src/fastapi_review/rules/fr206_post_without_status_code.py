@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.rule import Rule
+from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.semantics.edits import add_keyword, importable
+from fastapi_review.semantics.http import STATUS_MODULES
 from fastapi_review.semantics.routes import keyword_arg
 
 
@@ -22,5 +24,12 @@ class PostWithoutStatusCode(Rule):
             return
         for route in function.routes:
             if route.method == "post" and keyword_arg(route.call, "status_code") is None:
-                self.report(node.name, requires=route.requirement, handler=node.name.value)
+                self.report(node.name, requires=route.requirement, fix=self._fix(route.call), handler=node.name.value)
                 return
+
+    def _fix(self, call: cst.Call) -> "RuleFix | None":
+        if any(arg.star for arg in call.args) or not importable(self.ctx, "status", STATUS_MODULES):
+            return None
+        created = cst.Attribute(cst.Name("status"), cst.Name("HTTP_201_CREATED"))
+        fixed = add_keyword(call, "status_code", created)
+        return RuleFix("unsafe", "Add status_code=status.HTTP_201_CREATED", ((call, fixed),), (("fastapi", "status"),))

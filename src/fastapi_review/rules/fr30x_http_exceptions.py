@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.rule import Rule
+from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.semantics.edits import importable
 from fastapi_review.semantics.exceptions import (
     HTTP_EXCEPTIONS,
     builtin_lineage,
@@ -13,6 +14,8 @@ from fastapi_review.semantics.exceptions import (
     qualify_exception,
 )
 from fastapi_review.semantics.http import (
+    STABLE_STATUS_CONSTANTS,
+    STATUS_MODULES,
     is_response_class,
     status_code_value,
     status_constant,
@@ -79,7 +82,19 @@ class HttpStatusLiteral(Rule):
         code = status_code_value(arg.value, self.ctx.scope)
         constant = status_constant(code) if code is not None else None
         if constant is not None:
-            self.report(arg.value, code=code, constant=constant)
+            self.report(arg.value, fix=self._fix(arg.value, code), code=code, constant=constant)
+
+    def _fix(self, literal: cst.Integer, code: int) -> "RuleFix | None":
+        constant = STABLE_STATUS_CONSTANTS.get(code)
+        if constant is None or not importable(self.ctx, "status", STATUS_MODULES):
+            return None
+        replacement = cst.Attribute(cst.Name("status"), cst.Name(constant), lpar=literal.lpar, rpar=literal.rpar)
+        return RuleFix("safe", f"Use status.{constant}", ((literal, replacement),), ((self._status_module(), "status"),))
+
+    def _status_module(self) -> str:
+        """`starlette` in a file that uses Starlette and not FastAPI (no new dependency), else `fastapi`."""
+        packages = {target.split(".", 1)[0] for target in self.ctx.scope.imports.aliases.values()}
+        return "starlette" if "starlette" in packages and "fastapi" not in packages else "fastapi"
 
 
 class HttpExceptionMissingDetail(Rule):

@@ -7,7 +7,8 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.rule import Rule
+from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.semantics.edits import add_keyword, string_literal
 from fastapi_review.semantics.routes import keyword_arg, string_value
 from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
 
@@ -74,7 +75,11 @@ class RelationshipLazyStrategy(Rule):
         if lazy is None and any(arg.star for arg in value.args):
             return  # lazy= may come from **options: cannot tell
         if lazy is None:
-            self._report(target, f"relationship '{name}' has no lazy= strategy: the default \"select\" loads on attribute access (N+1, and MissingGreenlet under AsyncSession); set lazy=\"selectin\" or another eager strategy")
+            fix = None
+            if last == "relationship":  # SQLModel's Relationship takes it in sa_relationship_kwargs
+                fixed = add_keyword(value, "lazy", string_literal("selectin", value))
+                fix = RuleFix("unsafe", 'Add lazy="selectin"', ((value, fixed),))
+            self._report(target, f"relationship '{name}' has no lazy= strategy: the default \"select\" loads on attribute access (N+1, and MissingGreenlet under AsyncSession); set lazy=\"selectin\" or another eager strategy", fix)
             return
         strategy = _strategy(lazy)
         if strategy is None:
@@ -84,8 +89,8 @@ class RelationshipLazyStrategy(Rule):
         elif strategy not in self.options.allowed_lazy:
             self._report(target, f"relationship '{name}' uses lazy=\"{strategy}\", which loads on attribute access (N+1, and MissingGreenlet under AsyncSession); use one of: {', '.join(self.options.allowed_lazy)}")
 
-    def _report(self, target: cst.Name, detail: str) -> None:
-        self.report(target, requires=("orm_model", self.ctx.scope.classes[-1].facts.qualname), detail=detail)
+    def _report(self, target: cst.Name, detail: str, fix: "RuleFix | None" = None) -> None:
+        self.report(target, requires=("orm_model", self.ctx.scope.classes[-1].facts.qualname), fix=fix, detail=detail)
 
 
 def _strategy(lazy: cst.BaseExpression) -> Optional[str]:

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fastapi_review.rule import Rule
+from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.columns import (
     ColumnDecl,
     is_datetime_annotation,
@@ -16,6 +17,7 @@ from fastapi_review.semantics.columns import (
 from fastapi_review.semantics.names import dotted_name, last_name
 from fastapi_review.semantics.routes import string_value
 
+_EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
 
 
@@ -102,18 +104,31 @@ class NaiveDatetimeColumn(_PostgresColumnRule):
     def check(self, column: ColumnDecl) -> None:
         if "DateTime" in column.type_ancestors:
             if is_timezone_aware(column.type_expr) is False:
-                self.report(column.target, detail=f"column '{column.name}' is a DateTime without timezone=True")
+                self.report(column.target, fix=self._fix(column), detail=f"column '{column.name}' is a DateTime without timezone=True")
             return
         if column.type_expr is not None or not is_datetime_annotation(column.python_type, self.ctx.scope):
             return
         if column.kind == "Field":  # SQLModel maps datetime to a naive DateTime
             self.report(column.target, requires=self._in_model_requirement(), detail=f"field '{column.name}' is a datetime mapped to a naive DateTime")
-        else:
+        else:  # no fix: the column has no type to add timezone=True to
             self.report(
                 column.target,
                 requires=("naive_datetime_map", self.ctx.scope.class_qualname_here),
                 detail=f"column '{column.name}' is Mapped[datetime] and the declarative base's type_annotation_map does not make datetime timezone-aware",
             )
+
+    def _fix(self, column: ColumnDecl) -> "RuleFix | None":
+        """`DateTime` → `DateTime(timezone=True)`; `DateTime(...)` gets `timezone=True` (not when
+        it says timezone=False, or passes it positionally or through `*args`)."""
+        expr = column.type_expr
+        true = cst.Name("True")
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            fixed: cst.BaseExpression = cst.Call(expr.with_changes(lpar=[], rpar=[]), [cst.Arg(true, keyword=cst.Name("timezone"), equal=_EQUAL)], lpar=expr.lpar, rpar=expr.rpar)
+        elif isinstance(expr, cst.Call) and all(a.keyword is not None and a.keyword.value != "timezone" and not a.star for a in expr.args):
+            fixed = add_keyword(expr, "timezone", true)
+        else:
+            return None
+        return RuleFix("unsafe", "Add timezone=True", ((expr, fixed),))
 
 
 class JsonNotJsonb(_PostgresColumnRule):
@@ -128,7 +143,23 @@ class JsonNotJsonb(_PostgresColumnRule):
         if column.type_qualname is None:
             return
         if "JSON" in column.type_ancestors and not column.type_qualname.endswith("JSONB"):
-            self.report(column.target, column=column.name)
+            self.report(column.target, fix=self._fix(column), column=column.name)
+
+    def _fix(self, column: ColumnDecl) -> "RuleFix | None":
+        """`JSON` → `JSONB` (the same arguments), imported from sqlalchemy.dialects.postgresql."""
+        expr = column.type_expr
+        head = expr.func if isinstance(expr, cst.Call) else expr
+        if not isinstance(head, (cst.Name, cst.Attribute)):
+            return None
+        postgresql = "sqlalchemy.dialects.postgresql"
+        if importable(self.ctx, "JSONB", (f"{postgresql}.JSONB",)):
+            jsonb: cst.BaseExpression = cst.Name("JSONB")
+            imports: tuple[tuple[str, str], ...] = ((postgresql, "JSONB"),)
+        elif self.ctx.scope.imports.aliases.get("postgresql") == postgresql:
+            jsonb, imports = cst.Attribute(cst.Name("postgresql"), cst.Name("JSONB")), ()
+        else:
+            return None
+        return RuleFix("unsafe", "Use JSONB", ((head, jsonb.with_changes(lpar=head.lpar, rpar=head.rpar)),), imports)
 
 
 _NAIVE_CLOCKS = frozenset({"datetime.datetime.utcnow", "datetime.datetime.now", "datetime.datetime.today"})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.rule import Rule
+from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.semantics.edits import importable
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.routes import string_value
 from fastapi_review.semantics.scope import carries_description, is_constant_name
@@ -12,6 +13,28 @@ from fastapi_review.semantics.sessions import unwrap_annotation
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
 _V2_NAMES = {"from_orm": "model_validate", "parse_obj": "model_validate"}
+# Pydantic's v1 → v2 configuration renames (its migration guide), and the keys both spell alike
+_V1_RENAMES = {
+    "orm_mode": "from_attributes",
+    "allow_population_by_field_name": "populate_by_name",
+    "anystr_lower": "str_to_lower",
+    "anystr_upper": "str_to_upper",
+    "anystr_strip_whitespace": "str_strip_whitespace",
+    "min_anystr_length": "str_min_length",
+    "max_anystr_length": "str_max_length",
+    "schema_extra": "json_schema_extra",
+    "validate_all": "validate_default",
+    "keep_untouched": "ignored_types",
+}
+_SAME_KEYS = frozenset(
+    {
+        "title", "extra", "frozen", "validate_assignment", "arbitrary_types_allowed", "use_enum_values",
+        "allow_inf_nan", "alias_generator", "str_strip_whitespace", "str_to_lower", "str_to_upper",
+        "str_min_length", "str_max_length", "from_attributes", "populate_by_name", "validate_default",
+        "revalidate_instances", "protected_namespaces", "strict", "defer_build", "json_schema_extra",
+    }
+)
+_LINE_LENGTH = 88
 
 
 class PydanticV1Config(Rule):
@@ -34,7 +57,65 @@ class PydanticV1Config(Rule):
             if orm_mode
             else "Pydantic v1 'class Config': use model_config = ConfigDict(...)"
         )
-        self.report(node, requires=("pydantic_schema", owner), detail=detail)
+        self.report(node, requires=("pydantic_schema", owner), fix=self._config_fix(node), detail=detail)
+
+    def _config_fix(self, node: cst.ClassDef) -> "RuleFix | None":
+        """`class Config:` of plain `key = value` lines with known keys and no comments →
+        `model_config = ConfigDict(...)`, on one line when it fits."""
+        scope = self.ctx.scope
+        body = node.body
+        if node.bases or node.keywords or node.decorators or not isinstance(body, cst.IndentedBlock):
+            return None
+        if "model_config" in scope.classes[-2].facts.attributes or _has_comment(body.footer):
+            return None
+        if not importable(self.ctx, "ConfigDict", ("pydantic.ConfigDict", "pydantic.config.ConfigDict")):
+            return None
+        keys = []
+        for statement in body.body:
+            if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+                return None
+            if _has_comment(statement.leading_lines, statement.trailing_whitespace):
+                return None
+            assign = statement.body[0]
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+                return None
+            converted = self._v2_setting(assign.targets[0].target.value, assign.value)
+            if converted is None:
+                return None
+            keys.append(converted)
+        names = {k for k, _ in keys}
+        if not keys or len(names) != len(keys) or any(_mentions(value, names | set(_V1_RENAMES)) for _, value in keys):
+            return None
+        equal = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+        args = [cst.Arg(value, keyword=cst.Name(key), equal=equal) for key, value in keys]
+        call = cst.Call(cst.Name("ConfigDict"), args)
+        indent = "    " * (len(scope.units) - 1)
+        if len(indent) + len("model_config = ") + len(cst.Module([]).code_for_node(call)) > _LINE_LENGTH:
+            line = cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    "))
+            end = cst.ParenthesizedWhitespace(indent=True)
+            args = [a.with_changes(comma=cst.Comma(whitespace_after=end if i == len(args) - 1 else line)) for i, a in enumerate(args)]
+            call = call.with_changes(args=args, whitespace_before_args=line)
+        statement = cst.SimpleStatementLine(  # the comment of the `class Config:` line stays
+            [cst.Assign([cst.AssignTarget(cst.Name("model_config"))], call)], node.leading_lines, body.header
+        )
+        return RuleFix("safe", "Use model_config = ConfigDict(...)", ((node, statement),), (("pydantic", "ConfigDict"),))
+
+    def _v2_setting(self, key: str, value: cst.BaseExpression) -> "tuple[str, cst.BaseExpression] | None":
+        """The ConfigDict keyword and value of a v1 setting, or None when there is no sure one."""
+        if key == "allow_mutation":  # allow_mutation = False → frozen=True
+            if isinstance(value, cst.Name) and value.value in ("True", "False"):
+                return "frozen", cst.Name("False" if value.value == "True" else "True")
+            return None
+        if key == "extra":  # Extra.forbid → "forbid"
+            qualified = self.ctx.scope.imports.resolve(value) or ""
+            if qualified.startswith("pydantic.") and qualified.rsplit(".", 2)[-2] == "Extra":
+                return key, cst.SimpleString(f'"{qualified.rsplit(".", 1)[-1]}"')
+            return (key, value) if string_value(value) in ("allow", "ignore", "forbid") else None
+        if key in ("schema_extra", "json_schema_extra") and not isinstance(value, cst.Dict):
+            return None  # v2 calls a json_schema_extra function with other arguments
+        if key in _V1_RENAMES:
+            return _V1_RENAMES[key], value
+        return (key, value) if key in _SAME_KEYS else None
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -44,11 +125,33 @@ class PydanticV1Config(Rule):
         if owner is None:
             return
         method = func.attr.value
+        fix = None
+        if len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
+            # v2's from_orm(x) is model_validate(x) once it checked from_attributes (else it raises)
+            new = func.attr.with_changes(value=_V2_NAMES[method])
+            fix = RuleFix("safe", f"Use .{_V2_NAMES[method]}()", ((func.attr, new),))
         self.report(
             node,
             requires=("pydantic_schema", owner),
+            fix=fix,
             detail=f"'{dotted_name(func) or method}()' is the Pydantic v1 API: use '.{_V2_NAMES[method]}()'",
         )
+
+
+def _has_comment(*parts: object) -> bool:
+    """Whether whitespace nodes (or lists of EmptyLine) hold a comment."""
+    for part in parts:
+        lines = part if isinstance(part, (list, tuple)) else [part]
+        if any(getattr(line, "comment", None) is not None for line in lines):
+            return True
+    return False
+
+
+def _mentions(value: cst.CSTNode, names: set[str]) -> bool:
+    """Whether an expression uses one of `names` (another setting of the same Config)."""
+    if isinstance(value, cst.Name):
+        return value.value in names
+    return any(_mentions(child, names) for child in value.children)
 
 
 class FieldMissingDescription(Rule):

@@ -1,0 +1,454 @@
+"""Applying fixes: one libcst transformer pass per file, import merging, validation, diffs and
+atomic writes.
+
+Fix mode runs the normal check, then, for each file with findings whose fix is allowed (and,
+for deferred findings, confirmed by the project index), checks the same bytes again with fix
+collection on, applies the non-overlapping replacements in one pass, re-parses the result and
+keeps it only if it is valid.  Up to MAX_PASSES rounds let fixes skipped for overlapping
+another fix apply once that one is in.  Files are written at the end, each only if it is still
+the file that was read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+import libcst as cst
+
+from fastapi_review.cache import Cache
+from fastapi_review.checker import Report, per_file_phase, run_project_phase
+from fastapi_review.config import Config
+from fastapi_review.discovery import SourceFile, discover
+from fastapi_review.engine import FileResult, FixRequest, check_source, decode_source, module_name, on_big_stack
+from fastapi_review.findings import Finding
+from fastapi_review.rule import RuleFix
+from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
+from fastapi_review.selection import RuleSet
+from fastapi_review.semantics.edits import insert_element
+
+MAX_PASSES = 10
+Key = tuple[str, int, int, int, int]  # code, line, column, end line, end column
+Edit = tuple[Finding, RuleFix]
+
+
+def finding_key(finding: Finding) -> Key:
+    """What matches a finding of the normal check to the same finding of the fix-collecting check."""
+    return (finding.code, finding.line, finding.column, finding.end_line, finding.end_column)
+
+
+@dataclass
+class FixedSource:
+    """The result of applying a file's fixes."""
+
+    data: Optional[bytes]  # None when nothing could be applied
+    applied: list[Finding] = field(default_factory=list)
+    skipped: list[tuple[Finding, str]] = field(default_factory=list)
+
+
+@dataclass
+class FixRun:
+    """A fix run: the findings left, what was fixed, the new contents and what was skipped."""
+
+    report: Report
+    fixed: Counter = field(default_factory=Counter)  # (display path, code) → findings fixed
+    changed: dict[str, tuple[Path, bytes, bytes]] = field(default_factory=dict)  # display → (path, before, after)
+    notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def fixed_count(self, paths: Optional[Iterable[str]] = None) -> int:
+        """Findings fixed (in the files `paths`, default all)."""
+        wanted = None if paths is None else set(paths)
+        return sum(n for (path, _), n in self.fixed.items() if wanted is None or path in wanted)
+
+
+# -- applying ---------------------------------------------------------------------------------
+
+
+def apply_fixes(tree: cst.Module, edits: Sequence[Edit], must_compile: bool = True) -> FixedSource:
+    """Apply the non-overlapping edits in one transformer pass; skip (and say why) each edit that
+    overlaps an earlier one or makes the file invalid."""
+    accepted: list[Edit] = []
+    skipped: list[tuple[Finding, str]] = []
+    taken: set[int] = set()
+    for finding, fix in sorted(edits, key=lambda e: e[0].sort_key()):
+        nodes = {id(n) for old, _ in fix.replace for n in _subtree(old)}
+        if nodes & taken:
+            skipped.append((finding, "it overlaps another fix"))
+            continue
+        taken |= nodes
+        accepted.append((finding, fix))
+    if not accepted:
+        return FixedSource(None, [], skipped)
+    data = _render(tree, accepted, must_compile)
+    if data is None:  # find the culprits: each edit alone
+        good = [e for e in accepted if _render(tree, [e], must_compile) is not None]
+        skipped += [(f, "the result would not be valid Python") for f, fx in accepted if (f, fx) not in good]
+        accepted = good
+        data = _render(tree, accepted, must_compile) if accepted else None
+        if data is None:
+            skipped += [(f, "the fixes together would not give valid Python") for f, _ in accepted]
+            return FixedSource(None, [], skipped)
+    return FixedSource(data, [f for f, _ in accepted], skipped)
+
+
+def _subtree(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _render(tree: cst.Module, edits: Sequence[Edit], must_compile: bool) -> Optional[bytes]:
+    """The file's bytes with `edits` applied, or None when the result does not parse."""
+    replacements = {id(old): new for _, fix in edits for old, new in fix.replace}
+    imports = sorted({i for _, fix in edits for i in fix.imports})
+    try:
+        module = on_big_stack(_transform, tree, replacements, imports)
+        data = module.bytes
+        on_big_stack(cst.parse_module, data)
+        if must_compile:
+            _compile(data)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError, UnicodeError, RecursionError, MemoryError):
+        return None
+    return data
+
+
+def _transform(tree: cst.Module, replacements: dict[int, cst.CSTNode], imports: list[tuple[str, str]]) -> cst.Module:
+    module = tree.visit(_Replace(replacements))
+    assert isinstance(module, cst.Module)
+    return add_imports(module, imports) if imports else module
+
+
+class _Replace(cst.CSTTransformer):
+    """Swaps nodes of the original tree (by identity) for their replacements."""
+
+    def __init__(self, replacements: dict[int, cst.CSTNode]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        """The replacement of a replaced node; any other node as rebuilt."""
+        return self.replacements.get(id(original_node), updated_node)
+
+
+# -- imports ----------------------------------------------------------------------------------
+
+
+def add_imports(module: cst.Module, imports: Iterable[tuple[str, str]]) -> cst.Module:
+    """`from m import name` for each (m, name) whose name no top-level import binds yet: added to
+    an existing `from m import ...`, else as a new statement among the imports."""
+    body = list(module.body)
+    for source, name in imports:
+        if name in _top_level_bindings(body):
+            continue
+        index = next((i for i, s in enumerate(body) if _import_from(s, source) is not None), None)
+        if index is not None:
+            statement = body[index]
+            assert isinstance(statement, cst.SimpleStatementLine)
+            node = _import_from(statement, source)
+            assert node is not None
+            body[index] = statement.with_changes(body=[_with_name(node, name) if s is node else s for s in statement.body])
+            continue
+        new = cst.SimpleStatementLine([cst.ImportFrom(module=cst.parse_expression(source), names=[cst.ImportAlias(cst.Name(name))])])  # type: ignore[arg-type]
+        position, blank = _import_position(body, source)
+        if blank:
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        elif position < len(body) and position > 0 and _is_import(body[position - 1]) is False:
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        body.insert(position, new)
+    return module.with_changes(body=body)
+
+
+def _top_level_bindings(body: Sequence[cst.BaseStatement]) -> set[str]:
+    names: set[str] = set()
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    while isinstance(bound, cst.Attribute):
+                        bound = bound.value
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+    return names
+
+
+def _import_from(statement: cst.CSTNode, source: str) -> Optional[cst.ImportFrom]:
+    """The `from <source> import a, b` in a top-level statement (not relative, not `*`)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    for small in statement.body:
+        if (
+            isinstance(small, cst.ImportFrom)
+            and not small.relative
+            and small.module is not None
+            and cst.Module([]).code_for_node(small.module) == source
+            and not isinstance(small.names, cst.ImportStar)
+        ):
+            return small
+    return None
+
+
+def _name_order(name: str) -> tuple[int, str]:
+    """isort / ruff order within an import: CONSTANTS, Classes, functions."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
+def _with_name(node: cst.ImportFrom, name: str) -> cst.ImportFrom:
+    """`node` importing `name` too: in sorted position when its names are sorted, else last."""
+    aliases = list(node.names)  # type: ignore[arg-type]
+    order = [_name_order(cst.Module([]).code_for_node(a.name)) for a in aliases]
+    position = len(aliases)
+    if order == sorted(order):
+        position = next((i for i, key in enumerate(order) if key > _name_order(name)), len(aliases))
+    opening = node.lpar.whitespace_after if node.lpar is not None else cst.SimpleWhitespace("")
+    return node.with_changes(names=insert_element(aliases, cst.ImportAlias(cst.Name(name)), position, opening))
+
+
+def _is_import(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body)
+
+
+def _imported_module(statement: cst.SimpleStatementLine) -> tuple[str, bool]:
+    """The (first) module a top-level import statement names, and whether it is relative."""
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        name = cst.Module([]).code_for_node(small.module) if small.module is not None else ""
+        return name, bool(small.relative)
+    assert isinstance(small, cst.Import)
+    return cst.Module([]).code_for_node(small.names[0].name), False
+
+
+def _section(module: str, relative: bool) -> int:
+    """isort sections: 0 future, 1 standard library, 2 third party, 3 first party (relative)."""
+    top = module.split(".")[0]
+    if top == "__future__":
+        return 0
+    if relative:
+        return 3
+    return 1 if top in sys.stdlib_module_names else 2
+
+
+def _import_position(body: Sequence[cst.BaseStatement], source: str) -> tuple[int, bool]:
+    """Where a new third-party `from <source> import ...` goes among the leading imports, and
+    whether it starts a new section (a blank line before it).
+
+    Among the imports of the same top-level package, in sorted order; else after the last
+    third-party import sorting before it; else after the standard library imports; else after
+    the docstring and `__future__` imports.  (First-party absolute imports cannot be told from
+    third-party ones; they count as third party.)"""
+    leading: list[tuple[int, str, int]] = []  # (index, module, section)
+    start = 1 if body and _is_docstring(body[0]) else 0
+    for index in range(start, len(body)):
+        statement = body[index]
+        if not _is_import(statement):
+            break
+        assert isinstance(statement, cst.SimpleStatementLine)
+        module, relative = _imported_module(statement)
+        leading.append((index, module, _section(module, relative)))
+    top = source.split(".")[0]
+    same = [(i, m) for i, m, s in leading if s == 2 and m.split(".")[0] == top]
+    if same:
+        before = [i for i, m in same if m <= source]
+        return (before[-1] + 1, False) if before else (same[0][0], False)
+    third = [(i, m) for i, m, s in leading if s == 2]
+    if third:
+        before = [i for i, m in third if m.split(".")[0] < top]
+        return (before[-1] + 1, False) if before else (third[0][0], False)
+    earlier = [i for i, _, s in leading if s <= 1]
+    if earlier:
+        return earlier[-1] + 1, True
+    return start, start > 0
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def fix_paths(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    unsafe: bool = False,
+    jobs: int = 1,
+    cache: Optional[Cache] = None,
+) -> FixRun:
+    """Check `paths`, fix what can be fixed (in memory) and re-check until nothing changes.
+
+    The first check is a normal run (process pool, cache); only files with fixes are checked
+    again, with fix collection on, and re-checked after each pass.
+    """
+    ruleset = RuleSet.from_config(config)
+    files = discover(paths, config)
+    first = per_file_phase(files, ruleset, jobs, cache)
+    return on_big_stack(_fix_files, files, ruleset, _safeties(unsafe), None, first)
+
+
+def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = False) -> FixRun:
+    """Fix one in-memory source as if it were `filename` (a single-file project)."""
+    ruleset = RuleSet.from_config(config)
+    path = Path(filename)
+    try:
+        relative = path.resolve().relative_to(config.root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    file = SourceFile(path=path, display=os.path.normpath(filename), relative=relative)
+    return on_big_stack(_fix_files, [file], ruleset, _safeties(unsafe), {0: data})
+
+
+def _safeties(unsafe: bool) -> frozenset[str]:
+    return frozenset({"safe", "unsafe"} if unsafe else {"safe"})
+
+
+def _fix_files(
+    files: Sequence[SourceFile],
+    ruleset: RuleSet,
+    safeties: frozenset[str],
+    given: Optional[dict[int, bytes]] = None,
+    checked: Optional[list[FileResult]] = None,
+) -> FixRun:
+    original: dict[int, Optional[bytes]] = {}
+    for index, file in enumerate(files):
+        if given is not None and index in given:
+            original[index] = given[index]
+            continue
+        try:
+            original[index] = file.path.read_bytes()
+        except OSError:
+            original[index] = None
+    current = dict(original)
+    results = checked if checked is not None else [_check(file, current[i], ruleset) for i, file in enumerate(files)]
+    run = FixRun(report=Report(files_checked=len(files)))
+    noted: set[str] = set()
+    for _ in range(MAX_PASSES):
+        findings = run_project_phase(results)
+        fixable: dict[str, set[Key]] = {}
+        for finding in findings:
+            if finding.fix is not None and finding.fix.safety in safeties:
+                fixable.setdefault(finding.path, set()).add(finding_key(finding))
+        changed = False
+        for index, file in enumerate(files):
+            data = current[index]
+            keys = fixable.get(file.display)
+            if not keys or data is None:
+                continue
+            request = FixRequest(safeties)
+            _check(file, data, ruleset, request)
+            edits = [(f, fix) for f, fix in request.edits if finding_key(f) in keys]
+            if request.tree is None or not edits:
+                continue
+            fixed = apply_fixes(request.tree, edits, must_compile=_compiles(data))
+            for finding, reason in fixed.skipped:
+                if reason != "it overlaps another fix":
+                    _note(run, noted, f"{finding.path}:{finding.line}:{finding.column}: {finding.code} not fixed: {reason}")
+            if fixed.data is not None and fixed.data != data:
+                current[index] = fixed.data
+                results[index] = _check(file, fixed.data, ruleset)
+                run.fixed.update((file.display, f.code) for f in fixed.applied)
+                changed = True
+        if not changed:
+            break
+    else:
+        _note(run, noted, f"fastapi-review: fixes still pending after {MAX_PASSES} passes; run again")
+    findings = run_project_phase(results)
+    run.report = Report(findings, len(files))
+    for index, file in enumerate(files):
+        before, after = original[index], current[index]
+        if before is not None and after is not None and before != after:
+            run.changed[file.display] = (file.path, before, after)
+    return run
+
+
+def _note(run: FixRun, noted: set[str], note: str) -> None:
+    if note not in noted:
+        noted.add(note)
+        run.notes.append(note)
+
+
+def _check(file: SourceFile, data: Optional[bytes], ruleset: RuleSet, fixes: Optional[FixRequest] = None) -> FileResult:
+    codes = ruleset.codes_for(file.relative, file.path)
+    if data is None:
+        result = FileResult()
+        if SyntaxErrorRule.code in codes:
+            result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, "cannot read file"))
+        return result
+    return check_source(file.display, data, ruleset, codes, module_name(file.path, file.relative), file.relative, fixes)
+
+
+def _compile(data: bytes) -> None:
+    """CPython's verdict on the code (its SyntaxWarnings about the user's code are not ours to print)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(data, "<fixed>", "exec", dont_inherit=True)
+
+
+def _compiles(data: bytes) -> bool:
+    try:
+        _compile(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def unified_diff(display: str, before: bytes, after: bytes) -> str:
+    """`--- a/path` / `+++ b/path` unified diff of a file's text."""
+    old = decode_source(before).splitlines(keepends=True)
+    new = decode_source(after).splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, f"a/{display}", f"b/{display}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def write_changes(run: FixRun) -> None:
+    """Write every changed file atomically, unless it changed on disk since it was read."""
+    for display, (path, before, after) in run.changed.items():
+        try:
+            if path.read_bytes() != before:
+                run.notes.append(f"{display}: not written: the file changed on disk while it was being fixed")
+                continue
+            atomic_write(path, after, before)
+        except OSError as exc:
+            run.notes.append(f"{display}: not written: {exc.strerror or exc}")
+            continue
+        run.written.append(display)
+
+
+def atomic_write(path: Path, data: bytes, expected: bytes) -> None:
+    """Replace `path` by `data` through a temporary file in the same directory (keeping the mode),
+    after checking once more, just before the rename, that the file still holds `expected`."""
+    target = path.resolve()  # a symlink keeps pointing at the fixed file
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".fixing")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        shutil.copymode(target, temporary)
+        if target.read_bytes() != expected:
+            raise OSError(0, "the file changed on disk while it was being fixed")
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
