@@ -63,6 +63,17 @@ def _walked_fields(node_type: type) -> tuple[tuple[str, int], ...]:
     return fields
 
 
+_node_classes: dict[type, bool] = {}
+
+
+def _is_node(cls: type) -> bool:
+    """isinstance(value, CSTNode) by class, memoized (CSTNode is an ABC: isinstance is slow)."""
+    known = _node_classes.get(cls)
+    if known is None:
+        known = _node_classes[cls] = issubclass(cls, cst.CSTNode)
+    return known
+
+
 def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The node's children that the walk visits (no whitespace or tokens), without libcst's
     visitor-based `children` property (which costs a visitor dispatch per field)."""
@@ -70,7 +81,7 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         value = getattr(node, name)
         if kind == _NODE:
             yield value
-        elif isinstance(value, cst.CSTNode):
+        elif value is not None and _is_node(value.__class__):
             yield value
         elif value.__class__ is tuple or value.__class__ is list:
             yield from value
@@ -145,7 +156,9 @@ class Dispatcher:
                 for child in value:
                     if child.__class__ not in inert:
                         walk(child)
-            elif isinstance(value, cst.CSTNode):
+            elif value is None:
+                continue
+            elif _is_node(value.__class__):
                 walk(value)
             elif value.__class__ is tuple or value.__class__ is list:  # Union[Sequence[X], Y]
                 for child in value:

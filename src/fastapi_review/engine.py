@@ -275,6 +275,17 @@ def _check_source(
             result.deferred = []
             if fixes is not None:
                 fixes.edits = []
+        finally:
+            _release(ctx, rules)
+
+
+def _release(ctx: FileContext, rules: list["Rule"]) -> None:
+    """Drop the file's per-check state now.  Rules, the context and its queued findings refer to
+    each other (and to CST nodes), so without this a file's tree would live on until the cyclic
+    GC finds it, and every collection until then would traverse it again."""
+    for rule in rules:
+        rule.__dict__.clear()
+    ctx.__dict__.clear()
 
 
 def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list["Rule"], result: FileResult) -> None:
