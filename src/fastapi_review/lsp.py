@@ -1,7 +1,7 @@
 """A language server (pygls): diagnostics on open, change and save — the editor on-save path.
 
-Each document is checked as a single file with the configuration of its nearest
-pyproject.toml; cross-file knowledge comes with the project cache.
+Each document is checked with the configuration of its nearest pyproject.toml, against the
+rest of its project as recorded in the project's cache (see checker.check_text).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from fastapi_review import __version__
+from fastapi_review.cache import Cache, default_cache_dir
 from fastapi_review.checker import check_text
 from fastapi_review.config import Config, ConfigError, load_config
 from fastapi_review.findings import Finding
 from fastapi_review.output.sarif import DOCS_URL
+from fastapi_review.parallel import default_jobs
 
 server = LanguageServer("fastapi-review", __version__)
 
@@ -47,7 +49,9 @@ def diagnostics_for(path: str, text: str) -> tuple[list[types.Diagnostic], Optio
         return [], str(exc)
     except OSError:
         config = Config(root=Path.cwd().resolve())
-    findings = check_text(text.encode("utf-8"), path, config)
+    # the rest of the project comes from the cache (the first check of a project fills it)
+    cache = Cache(default_cache_dir(config), config)
+    findings = check_text(text.encode("utf-8"), path, config, jobs=default_jobs(), cache=cache)
     return [to_diagnostic(f) for f in findings], None
 
 
