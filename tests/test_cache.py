@@ -250,3 +250,13 @@ def test_progress_bar_only_on_a_terminal_and_for_long_runs(tmp_path: Path) -> No
     assert "Checking" not in _stderr_on_a_terminal(["app", "--no-cache", "--format", "json"], root)
     piped = run(["app", "--no-cache"], root)
     assert "Checking" not in piped.stderr
+
+
+def test_cli_stdin_run_sees_the_project(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    modified_at"))
+    args = ["-", "--stdin-filename", "app/models.py"]
+    with_project = run([*args, "-q"], root, stdin=MODELS)
+    assert with_project.exit_code == 1 and "app/models.py:6:7: FR502" in with_project.stdout
+    alone = run([*args, "-q", "--no-cache"], root, stdin=MODELS)
+    assert alone.exit_code == 0 and alone.stdout == ""

@@ -56,3 +56,49 @@ async def test_diagnostics_on_open_change_and_close(client: LanguageClient, tmp_
     client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert list(client.diagnostics[uri]) == []
+
+
+MIXIN = '''\
+from datetime import datetime
+
+from sqlalchemy.orm import DeclarativeBase, Mapped
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CreatedMixin:
+    created_at: Mapped[datetime]
+'''
+
+MODEL = '''\
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, CreatedMixin
+
+
+class User(CreatedMixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_know_the_rest_of_the_project(client: LanguageClient, tmp_path: Path) -> None:
+    # the mixin that lacks updated_at is in another file: only the project knows (FR502)
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-review]\nselect = ['FR502']\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "db.py").write_text(MIXIN)
+    path = tmp_path / "app" / "models.py"
+    path.write_text(MODEL)
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=MODEL)
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert [(d.code, d.range.start.line) for d in client.diagnostics[uri]] == [("FR502", 5)]
+    assert (tmp_path / ".fastapi_review_cache").is_dir()

@@ -114,6 +114,8 @@ class _Recorder:
         state.syntactic[id(self.node)] = (start, end)
 
 
+# (line of the def/class keyword, its indentation, the name's column on that line if known)
+Anchor = tuple[int, str, Optional[int]]
 Unit = Optional[tuple[int, cst.CSTNode]]  # (ordinal among defs/classes, the def/class node)
 
 
@@ -151,7 +153,14 @@ def node_ranges(
     for ordinal, (unit_node, nodes) in by_unit.items():
         if ordinal >= len(anchors):
             return _generate(module, [n for _, ns in by_unit.values() for n in ns], 1, [])
-        keyword_line, indent = anchors[ordinal]
+        keyword_line, indent, name_column = anchors[ordinal]
+        name = getattr(unit_node, "name", None)
+        if name_column is not None and any(n is name for n in nodes):
+            # the def/class name, on the keyword line the scan found: no code generation
+            ranges[id(name)] = (keyword_line, name_column + 1, keyword_line, name_column + 1 + len(name.value))
+            nodes = [n for n in nodes if n is not name]
+            if not nodes:
+                continue
         if isinstance(unit_node, cst.FunctionDef) and unit_node.decorators and _header_only(unit_node, nodes):
             # targets in the signature (parameters, the name): the unit is anchored at its
             # `def` line, so the decorators above it need not be generated
@@ -175,9 +184,9 @@ def _header_only(function: cst.FunctionDef, nodes: list[cst.CSTNode]) -> bool:
 _DEF_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.MULTILINE)
 
 
-def _scanned_anchors(text: str, def_names: Sequence[str]) -> Optional[list[tuple[int, str]]]:
-    """(keyword line, indentation) of each def/class from a line scan, or None when the scan
-    disagrees with the parsed defs (a def-like line inside a string, a continued def line)."""
+def _scanned_anchors(text: str, def_names: Sequence[str]) -> Optional[list[Anchor]]:
+    """(keyword line, indentation, name column) of each def/class from a line scan, or None when
+    the scan disagrees with the parsed defs (a def-like line inside a string, a continued def line)."""
     matches = list(_DEF_LINE.finditer(text))
     if len(matches) != len(def_names):
         return None
@@ -188,11 +197,11 @@ def _scanned_anchors(text: str, def_names: Sequence[str]) -> Optional[list[tuple
             return None
         line += text.count("\n", position, match.start())
         position = match.start()
-        anchors.append((line, match.group(1)))
+        anchors.append((line, match.group(1), match.start(2) - match.start()))
     return anchors
 
 
-def _ast_anchors(data: bytes) -> Optional[list[tuple[int, str]]]:
+def _ast_anchors(data: bytes) -> Optional[list[Anchor]]:
     """(keyword line, indentation) of every def/class in source order, from `ast`; None if unusable.
 
     Only the indentation's length matters for columns, so it is rebuilt from col_offset
@@ -204,7 +213,7 @@ def _ast_anchors(data: bytes) -> Optional[list[tuple[int, str]]]:
         return None
     defs = _defs(tree.body)
     defs.sort(key=lambda n: (n.lineno, n.col_offset))
-    return [(n.lineno, " " * n.col_offset) for n in defs]
+    return [(n.lineno, " " * n.col_offset, None) for n in defs]
 
 
 _DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
