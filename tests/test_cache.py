@@ -260,3 +260,19 @@ def test_cli_stdin_run_sees_the_project(tmp_path: Path) -> None:
     assert with_project.exit_code == 1 and "app/models.py:6:7: FR502" in with_project.stdout
     alone = run([*args, "-q", "--no-cache"], root, stdin=MODELS)
     assert alone.exit_code == 0 and alone.stdout == ""
+
+
+def test_entries_are_shared_by_runs_from_any_directory(tmp_path: Path, checked: list[str]) -> None:
+    (tmp_path / "project").mkdir()
+    root = _project(tmp_path / "project")
+    (root / "pyproject.toml").write_text("")  # a project marker without our table: no configuration
+    (root / "app" / "untyped.py").write_text("def f(x):\n    return x\n")
+    cache_dir = str(tmp_path / "cache")
+    first = run(["app", "--cache-dir", cache_dir, "--select", "FR101"], root)
+    assert first.exit_code == 1 and "app/untyped.py:1:7: FR101" in first.stdout
+    checked.clear()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    again = run([str(root / "app"), "--cache-dir", cache_dir, "--select", "FR101"], elsewhere)
+    assert checked == []  # every file came from the cache...
+    assert f"{root / 'app' / 'untyped.py'}:1:7: FR101" in again.stdout  # ...shown as this run names it

@@ -69,18 +69,26 @@ class Cache:
     def __init__(self, directory: Path, config: "Config") -> None:
         self.directory = directory
         self._entries = directory / f"v{__version__}"
-        self._salt = f"{tool_fingerprint()}|{config_fingerprint(config)}|{config.root}"
+        self._salt = f"{tool_fingerprint()}|{config_fingerprint(config)}"
         self._ready = False
         self._queue: "Optional[queue.SimpleQueue[Optional[tuple[str, bytes]]]]" = None
         self._writer: Optional[threading.Thread] = None
 
-    def entry_name(self, display: str, relative: str, codes: Sequence[str]) -> str:
-        """The entry of one file as checked under these paths with these rules."""
-        key = "\0".join((self._salt, display, relative, ",".join(codes)))
+    def entry_name(self, path: Path, relative: str, codes: Sequence[str]) -> str:
+        """The entry of one file (by its absolute path: runs from any directory share it) as
+        checked with these rules."""
+        key = "\0".join((self._salt, str(path.absolute()), relative, ",".join(codes)))
         return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
 
-    def load(self, name: str, digest: bytes) -> "Optional[FileResult]":
-        """The cached result for `name` if it was stored for these exact bytes, else None."""
+    def load(self, name: str, digest: bytes, display: str) -> "Optional[FileResult]":
+        """The cached result for `name` if it was stored for these exact bytes, else None;
+        its findings and facts name the file as `display` (how this run shows the file)."""
+        result = self._load(name, digest)
+        if result is not None and result.facts is not None and result.facts.path != display:
+            result = _shown_as(result, display)
+        return result
+
+    def _load(self, name: str, digest: bytes) -> "Optional[FileResult]":
         try:
             blob = (self._entries / name).read_bytes()
         except OSError:
@@ -151,6 +159,15 @@ class Cache:
                 encoding="utf-8",
             )
         self._ready = True
+
+
+def _shown_as(result: "FileResult", display: str) -> "FileResult":
+    """A cached result stored by a run that showed the file under another path."""
+    result.findings = [dataclasses.replace(f, path=display) for f in result.findings]
+    result.deferred = [((display, *fields[1:]), needed) for fields, needed in result.deferred]
+    if result.facts is not None:
+        result.facts.path = display
+    return result
 
 
 def clean(directory: Path) -> bool:

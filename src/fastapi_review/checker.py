@@ -126,8 +126,8 @@ def per_file_phase(
             continue
         entry = None
         if cache is not None:
-            entry = (cache.entry_name(file.display, file.relative, codes), content_digest(data))
-            cached = cache.load(*entry)
+            entry = (cache.entry_name(file.path, file.relative, codes), content_digest(data))
+            cached = cache.load(*entry, file.display)
             if cached is not None:
                 results[index] = cached
                 continue
@@ -159,5 +159,6 @@ def _project_context(targets: Sequence[SourceFile], start: Path, config: Config)
     if root is None:
         return []
     checked = {t.path.resolve() for t in targets}
-    relative_root = os.path.relpath(root)
-    return [f for f in discover([relative_root], config) if f.path.resolve() not in checked]
+    # shown like the file the run was given: absolute, or relative to the current directory
+    shown_root = str(root) if start.is_absolute() else os.path.relpath(root)
+    return [f for f in discover([shown_root], config) if f.path.resolve() not in checked]

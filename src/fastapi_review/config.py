@@ -63,6 +63,21 @@ def find_pyproject(start: Path) -> Optional[Path]:
     return None
 
 
+PROJECT_MARKERS = ("pyproject.toml", ".git", "setup.py", "setup.cfg")
+
+
+def project_directory(start: Path) -> Optional[Path]:
+    """The nearest directory at or above `start` that holds a project marker (a pyproject.toml
+    without our table, .git, setup.py, setup.cfg): the root of a project with no configuration."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for directory in (here, *here.parents):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
+            return directory
+    return None
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -78,7 +93,7 @@ def load_config(path: Optional[Path], start: Path) -> Config:
     if path is None:
         path = find_pyproject(start)
         if path is None:
-            return Config(root=Path.cwd())
+            return Config(root=project_directory(start) or Path.cwd())
     elif not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     data = _read_toml(path)

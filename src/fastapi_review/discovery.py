@@ -9,7 +9,7 @@ from typing import Iterator, Optional, Sequence
 
 import pathspec
 
-from fastapi_review.config import Config
+from fastapi_review.config import PROJECT_MARKERS, Config
 
 DEFAULT_EXCLUDES = (
     ".git", ".venv", "venv", "env", "node_modules", "build", "dist", "__pycache__",
@@ -80,19 +80,16 @@ def _repo_root(start: Path) -> Path:
     return start
 
 
-_PROJECT_MARKERS = ("pyproject.toml", ".git", "setup.py", "setup.cfg")
-
-
 def project_root(config: Config, start: Path) -> Optional[Path]:
-    """The project a file belongs to: the configuration's directory, else the nearest directory
-    above `start` holding a project marker (pyproject.toml, .git, setup.py, setup.cfg)."""
+    """The project a file belongs to — the configuration's root (the directory of the
+    pyproject.toml, or of the nearest project marker) — or None when there is none."""
     here = start.resolve()
-    if config.source is not None:
-        return config.root if config.root in (here, *here.parents) else None
-    for directory in here.parents:
-        if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
-            return directory
-    return None
+    root = config.root
+    if root not in (here, *here.parents):
+        return None
+    if config.source is None and not any((root / marker).exists() for marker in PROJECT_MARKERS):
+        return None  # the current directory, for want of anything better: not a project
+    return root
 
 
 def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
