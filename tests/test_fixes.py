@@ -17,10 +17,12 @@ from fastapi_review.config import Config
 from fastapi_review.findings import Finding
 from fastapi_review.fixes import apply_fixes, atomic_write, fix_paths, fix_source
 from fastapi_review.rule import RuleFix
+from fastapi_review.rules import ALL_RULES
+from fastapi_review.selection import RULES_BY_CODE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXED = sorted(FIXTURES.glob("*.fixed.py"))
-FIXABLE_RULES = {"FR206", "FR302", "FR501", "FR506", "FR507", "FR601"}
+FIXABLE_RULES = {r.code for r in ALL_RULES if r.fix_safety is not None}
 
 
 def fix_fixture(source: Path, data: bytes) -> tuple[bytes, int]:
@@ -33,7 +35,18 @@ def fix_fixture(source: Path, data: bytes) -> tuple[bytes, int]:
 
 
 def test_every_fixable_rule_has_a_fixed_fixture() -> None:
+    assert FIXABLE_RULES == {"FR206", "FR302", "FR501", "FR506", "FR507", "FR601"}
     assert {p.name[:5] for p in FIXED} == FIXABLE_RULES
+
+
+@pytest.mark.parametrize("source", sorted(FIXTURES.glob("FR*.py")), ids=lambda p: p.name)
+def test_fixes_have_the_safety_their_rule_declares(source: Path) -> None:
+    if source.name.endswith(".fixed.py"):
+        return
+    config = Config(root=source.parent.resolve(), select=("ALL",))
+    for finding in fix_source(source.read_bytes(), source.name, config).report.findings:
+        declared = RULES_BY_CODE[finding.code].fix_safety
+        assert (finding.fix.safety if finding.fix else None) in (None, declared), finding
 
 
 @pytest.mark.parametrize("expected", FIXED, ids=lambda p: p.name)

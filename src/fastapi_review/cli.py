@@ -285,7 +285,7 @@ def language_server() -> None:
 @main.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(output_format: str) -> None:
-    """List every rule: code, name, default, severity."""
+    """List every rule: code, name, default, severity, fix safety."""
     from fastapi_review.rules import ALL_RULES
 
     rows: list[dict[str, Any]] = [
@@ -294,6 +294,7 @@ def list_rules(output_format: str) -> None:
             "name": r.name,
             "default": "on" if r.default_enabled else "off",
             "severity": r.severity,
+            "fix": r.fix_safety,
             "summary": r.summary,
         }
         for r in ALL_RULES
@@ -302,7 +303,8 @@ def list_rules(output_format: str) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['code']}  {row['name']:<36} {row['default']:<4} {row['severity']:<8} {row['summary']}")
+        fix = row["fix"] or "-"
+        click.echo(f"{row['code']}  {row['name']:<36} {row['default']:<4} {row['severity']:<8} {fix:<7} {row['summary']}")
 
 
 @main.command("rule")

@@ -29,9 +29,10 @@ def rule_table() -> str:
     """The README's rule table, generated from the registry and the docs."""
     from fastapi_review.rules import ALL_RULES
 
-    lines = ["| code | name | default | severity | reports |", "|---|---|---|---|---|"]
+    lines = ["| code | name | default | severity | fix | reports |", "|---|---|---|---|---|---|"]
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
         link = f"[{rule.code}](rules/{rule.code}.md)"
-        lines.append(f"| {link} | `{rule.name}` | {default} | {rule.severity} | {rule.summary} |")
+        fix = rule.fix_safety or ""
+        lines.append(f"| {link} | `{rule.name}` | {default} | {rule.severity} | {fix} | {rule.summary} |")
     return "\n".join(lines) + "\n"

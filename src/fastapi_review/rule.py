@@ -66,6 +66,8 @@ class Rule:
     Options: ClassVar[type] = NoOptions
     # FR2xx-FR7xx skip migration directories (generated code); see RULES.md.
     runs_in_migrations: ClassVar[bool] = False
+    # the safety of the fix the rule offers with (some of) its findings; None: no fix
+    fix_safety: ClassVar[Optional[Literal["safe", "unsafe"]]] = None
 
     def __init__(self, ctx: "FileContext", options: Any) -> None:
         self.ctx = ctx

@@ -14,6 +14,7 @@ class PostWithoutStatusCode(Rule):
     """FastAPI answers 200 unless told otherwise; a create endpoint should answer 201."""
 
     code = "FR206"
+    fix_safety = "unsafe"
     name = "post-without-status-code"
     summary = "@X.post(...) without an explicit status_code="
     message = "POST route '{handler}' has no status_code=: FastAPI answers 200; set status_code=status.HTTP_201_CREATED for a create (or the code it really returns)"

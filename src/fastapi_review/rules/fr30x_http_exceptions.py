@@ -58,6 +58,7 @@ class HttpStatusLiteral(Rule):
     """`404` says less than `status.HTTP_404_NOT_FOUND` and is easy to mistype."""
 
     code = "FR302"
+    fix_safety = "safe"
     name = "http-status-literal"
     summary = "an integer literal status code in HTTPException / responses / route decorators"
     message = "status code {code} written as a literal: use fastapi.status.{constant}"

@@ -28,6 +28,7 @@ class RelationshipLazyStrategy(Rule):
     """A relationship on an ORM model that loads lazily on attribute access (N+1, and an error under asyncio)."""
 
     code = "FR501"
+    fix_safety = "unsafe"
     name = "relationship-lazy-strategy"
     summary = "relationship() on a model without an eager lazy= strategy, or an unknown one"
     message = "{detail}"

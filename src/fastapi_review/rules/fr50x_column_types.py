@@ -97,6 +97,7 @@ class NaiveDatetimeColumn(_PostgresColumnRule):
     """`timestamp without time zone` stores wall-clock times that silently shift across zones."""
 
     code = "FR506"
+    fix_safety = "unsafe"
     name = "naive-datetime-column"
     summary = "a DateTime column without timezone=True (incl. Mapped[datetime] via type_annotation_map)"
     message = "{detail}: PostgreSQL stores 'timestamp without time zone'; use DateTime(timezone=True)"
@@ -135,6 +136,7 @@ class JsonNotJsonb(_PostgresColumnRule):
     """PostgreSQL's JSON is stored as text: no indexing, no containment operators, slower."""
 
     code = "FR507"
+    fix_safety = "unsafe"
     name = "json-not-jsonb"
     summary = "a JSON column type on PostgreSQL instead of JSONB"
     message = "column '{column}' uses JSON: on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"

@@ -41,6 +41,7 @@ class PydanticV1Config(Rule):
     """Pydantic v2 ignores parts of v1 configuration and deprecates the v1 methods."""
 
     code = "FR601"
+    fix_safety = "safe"
     name = "pydantic-v1-config"
     summary = "class Config: / .from_orm() / .parse_obj() on a Pydantic v2 schema"
     message = "{detail}"
