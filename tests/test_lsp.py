@@ -20,6 +20,14 @@ assert 'cmd = { "fastapi-review", "lsp" }' in README
 COMMAND = [str(Path(sys.executable).parent / "fastapi-review"), "lsp"]
 
 
+def _open(client: LanguageClient, uri: str, text: str) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
+
+
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=COMMAND))
 async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
@@ -32,11 +40,7 @@ async def test_diagnostics_on_open_change_and_close(client: LanguageClient, tmp_
     path = tmp_path / "app.py"
     path.write_text(BAD)
     uri = path.as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=BAD)
-        )
-    )
+    _open(client, uri, BAD)
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     diagnostics = client.diagnostics[uri]
     assert [(d.code, d.range.start.line, d.range.start.character) for d in diagnostics] == [("FR102", 0, 4), ("FR101", 0, 6)]
@@ -94,11 +98,7 @@ async def test_diagnostics_know_the_rest_of_the_project(client: LanguageClient, 
     path = tmp_path / "app" / "models.py"
     path.write_text(MODEL)
     uri = path.as_uri()
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=MODEL)
-        )
-    )
+    _open(client, uri, MODEL)
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert [(d.code, d.range.start.line) for d in client.diagnostics[uri]] == [("FR502", 5)]
     assert (tmp_path / ".fastapi_review_cache").is_dir()

@@ -43,12 +43,17 @@ class _Collector:
     visit_Name = visit_Call = visit_Param = visit_Attribute = visit_Return = _add
 
 
-def _compare(source: str) -> int:
+def _collect(source: str) -> tuple[cst.Module, Scope, _Collector, object]:
+    """The module, its scope after the walk, every candidate target, and libcst's positions."""
     module = cst.parse_module(source)
     scope = Scope(FileFacts(path="x.py", module="x", is_package=False))
     collector = _Collector(scope)
     Dispatcher([scope, collector]).walk(module)
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return module, scope, collector, MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def _compare(source: str) -> int:
+    module, scope, collector, theirs = _collect(source)
     in_units = [t for t in collector.targets if t[1] is not None]
     # nodes inside defs/classes take the per-unit path (anchored by the line scan, or by ast
     # when the scan disagrees); any module-level node makes it generate the whole module
@@ -78,11 +83,7 @@ def test_tricky_sources(source: str) -> None:
 def test_each_target_alone(source: str) -> None:
     # one target per unit takes the shortcuts (stop after it; skip the decorators of a
     # function when the target is in its signature)
-    module = cst.parse_module(source)
-    scope = Scope(FileFacts(path="x.py", module="x", is_package=False))
-    collector = _Collector(scope)
-    Dispatcher([scope, collector]).walk(module)
-    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    module, scope, collector, theirs = _collect(source)
     for target in collector.targets:
         assert _check(module, source, [target], theirs, scope.def_names) == 1
 

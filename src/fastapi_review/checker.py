@@ -12,7 +12,7 @@ from fastapi_review.cache import Cache, content_digest
 
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover, project_root
+from fastapi_review.discovery import SourceFile, discover, named_file, project_root
 from fastapi_review.engine import FileResult, check_source, module_name
 from fastapi_review.facts import Requirement
 from fastapi_review.findings import Finding
@@ -93,16 +93,13 @@ def check_text(
     with one, the rest of the project comes from the cache as in `check_paths`.
     """
     ruleset = RuleSet.from_config(config)
-    path = Path(filename)
-    try:
-        relative = path.resolve().relative_to(config.root).as_posix()
-    except ValueError:
-        relative = path.as_posix()
-    codes = ruleset.codes_for(relative, path)
-    result = check_source(os.path.normpath(filename), source, ruleset, codes, module_name(path, relative), relative)
+    file = named_file(filename, config)
+    codes = ruleset.codes_for(file.relative, file.path)
+    module = module_name(file.path, file.relative)
+    result = check_source(file.display, source, ruleset, codes, module, file.relative)
     context: list[FileResult] = []
     if cache is not None:
-        others = _project_context([SourceFile(path, os.path.normpath(filename), relative)], path, config)
+        others = _project_context([file], file.path, config)
         context = per_file_phase(others, ruleset, jobs, cache, None)
     return run_project_phase([result], context)
 

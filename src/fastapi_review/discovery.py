@@ -114,6 +114,12 @@ def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
     return sorted(found.values(), key=lambda f: f.display)
 
 
+def named_file(filename: str, config: Config) -> SourceFile:
+    """The file a source that is not read from disk stands for (stdin's --stdin-filename)."""
+    path = Path(filename)
+    return SourceFile(path, os.path.normpath(filename), _relative(path.resolve(), config.root))
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()

@@ -27,7 +27,7 @@ import libcst as cst
 from fastapi_review.cache import Cache
 from fastapi_review.checker import Report, per_file_phase, run_project_phase
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover
+from fastapi_review.discovery import SourceFile, discover, named_file
 from fastapi_review.engine import FileResult, FixRequest, check_source, decode_source, module_name, on_big_stack
 from fastapi_review.findings import Finding
 from fastapi_review.rule import RuleFix
@@ -307,13 +307,7 @@ def fix_paths(
 def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = False) -> FixRun:
     """Fix one in-memory source as if it were `filename` (a single-file project)."""
     ruleset = RuleSet.from_config(config)
-    path = Path(filename)
-    try:
-        relative = path.resolve().relative_to(config.root).as_posix()
-    except ValueError:
-        relative = path.as_posix()
-    file = SourceFile(path=path, display=os.path.normpath(filename), relative=relative)
-    return on_big_stack(_fix_files, [file], ruleset, _safeties(unsafe), {0: data})
+    return on_big_stack(_fix_files, [named_file(filename, config)], ruleset, _safeties(unsafe), {0: data})
 
 
 def _safeties(unsafe: bool) -> frozenset[str]:
