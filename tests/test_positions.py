@@ -28,6 +28,12 @@ TRICKY = [
     'def f(a):\n    """Example:\n\ndef f(b):\n    pass\n"""\n    return a\n\nclass f: pass\n',
     "def \\\n    continued(x):\n    return g(x)\n",
     "class A(\n    Base,\n):\n    @property\n    # comment\n\n    def p(self):\n        return q(self)\n",
+    # signatures the parameter-name scan reads, and the ones it must leave to code generation
+    "async def h(a, /, b: int = f(c, d), *args: X[Y, Z], k=lambda q: q, **kw) -> T:\n    return a\n",
+    "def h(\n    a,  # comment, x\n    b='(', *, c={1: (2, 3)},\n    \u00e9t\u00e9=0,\n):\n    return a\n",
+    "def h (a,\tb=[1, 2],\n       c=d.e) : return a\n",
+    "class C:\n    def m(self, x=\"a, y\", y=1): return x\n    def n(self, *, z): return z\n",
+    "def h(a, \\\n      b):\n    return a\n",
 ]
 
 

@@ -17,10 +17,8 @@ import dataclasses
 import hashlib
 import os
 import pickle
-import queue
 import shutil
 import tempfile
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -71,8 +69,6 @@ class Cache:
         self._entries = directory / f"v{__version__}"
         self._salt = f"{tool_fingerprint()}|{config_fingerprint(config)}"
         self._ready = False
-        self._queue: "Optional[queue.SimpleQueue[Optional[tuple[str, bytes]]]]" = None
-        self._writer: Optional[threading.Thread] = None
 
     def entry_name(self, path: Path, relative: str, codes: Sequence[str]) -> str:
         """The entry of one file (by its absolute path: runs from any directory share it) as
@@ -105,45 +101,20 @@ class Cache:
             return None
 
     def store(self, name: str, digest: bytes, result: "FileResult") -> None:
-        """Queue an entry for writing (atomically, by a writer thread: the file system's work
-        overlaps the next file's check); a cache that cannot be written is silently skipped."""
+        """Write an entry atomically; a cache that cannot be written is silently skipped."""
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             self._prepare()
+            handle, temporary = tempfile.mkstemp(dir=self._entries, prefix=f".{name}.", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(_MAGIC + digest + content_digest(payload) + payload)
+                os.replace(temporary, self._entries / name)
+            except BaseException:
+                _unlink(temporary)
+                raise
         except (OSError, pickle.PicklingError):
             return
-        if self._queue is None:
-            self._queue = queue.SimpleQueue()
-            self._writer = threading.Thread(target=self._write_queued, name="fastapi-review-cache", daemon=True)
-            self._writer.start()
-        self._queue.put((name, _MAGIC + digest + content_digest(payload) + payload))
-
-    def flush(self) -> None:
-        """Wait until every queued entry is written."""
-        if self._queue is not None and self._writer is not None:
-            self._queue.put(None)
-            self._writer.join()
-        self._queue = self._writer = None
-
-    def _write_queued(self) -> None:
-        assert self._queue is not None
-        while (item := self._queue.get()) is not None:
-            name, blob = item
-            try:
-                handle, temporary = tempfile.mkstemp(dir=self._entries, prefix=f".{name}.", suffix=".tmp")
-                try:
-                    with os.fdopen(handle, "wb") as out:
-                        out.write(blob)
-                    os.replace(temporary, self._entries / name)
-                except BaseException:
-                    _unlink(temporary)
-                    raise
-            except OSError:
-                continue
-
-    def __getstate__(self) -> dict[str, object]:
-        # sent to pool workers: each starts its own writer
-        return {**self.__dict__, "_queue": None, "_writer": None}
 
     def _prepare(self) -> None:
         if self._ready:

@@ -61,12 +61,8 @@ def run_tasks(
         return
     workers = min(jobs, max(len(tasks) // (MIN_FILES_FOR_POOL // 2), 1))
     if workers <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
-        try:
-            with quiet_gc():
-                engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
-        finally:
-            if cache is not None:
-                cache.flush()
+        with quiet_gc():
+            engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(ruleset, cache)) as pool:
@@ -139,11 +135,7 @@ def _check_chunk(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
 def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
     ruleset: "RuleSet" = _worker_state["ruleset"]  # type: ignore[assignment]
     cache: "Optional[Cache]" = _worker_state["cache"]  # type: ignore[assignment]
-    try:
-        return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
-    finally:
-        if cache is not None:
-            cache.flush()
+    return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
 
 
 @contextmanager

@@ -114,8 +114,9 @@ class _Recorder:
         state.syntactic[id(self.node)] = (start, end)
 
 
-# (line of the def/class keyword, its indentation, the name's column on that line if known)
-Anchor = tuple[int, str, Optional[int]]
+# (line of the def/class keyword, its indentation, and when known the name's column on that
+# line and its offset in the text)
+Anchor = tuple[int, str, Optional[int], Optional[int]]
 Unit = Optional[tuple[int, cst.CSTNode]]  # (ordinal among defs/classes, the def/class node)
 
 
@@ -153,14 +154,16 @@ def node_ranges(
     for ordinal, (unit_node, nodes) in by_unit.items():
         if ordinal >= len(anchors):
             return _generate(module, [n for _, ns in by_unit.values() for n in ns], 1, [])
-        keyword_line, indent, name_column = anchors[ordinal]
-        name = getattr(unit_node, "name", None)
-        if name_column is not None and any(n is name for n in nodes):
-            # the def/class name, on the keyword line the scan found: no code generation
-            ranges[id(name)] = (keyword_line, name_column + 1, keyword_line, name_column + 1 + len(name.value))
-            nodes = [n for n in nodes if n is not name]
-            if not nodes:
-                continue
+        keyword_line, indent, name_column, name_offset = anchors[ordinal]
+        if name_offset is not None and text is not None:
+            # the def/class name and plain parameter names come straight from the text the scan
+            # anchored: no code generation for the most common targets (FR101/FR102, classes)
+            found = _signature_names(text, name_offset, keyword_line, name_column, unit_node, nodes)
+            if found:
+                ranges.update(found)
+                nodes = [n for n in nodes if id(n) not in found]
+                if not nodes:
+                    continue
         if isinstance(unit_node, cst.FunctionDef) and unit_node.decorators and _header_only(unit_node, nodes):
             # targets in the signature (parameters, the name): the unit is anchored at its
             # `def` line, so the decorators above it need not be generated
@@ -197,8 +200,79 @@ def _scanned_anchors(text: str, def_names: Sequence[str]) -> Optional[list[Ancho
             return None
         line += text.count("\n", position, match.start())
         position = match.start()
-        anchors.append((line, match.group(1), match.start(2) - match.start()))
+        anchors.append((line, match.group(1), match.start(2) - match.start(), match.start(2)))
     return anchors
+
+
+# a signature's tokens, as far as locating parameter names needs them
+_SIGNATURE_TOKEN = re.compile(r"[^\W\d]\w*|\n|[ \t\f]+|.")
+_UNSCANNABLE = frozenset("'\"#\\\r")  # strings, comments, continuations, CR newlines: generate those
+
+
+def _signature_names(
+    text: str, offset: int, line: int, column: int, unit: cst.CSTNode, nodes: list[cst.CSTNode]
+) -> dict[int, Range]:
+    """Ranges of the targets among `unit`'s name and its parameters' names, from the text at
+    `offset` (where the scan found the name); {} when the signature is not plain enough to scan
+    or the scan disagrees with the parsed parameters."""
+    name = unit.name  # type: ignore[attr-defined]
+    wanted = {id(n) for n in nodes}
+    found: dict[int, Range] = {}
+    if id(name) in wanted:
+        found[id(name)] = (line, column + 1, line, column + 1 + len(name.value))
+    if not isinstance(unit, cst.FunctionDef):
+        return found
+    p = unit.params
+    params = [*p.posonly_params, *p.params]
+    if isinstance(p.star_arg, cst.Param):
+        params.append(p.star_arg)
+    params += p.kwonly_params
+    if p.star_kwarg is not None:
+        params.append(p.star_kwarg)
+    if not any(id(param.name) in wanted for param in params):
+        return found
+    names = _scan_parameter_names(text, offset + len(name.value))
+    if names is None or [n for n, _, _ in names] != [param.name.value for param in params]:
+        return found
+    for param, (value, line_delta, start) in zip(params, names):
+        if id(param.name) in wanted:
+            found[id(param.name)] = (line + line_delta, start + 1, line + line_delta, start + 1 + len(value))
+    return found
+
+
+def _scan_parameter_names(text: str, position: int) -> Optional[list[tuple[str, int, int]]]:
+    """(name, line offset, 0-based column) of each parameter, from the `(` after a def's name at
+    `position`; None for anything but plain text (see _UNSCANNABLE) or a missing `(`."""
+    line_start = text.rfind("\n", 0, position) + 1
+    depth, line, expect_name = 0, 0, False
+    names: list[tuple[str, int, int]] = []
+    for match in _SIGNATURE_TOKEN.finditer(text, position):
+        token = match.group()
+        first = token[0]
+        if depth == 0 and first not in "( \t\f":
+            return None  # type parameters (def f[T](...)) or not a signature
+        if first in _UNSCANNABLE:
+            return None
+        if first == "\n":
+            line, line_start = line + 1, match.end()
+        elif first in "([{":
+            depth += 1
+            expect_name = depth == 1
+        elif first in ")]}":
+            depth -= 1
+            if depth == 0:
+                return names
+        elif depth == 1:
+            if first == ",":
+                expect_name = True
+            elif first in " \t\f*":
+                continue
+            elif expect_name and (first.isalpha() or first == "_" or not first.isascii()):
+                names.append((token, line, match.start() - line_start))
+                expect_name = False
+            else:
+                expect_name = False
+    return None
 
 
 def _ast_anchors(data: bytes) -> Optional[list[Anchor]]:
@@ -213,7 +287,7 @@ def _ast_anchors(data: bytes) -> Optional[list[Anchor]]:
         return None
     defs = _defs(tree.body)
     defs.sort(key=lambda n: (n.lineno, n.col_offset))
-    return [(n.lineno, " " * n.col_offset, None) for n in defs]
+    return [(n.lineno, " " * n.col_offset, None, None) for n in defs]
 
 
 _DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

@@ -67,11 +67,11 @@ class SqlStringFormatting(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         flow = self._flow
         flow.mutate(node)
-        sql = _sql_argument(node)
-        if sql is None or not flow.formatted(sql):
+        sink = self._sink_name(node)  # few calls are sinks: the string analysis only for those
+        if sink is None:
             return
-        sink = self._sink_name(node)
-        if sink is not None:
+        sql = _sql_argument(node)
+        if sql is not None and flow.formatted(sql):
             self.report(node, sink=sink)
 
     def _sink_name(self, node: cst.Call) -> Optional[str]:
