@@ -18,7 +18,6 @@ import hashlib
 import os
 import pickle
 import shutil
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
@@ -105,9 +104,10 @@ class Cache:
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             self._prepare()
-            handle, temporary = tempfile.mkstemp(dir=self._entries, prefix=f".{name}.", suffix=".tmp")
+            # a name no other process uses (each process writes its entries from one thread)
+            temporary = self._entries / f".{name}.{os.getpid()}.tmp"
             try:
-                with os.fdopen(handle, "wb") as out:
+                with open(temporary, "wb") as out:
                     out.write(_MAGIC + digest + content_digest(payload) + payload)
                 os.replace(temporary, self._entries / name)
             except BaseException:
@@ -151,7 +151,7 @@ def clean(directory: Path) -> bool:
     return True
 
 
-def _unlink(path: str) -> None:
+def _unlink(path: "str | Path") -> None:
     try:
         os.unlink(path)
     except OSError:

@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_review.facts import Requirement
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name, last_name
+from fastapi_review.semantics.names import dotted_name, last_name, may_be_project_name
 from fastapi_review.semantics.sessions import is_session_factory_call
 
 _DEPENDS = frozenset({"Depends", "Security"})
@@ -49,7 +49,7 @@ class SessionNotInjected(Rule):
             self._candidates.append((node, function.node, f"session created here by {label}()", None, self.ctx.current_unit))
             return
         imported = scope.callee(node) if isinstance(node.func, cst.Name) and not node.args else None
-        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")):
+        if imported is not None and may_be_project_name(imported):
             # `make_session()` imported from the module that binds it to sessionmaker()
             requirement = ("session_factory", imported)
             self._candidates.append((node, function.node, f"session created here by {node.func.value}()", requirement, self.ctx.current_unit))  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from fastapi_review.semantics.loops import (
     is_retry_loop,
     statement_root,
 )
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.names import dotted_name, may_be_project_name
 from fastapi_review.semantics.sessions import (
     async_session_kind,
     is_session_expr,
@@ -194,7 +194,7 @@ class SyncSessionInAsync(Rule):
                 continue
             for part in unwrap_annotation(annotation, scope):
                 imported = scope.imports.resolve(part) if isinstance(part, cst.Name) else None
-                if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel", "typing")):
+                if imported is not None and may_be_project_name(imported):
                     # `db: DbDep` where DbDep = Annotated[Session, Depends(...)] in another module
                     candidates[param.name.value] = (param.name, self.ctx.current_unit, ("sync_session_alias", imported))
 
@@ -219,7 +219,7 @@ class SyncSessionInAsync(Rule):
             self.report(node, what=f"{dotted_name(node.func) or 'Session'}() creates a sync Session", function=function.node.name.value)
             return
         imported = scope.callee(node) if isinstance(node.func, cst.Name) and not node.args else None
-        if imported is not None and not imported.startswith(("sqlalchemy", "sqlmodel")):
+        if imported is not None and may_be_project_name(imported):
             self.report(
                 node,
                 requires=("sync_session_factory", imported),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import libcst as cst
+
+# Libraries whose names never resolve to project code: the standard library, the frameworks.
+_NOT_PROJECT_CODE = frozenset(sys.stdlib_module_names) | {
+    "fastapi", "starlette", "pydantic", "pydantic_core", "typing_extensions",
+}
 
 
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
@@ -101,3 +107,11 @@ class ImportMap:
         if target is None:
             return None
         return f"{target}.{rest}" if rest else target
+
+
+def may_be_project_name(qualified: str) -> bool:
+    """Whether an imported name could be defined in the project — a session alias or factory the
+    project index may resolve — rather than in SQLAlchemy/SQLModel, the standard library or the
+    web frameworks (candidates for cross-file checks; the others can never be confirmed)."""
+    top = qualified.split(".", 1)[0]
+    return top not in _NOT_PROJECT_CODE and not top.startswith(("sqlalchemy", "sqlmodel"))

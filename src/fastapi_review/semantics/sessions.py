@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from fastapi_review.facts import Requirement
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.semantics.names import dotted_name, may_be_project_name
 
 if TYPE_CHECKING:
     from fastapi_review.semantics.scope import Scope
@@ -111,7 +111,7 @@ def session_alias_requirement(expr: cst.BaseExpression, scope: "Scope") -> Optio
         return None
     for t in unwrap_annotation(annotation, scope):
         qualified = scope.imports.resolve(t)
-        if qualified is not None and not qualified.startswith(("sqlalchemy", "sqlmodel", "typing")):
+        if qualified is not None and may_be_project_name(qualified):
             return ("session_alias", qualified)
     return None
 
