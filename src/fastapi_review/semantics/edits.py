@@ -4,6 +4,7 @@ are safe to import, string literals in the file's quotes."""
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional, Sequence, TypeVar
@@ -107,6 +108,8 @@ def importable(ctx: "FileContext", name: str, targets: tuple[str, ...]) -> bool:
 def _bound_outside_imports(data: bytes, name: str) -> bool:
     """Whether `name` occurs in code (not in strings or comments) other than as an attribute
     (`x.name`), a use (`name.attr`) or in an import statement; or the file has `import *`."""
+    if not re.search(rb"\b%s\b|\bimport\s*\*" % re.escape(name.encode()), data):
+        return False  # the word is nowhere and nothing is star-imported: no need to tokenize
     try:
         tokens = [t for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type not in _TRIVIA]
     except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
