@@ -96,11 +96,11 @@ def check_text(
     file = named_file(filename, config)
     codes = ruleset.codes_for(file.relative, file.path)
     module = module_name(file.path, file.relative)
-    result = check_source(file.display, source, ruleset, codes, module, file.relative)
     context: list[FileResult] = []
-    if cache is not None:
+    if cache is not None:  # first: a pool (for files missing from the cache) forks fastest
         others = _project_context([file], file.path, config)
         context = per_file_phase(others, ruleset, jobs, cache, None)
+    result = check_source(file.display, source, ruleset, codes, module, file.relative)
     return run_project_phase([result], context)
 
 
