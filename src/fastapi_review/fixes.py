@@ -31,7 +31,6 @@ from fastapi_review.discovery import SourceFile, discover, named_file
 from fastapi_review.engine import FileResult, FixRequest, check_source, decode_source, module_name, on_big_stack
 from fastapi_review.findings import Finding
 from fastapi_review.rule import RuleFix
-from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.edits import insert_element
 
@@ -301,13 +300,13 @@ def fix_paths(
     ruleset = RuleSet.from_config(config)
     files = discover(paths, config)
     first = per_file_phase(files, ruleset, jobs, cache)
-    return on_big_stack(_fix_files, files, ruleset, _safeties(unsafe), None, first)
+    return on_big_stack(_fix_files, files, ruleset, _safeties(unsafe), first, {})
 
 
 def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = False) -> FixRun:
     """Fix one in-memory source as if it were `filename` (a single-file project)."""
     ruleset = RuleSet.from_config(config)
-    return on_big_stack(_fix_files, [named_file(filename, config)], ruleset, _safeties(unsafe), {0: data})
+    return on_big_stack(_fix_files, [named_file(filename, config)], ruleset, _safeties(unsafe), None, {0: data})
 
 
 def _safeties(unsafe: bool) -> frozenset[str]:
@@ -318,20 +317,25 @@ def _fix_files(
     files: Sequence[SourceFile],
     ruleset: RuleSet,
     safeties: frozenset[str],
-    given: Optional[dict[int, bytes]] = None,
-    checked: Optional[list[FileResult]] = None,
+    checked: Optional[list[FileResult]],
+    known: dict[int, bytes],
 ) -> FixRun:
-    original: dict[int, Optional[bytes]] = {}
-    for index, file in enumerate(files):
-        if given is not None and index in given:
-            original[index] = given[index]
-            continue
-        try:
-            original[index] = file.path.read_bytes()
-        except OSError:
-            original[index] = None
-    current = dict(original)
-    results = checked if checked is not None else [_check(file, current[i], ruleset) for i, file in enumerate(files)]
+    """Fix `files`: `checked` holds their results from a normal run (None: check the `known`
+    bytes of every file); the files with fixes are read again, and only those."""
+    original: dict[int, Optional[bytes]] = dict(known)
+    current: dict[int, Optional[bytes]] = {}
+
+    def source(index: int) -> Optional[bytes]:
+        if index not in current:
+            if index not in original:
+                try:
+                    original[index] = files[index].path.read_bytes()
+                except OSError:
+                    original[index] = None
+            current[index] = original[index]
+        return current[index]
+
+    results = checked if checked is not None else [_check(file, known[i], ruleset) for i, file in enumerate(files)]
     run = FixRun(report=Report(files_checked=len(files)))
     noted: set[str] = set()
     for _ in range(MAX_PASSES):
@@ -342,9 +346,11 @@ def _fix_files(
                 fixable.setdefault(finding.path, set()).add(finding_key(finding))
         changed = False
         for index, file in enumerate(files):
-            data = current[index]
             keys = fixable.get(file.display)
-            if not keys or data is None:
+            if not keys:
+                continue
+            data = source(index)
+            if data is None:
                 continue
             request = FixRequest(safeties)
             _check(file, data, ruleset, request)
@@ -366,9 +372,10 @@ def _fix_files(
         _note(run, noted, f"fastapi-review: fixes still pending after {MAX_PASSES} passes; run again")
     findings = run_project_phase(results)
     run.report = Report(findings, len(files))
-    for index, file in enumerate(files):
-        before, after = original[index], current[index]
+    for index, after in current.items():
+        before = original[index]
         if before is not None and after is not None and before != after:
+            file = files[index]
             run.changed[file.display] = (file.path, before, after)
     return run
 
@@ -379,13 +386,8 @@ def _note(run: FixRun, noted: set[str], note: str) -> None:
         run.notes.append(note)
 
 
-def _check(file: SourceFile, data: Optional[bytes], ruleset: RuleSet, fixes: Optional[FixRequest] = None) -> FileResult:
+def _check(file: SourceFile, data: bytes, ruleset: RuleSet, fixes: Optional[FixRequest] = None) -> FileResult:
     codes = ruleset.codes_for(file.relative, file.path)
-    if data is None:
-        result = FileResult()
-        if SyntaxErrorRule.code in codes:
-            result.findings.append(SyntaxErrorRule.finding(file.display, 1, 1, "cannot read file"))
-        return result
     return check_source(file.display, data, ruleset, codes, module_name(file.path, file.relative), file.relative, fixes)
 
 
