@@ -28,6 +28,9 @@ MIN_FILES_FOR_POOL = 16
 # Chunks per worker: enough for the last chunks to even out the load, few enough that
 # per-chunk overhead (pickling the ruleset-free tasks, scheduling) stays negligible.
 _CHUNKS_PER_WORKER = 12
+# Allocations between young-generation GC passes during a check (the default, 700, makes the
+# cyclic GC re-scan each file's freshly parsed, acyclic CST many times over).
+_GC_THRESHOLD = 50_000
 
 OnResult = Callable[[int, "FileResult"], None]
 
@@ -59,9 +62,9 @@ def run_tasks(
     """Check every task, calling `on_result(index, result)` as each file finishes."""
     if not tasks:
         return
-    workers = min(jobs, max(len(tasks) // (MIN_FILES_FOR_POOL // 2), 1))
-    if workers <= 1 or len(tasks) < MIN_FILES_FOR_POOL:
-        with quiet_gc():
+    workers = min(jobs, len(tasks) // (MIN_FILES_FOR_POOL // 2))  # at least 8 files per worker
+    if workers <= 1:
+        with _quiet_gc():
             engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
@@ -123,7 +126,7 @@ _worker_state: dict[str, object] = {}
 
 def _init_worker(ruleset: "RuleSet", cache: "Optional[Cache]") -> None:
     engine.forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
-    gc.set_threshold(max(gc.get_threshold()[0], 50_000))
+    gc.set_threshold(max(gc.get_threshold()[0], _GC_THRESHOLD))
     _worker_state["ruleset"] = ruleset
     _worker_state["cache"] = cache
 
@@ -139,10 +142,10 @@ def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
 
 
 @contextmanager
-def quiet_gc() -> Iterator[None]:
+def _quiet_gc() -> Iterator[None]:
     """Fewer cyclic-GC passes during a run (CST nodes are acyclic and freed by refcounting)."""
     thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
+    gc.set_threshold(max(thresholds[0], _GC_THRESHOLD), thresholds[1], thresholds[2])
     try:
         yield
     finally:
