@@ -57,7 +57,7 @@ def main() -> None:
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file (and exit 0).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for the per-file phase (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the cache lives (default: .fastapi_review_cache/ beside the configuration).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the cache lives (default: .fastapi_review_cache/ in the project directory).")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report the findings that remain.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too (they may change behaviour).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).")
@@ -176,11 +176,16 @@ def check(
         click.echo(output, nl=False)
     if not quiet and output_format == "text":
         count = len(report.findings)
-        summary = f"Found {count} finding{'s' if count != 1 else ''} in {report.files_checked} file{'s' if report.files_checked != 1 else ''}."
-        click.echo(summary if count else f"All clear: {report.files_checked} file{'s' if report.files_checked != 1 else ''} checked.", err=True)
+        files = _counted(report.files_checked, "file")
+        click.echo(f"Found {_counted(count, 'finding')} in {files}." if count else f"All clear: {files} checked.", err=True)
     if any(f.code == "FR002" for f in report.findings):
         sys.exit(EXIT_ERROR)  # a rule crashed: the report is incomplete
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _counted(count: int, noun: str) -> str:
+    """`1 finding`, `2 findings`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _cache(config: Config, cache_dir: Optional[str]) -> Any:
@@ -227,7 +232,7 @@ def _finish_fix_output(run: Any, diff: bool, quiet: bool, stdin: bytes) -> None:
             click.echo(unified_diff(display, before, after), nl=False)
         if not quiet:
             count = run.fixed_count()
-            click.echo(f"Would fix {count} finding{'s' if count != 1 else ''}.", err=True)
+            click.echo(f"Would fix {_counted(count, 'finding')}.", err=True)
         sys.exit(EXIT_FINDINGS if run.changed else EXIT_CLEAN)
     sys.stdout.buffer.write(next(iter(run.changed.values()))[2] if run.changed else stdin)
     sys.stdout.flush()
@@ -245,7 +250,7 @@ def _write_fixes(run: Any, quiet: bool) -> None:
     if not quiet:
         count = run.fixed_count(run.written)
         files = len(run.written)
-        click.echo(f"Fixed {count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}.", err=True)
+        click.echo(f"Fixed {_counted(count, 'finding')} in {_counted(files, 'file')}.", err=True)
 
 
 def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
