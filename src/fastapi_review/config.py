@@ -72,10 +72,12 @@ def project_directory(start: Path) -> Optional[Path]:
     here = start.resolve()
     if here.is_file() or not here.exists():
         here = here.parent
-    for directory in (here, *here.parents):
-        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
-            return directory
-    return None
+    return next((directory for directory in (here, *here.parents) if is_project_directory(directory)), None)
+
+
+def is_project_directory(directory: Path) -> bool:
+    """Whether `directory` holds a project marker (pyproject.toml, .git, setup.py, setup.cfg)."""
+    return any((directory / marker).exists() for marker in PROJECT_MARKERS)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

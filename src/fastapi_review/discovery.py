@@ -9,7 +9,7 @@ from typing import Iterator, Optional, Sequence
 
 import pathspec
 
-from fastapi_review.config import PROJECT_MARKERS, Config
+from fastapi_review.config import Config, is_project_directory
 
 DEFAULT_EXCLUDES = (
     ".git", ".venv", "venv", "env", "node_modules", "build", "dist", "__pycache__",
@@ -87,7 +87,7 @@ def project_root(config: Config, start: Path) -> Optional[Path]:
     root = config.root
     if root not in (here, *here.parents):
         return None
-    if config.source is None and not any((root / marker).exists() for marker in PROJECT_MARKERS):
+    if config.source is None and not is_project_directory(root):
         return None  # the current directory, for want of anything better: not a project
     return root
 
