@@ -34,6 +34,17 @@ TRICKY = [
     "def h (a,\tb=[1, 2],\n       c=d.e) : return a\n",
     "class C:\n    def m(self, x=\"a, y\", y=1): return x\n    def n(self, *, z): return z\n",
     "def h(a, \\\n      b):\n    return a\n",
+    # bodies located by searching the text for the node's own code (a single occurrence)
+    'def f(x):\n    # g(x)\n    s = "g(x)"\n    t = g( x )\n    return g(x)\n',
+    "def f(x):\n    y = 1if x else 2\n    return y.real + 1.404 + 0x404 + 404 + x404\n",
+    "class A:\n\tdef m(self):\n\t\treturn call(\n\t\t\t1,\n\t\t\t# note\n\n\t\t\tkw=[\n\t\t\t\t2],\n\t\t)\n",
+    "def f():\n    return g(\n1,\n  2) + g(\n    1,\n  2)\n",
+    "def f():\n    return cafe\u0301(1) + caf\u00e9(2) + cafe(3)\n",
+    "def f():\n    def g():\n        return h(1)\n    return h(1)\n",
+    "def a():\n    return deco(1)\n@deco(1)\ndef b(): return deco(2)\n",
+    "class A:\n    amount: int = Field(1)\nclass B:\n    amount: int = Field(1)\n    other_amount: int\n",
+    "def f():\n\f    return g(1)\n",
+    "def f(x):\n    return (\n        x.a\n    ) + (x).b + ((x.a))\n",
 ]
 
 
@@ -47,6 +58,7 @@ class _Collector:
         self.targets.append((node, units[-1] if units else None))
 
     visit_Name = visit_Call = visit_Param = visit_Attribute = visit_Return = _add
+    visit_Integer = visit_Float = visit_SimpleString = visit_Subscript = visit_Arg = visit_AnnAssign = _add
 
 
 def _collect(source: str) -> tuple[cst.Module, Scope, _Collector, object]:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar
 
 import libcst as cst
-from libcst import CSTNode
 
 from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts, Requirement
 from fastapi_review.findings import Finding, Fix
+from fastapi_review.parsing import parse_module, parse_with_ast
 from fastapi_review.positions import Unit, node_ranges
 from fastapi_review.rule import LineOf, RuleFix
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
@@ -196,35 +196,12 @@ def on_big_stack(function: "Callable[..., T]", *args: object) -> "T":
     return _big_stack_worker().submit(function, *args).result()
 
 
-_validate_new_node = CSTNode.__post_init__
-
-
-def _trust_new_node(self: CSTNode) -> None:
-    return None
-
-
-def parse_module(data: bytes) -> cst.Module:
-    """libcst's parse, without re-validating every node the parser builds.
-
-    Each node's constructor validates its fields (10% of the parse time); the parser only
-    builds valid trees, and libcst's own PERF note in `CSTNode.__post_init__` suggests skipping
-    it for parsing.  Nodes built anywhere else (the fix transformer) are still validated.
-    """
-    CSTNode.__post_init__ = _trust_new_node  # type: ignore[method-assign]
-    try:
-        return cst.parse_module(data)
-    finally:
-        CSTNode.__post_init__ = _validate_new_node  # type: ignore[method-assign]
-
-
 def _too_deep_for_libcst(data: bytes) -> Optional[str]:
     """CPython's verdict on files with so many brackets that libcst's parser might overflow."""
     if data.count(b"(") + data.count(b"[") + data.count(b"{") < 8000:
         return None
-    import ast
-
     try:
-        ast.parse(data)
+        parse_with_ast(data)
     except SyntaxError as err:
         return err.msg
     except (RecursionError, MemoryError, ValueError):
@@ -339,10 +316,8 @@ def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int
     libcst's native parser often points a line or two past the real error; CPython's parser
     names the place and the cause ("'(' was never closed").
     """
-    import ast
-
     try:
-        ast.parse(data)
+        parse_with_ast(data)
     except SyntaxError as err:
         if err.lineno:
             return err.lineno, max(err.offset or 1, 1), err.msg

@@ -15,6 +15,8 @@ from typing import Iterable, Iterator, Optional, Sequence
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from fastapi_review.parsing import parse_with_ast
+
 _NEWLINE = re.compile(r"\r\n?|\n")
 _DEF_KEYWORDS = frozenset({"def", "class", "async"})
 
@@ -151,6 +153,7 @@ def node_ranges(
     if anchors is None:
         return _generate(module, [*whole_module, *(n for _, nodes in by_unit.values() for n in nodes)], 1, [])
     ranges: dict[int, Range] = {}
+    lines = _LineTable(text) if text is not None and anchors[0][3] is not None and _textual(text) else None
     for ordinal, (unit_node, nodes) in by_unit.items():
         if ordinal >= len(anchors):
             return _generate(module, [n for _, ns in by_unit.values() for n in ns], 1, [])
@@ -159,6 +162,8 @@ def node_ranges(
             # the def/class name and plain parameter names come straight from the text the scan
             # anchored: no code generation for the most common targets (FR101/FR102, classes)
             found = _signature_names(text, name_offset, keyword_line, name_column, unit_node, nodes)
+            if lines is not None:
+                found.update(_found_in_text(text, lines, _unit_region(anchors, ordinal, unit_node, len(text)), nodes, found, module))
             if found:
                 ranges.update(found)
                 nodes = [n for n in nodes if id(n) not in found]
@@ -170,6 +175,154 @@ def node_ranges(
             unit_node = unit_node.with_changes(decorators=())
         ranges.update(_generate(unit_node, nodes, keyword_line, [indent] if indent else [], module, anchored=True))
     return ranges
+
+
+def _textual(text: str) -> bool:
+    """Whether the text can be searched for generated code: newlines are plain `\\n` and no
+    NUL stands in the way of the indentation marker."""
+    return "\r" not in text and "\x00" not in text
+
+
+class _LineTable:
+    """1-based (line, column) of text offsets, counting newlines on from the last one asked
+    (a file's targets come roughly in order)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset, self.line = 0, 1
+
+    def position(self, offset: int) -> tuple[int, int]:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line, offset - self.text.rfind("\n", 0, offset)
+
+
+def _unit_region(anchors: Sequence[Anchor], ordinal: int, unit: cst.CSTNode, length: int) -> tuple[int, int]:
+    """Text offsets that surely hold all of a def/class: from its keyword line (from the
+    previous def/class name when it has decorators) to the next def/class not nested in it."""
+    _, indent, name_column, name_offset = anchors[ordinal]
+    if getattr(unit, "decorators", None) or name_offset is None or name_column is None:
+        start = (anchors[ordinal - 1][3] or 0) if ordinal else 0
+    else:
+        start = name_offset - name_column
+    for later in anchors[ordinal + 1 :]:
+        if len(later[1]) <= len(indent):
+            return start, later[3] or length
+    return start, length
+
+
+_INDENT = "\x00"  # stands for the enclosing block's indentation in generated code
+
+
+def _found_in_text(
+    text: str, lines: _LineTable, region: tuple[int, int], nodes: list[cst.CSTNode], known: dict[int, Range], module: cst.Module
+) -> dict[int, Range]:
+    """Ranges of the targets whose own generated code occurs exactly once in `region`.
+
+    A node's code is exactly its text in the file, except where it continues a line inside
+    brackets: there the enclosing block's indentation is generated as a marker and matched as
+    any indentation.  The node's true text is one occurrence, so a single occurrence is it;
+    with more (the same call twice, a comment quoting it) the node is left to code generation.
+    """
+    found: dict[int, Range] = {}
+    low, high = region
+    for node in nodes:
+        if id(node) in known:
+            continue
+        code, start, end = _own_code(node, module)
+        if not code.strip():
+            continue
+        occurrence = _single_occurrence(text, code, low, high)
+        if occurrence is None:
+            continue
+        offset, indent = occurrence
+        if indent is not None:  # each marker before a position stands for len(indent) characters
+            start += (len(indent) - 1) * code.count(_INDENT, 0, start)
+            end += (len(indent) - 1) * code.count(_INDENT, 0, end)
+        begin, finish = offset + start, offset + end
+        found[id(node)] = (*lines.position(begin), *lines.position(finish))
+    return found
+
+
+def _single_occurrence(text: str, code: str, low: int, high: int) -> Optional[tuple[int, Optional[str]]]:
+    """The offset of the only place in text[low:high] where `code` occurs as whole tokens
+    (overlaps counted), and the indentation `_INDENT` stood for there (the same at every
+    marker); None for none or more than one."""
+    marked = _INDENT in code
+    head = code[: code.index(_INDENT)] if marked else code
+    if not head:
+        return None
+    # a name or number is never glued to a word character before it (nor a number to a `.`),
+    # nor a name to one after it: such places are parts of other tokens, not occurrences
+    glued_before = _number_glue if head[0].isdigit() else _word_character if _word_character(head[0]) else None
+    glued_after = _word_character if not marked and _word_character(code[-1]) and not code[-1].isdigit() else None
+    found = None
+    offset = text.find(head, low, high)
+    while offset >= 0:
+        indent = None
+        end = offset + len(code)
+        if marked:
+            indent = _indentation_at(text, code, offset)
+            whole = code.replace(_INDENT, indent) if indent is not None else None
+            if whole is None or not text.startswith(whole, offset):
+                offset = text.find(head, offset + 1, high)
+                continue
+            end = offset + len(whole)
+        if (
+            end <= high
+            and (glued_before is None or offset == 0 or not glued_before(text[offset - 1]))
+            and (glued_after is None or end >= len(text) or not glued_after(text[end]))
+        ):
+            if found is not None:
+                return None
+            found = offset, indent
+        offset = text.find(head, offset + 1, high)
+    return found
+
+
+def _word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
+
+
+def _number_glue(character: str) -> bool:
+    return _word_character(character) or character == "."
+
+
+def _indentation_at(text: str, code: str, offset: int) -> Optional[str]:
+    """The indentation `_INDENT` stands for if `code` is at `offset`: the first marked line's
+    leading whitespace, less the whitespace the code itself puts after the marker."""
+    marker = code.index(_INDENT)
+    line_start = offset + marker
+    line_end = line_start
+    while line_end < len(text) and text[line_end] in " \t\f":
+        line_end += 1
+    after = marker + 1
+    own = after
+    while own < len(code) and code[own] in " \t\f":
+        own += 1
+    leading, ours = text[line_start:line_end], code[after:own]
+    if not leading.endswith(ours):
+        return None
+    return leading[: len(leading) - len(ours)]
+
+
+def _own_code(node: cst.CSTNode, module: cst.Module) -> tuple[str, int, int]:
+    """The node's generated code (its parentheses included, continuation indentation as
+    _INDENT) and the character offsets of its syntactic range in it."""
+    targets = {id(node), *(id(child) for child in _hoisted_children(node))}
+    state = _TargetState(module, targets, {id(node)}, anchored=False)
+    state.indent_tokens = [_INDENT]
+    try:
+        node._codegen(state)
+    except _Done:
+        pass
+    start, end = state.syntactic.get(id(node)) or (state.starts.get(id(node), 0), state.ends.get(id(node), len(state.tokens)))
+    tokens = state.tokens
+    before = "".join(tokens[:start])
+    inside = "".join(tokens[start:end])
+    return before + inside + "".join(tokens[end:]), len(before), len(before) + len(inside)
 
 
 def _header_only(function: cst.FunctionDef, nodes: list[cst.CSTNode]) -> bool:
@@ -204,9 +357,15 @@ def _scanned_anchors(text: str, def_names: Sequence[str]) -> Optional[list[Ancho
     return anchors
 
 
-# a signature's tokens, as far as locating parameter names needs them
-_SIGNATURE_TOKEN = re.compile(r"[^\W\d]\w*|\n|[ \t\f]+|.")
-_UNSCANNABLE = frozenset("'\"#\\\r")  # strings, comments, continuations, CR newlines: generate those
+# a signature's tokens, as far as locating parameter names needs them: strings (any prefix,
+# quotes and escapes), comments, line continuations, names, newlines, blanks, anything else
+_SIGNATURE_TOKEN = re.compile(
+    r"""(?:[rRbBuUfF]{1,2})?(?:'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
+    r"|#[^\n]*|\\\n|[^\W\d]\w*|\n|[ \t\f]+|.",
+    re.DOTALL,
+)
+_STRING_START = frozenset("'\"rRbBuUfF")
+_UNSCANNABLE = frozenset("'\"\\\r")  # an unclosed quote or stray backslash, CR newlines: generate those
 
 
 def _signature_names(
@@ -251,6 +410,16 @@ def _scan_parameter_names(text: str, position: int) -> Optional[list[tuple[str, 
         first = token[0]
         if depth == 0 and first not in "( \t\f":
             return None  # type parameters (def f[T](...)) or not a signature
+        if first == "#" or len(token) > 1 and (first == "\\" or token[-1] in "'\"" and first in _STRING_START):
+            # a string, a comment or a line continuation: never a parameter name
+            if "\r" in token:
+                return None
+            if "\n" in token:
+                line += token.count("\n")
+                line_start = match.start() + token.rfind("\n") + 1
+            if first not in "#\\":
+                expect_name = False
+            continue
         if first in _UNSCANNABLE:
             return None
         if first == "\n":
@@ -282,7 +451,7 @@ def _ast_anchors(data: bytes) -> Optional[list[Anchor]]:
     (the bytes before `def` are ASCII whitespace, so bytes == characters).
     """
     try:
-        tree = ast.parse(data)
+        tree = parse_with_ast(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     defs = _defs(tree.body)
