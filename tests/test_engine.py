@@ -10,6 +10,7 @@ import pytest
 from fastapi_review.checker import check_paths, check_text
 from fastapi_review.config import Config
 from fastapi_review.engine import check_source, module_name
+from fastapi_review.rule import Rule
 from fastapi_review.selection import RuleSet
 
 MODEL = (
@@ -63,3 +64,83 @@ def test_module_names_follow_packages(tmp_path: Path) -> None:
     assert module_name(tmp_path / "app" / "models" / "user.py") == ("app.models.user", False)
     assert module_name(tmp_path / "app" / "models" / "__init__.py") == ("app.models", True)
     assert module_name(tmp_path / "loose.py") == ("loose", False)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted((ROOT / "examples").rglob("*.py")) + sorted((ROOT / "tests" / "fixtures").rglob("*.py"))
+
+
+def _all_findings(monkeypatch: pytest.MonkeyPatch, gated: bool) -> list[tuple[object, ...]]:
+    from fastapi_review import engine
+
+    if not gated:
+        monkeypatch.setattr(engine._Mentions, "__call__", lambda self, code: True)
+    config = Config(root=ROOT, select=("ALL",))
+    report = check_paths([str(p) for p in SOURCES], config)
+    return [(f.path, f.line, f.column, f.code, f.message) for f in report.findings]
+
+
+def test_rule_mentions_never_change_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping a rule on files without its `mentions` only saves time: every example and
+    fixture gives the same findings with the rules run on every file."""
+    gated = _all_findings(monkeypatch, gated=True)
+    assert len(gated) > 300
+    assert gated == _all_findings(monkeypatch, gated=False)
+
+
+def test_rules_do_not_run_on_files_without_their_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi_review.rules.fr401_sql_string_formatting import SqlStringFormatting
+    from fastapi_review.rules.fr50x_column_types import NaiveDatetimeColumn
+
+    ran: list[str] = []
+    for rule in (SqlStringFormatting, NaiveDatetimeColumn):
+        def setup(self: Rule, original: object = rule.setup) -> None:
+            ran.append(self.code)
+            original(self)  # type: ignore[operator]
+
+        monkeypatch.setattr(rule, "setup", setup)
+    config = Config(root=tmp_path, select=("FR401", "FR506"))
+    plain = b"def f(x: int) -> int:\n    return x\n"
+    check_source("a.py", plain, RuleSet.from_config(config), ("FR401", "FR506"), ("a", False))
+    assert ran == []
+    model = b"from sqlalchemy import Column\n" + plain
+    check_source("b.py", model, RuleSet.from_config(config), ("FR401", "FR506"), ("b", False))
+    assert sorted(ran) == ["FR401", "FR506"]
+
+
+def test_parser_nodes_equal_libcsts_own() -> None:
+    """The parse without per-node validation builds the same trees as libcst.parse_module, and
+    nodes built outside the parser are still validated."""
+    import libcst as cst
+
+    from fastapi_review.parsing import install, parse_module
+
+    assert len(install()) > 150  # every concrete node class got the generated __init__
+    for path in SOURCES:
+        data = path.read_bytes()
+        try:
+            theirs = cst.parse_module(data)
+        except cst.ParserSyntaxError:
+            continue  # the FR001 fixtures
+        ours = parse_module(data)
+        assert ours.deep_equals(theirs) and ours.bytes == data, path
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not a name")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Call(func=cst.Name("f"), lpar=[cst.LeftParen()])  # unbalanced parentheses
+    assert cst.Name(value="x", lpar=(), rpar=()).value == "x"
+    assert cst.Arg(cst.Name("y")).keyword is None  # positional arguments and defaults
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def f(conn, name: str):\n    return await conn.fetch(f'SELECT * FROM t WHERE n = {name}')\n",
+        "def f(cursor, name: str):\n    cursor.executemany('DELETE FROM t WHERE n = ' + name, [])\n",
+        "from sqlmodel import text\nq = text(f'SELECT {x}')\n",
+    ],
+)
+def test_sql_sinks_without_sqlalchemy_words_are_still_checked(tmp_path: Path, source: str) -> None:
+    config = Config(root=tmp_path, select=("FR401",))
+    findings = check_text(source.encode(), str(tmp_path / "q.py"), config)
+    assert [f.code for f in findings] == ["FR401"]

@@ -248,13 +248,14 @@ def _check_source(
     if fixes is not None:
         fixes.tree = tree
     active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code)]
+    mentioned = _Mentions(data, ruleset)
     # A rule that raises is dropped and the file checked again without it (a crash costs a
     # second walk of that one file, never the run); a crash outside the rules drops the file.
     while True:
         facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
         result.facts = facts
         ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data, fixes)
-        rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active]
+        rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active if mentioned(code)]
         try:
             _check_tree(ctx, tree, data, rules, result)
             return result
@@ -276,6 +277,27 @@ def _check_source(
                 fixes.edits = []
         finally:
             _release(ctx, rules)
+
+
+class _Mentions:
+    """Whether a rule's `mentions` (any of them) occur in the file: each word searched once."""
+
+    def __init__(self, data: bytes, ruleset: "RuleSet") -> None:
+        self.data = data
+        self.ruleset = ruleset
+        self.found: dict[bytes, bool] = {}
+
+    def __call__(self, code: str) -> bool:
+        words = self.ruleset.rule_class(code).mentions
+        if not words:
+            return True
+        for word in words:
+            hit = self.found.get(word)
+            if hit is None:
+                hit = self.found[word] = word in self.data
+            if hit:
+                return True
+        return False
 
 
 def _release(ctx: FileContext, rules: list["Rule"]) -> None:

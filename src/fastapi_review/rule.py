@@ -54,6 +54,9 @@ class OptionError(ValueError):
     """A rule option in the configuration has an unknown name or a wrong type."""
 
 
+SQLALCHEMY_MODULES = (b"sqlalchemy", b"sqlmodel")  # `mentions` of rules about models and queries
+
+
 class Rule:
     """Base class of every rule; subclasses set the class attributes below."""
 
@@ -68,6 +71,10 @@ class Rule:
     runs_in_migrations: ClassVar[bool] = False
     # the safety of the fix the rule offers with (some of) its findings; None: no fix
     fix_safety: ClassVar[Optional[Literal["safe", "unsafe"]]] = None
+    # Words one of which every file the rule can report in contains (the modules its names must
+    # resolve to through the file's imports, the method names it matches): in a file with none
+    # of them the rule is not run at all.  Empty: it runs on every file.
+    mentions: ClassVar[tuple[bytes, ...]] = ()
 
     def __init__(self, ctx: "FileContext", options: Any) -> None:
         self.ctx = ctx

@@ -8,7 +8,7 @@ from typing import ClassVar, Optional
 import libcst as cst
 
 from fastapi_review.findings import Severity
-from fastapi_review.rule import Rule
+from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.semantics.names import dotted_name
 from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
 from fastapi_review.semantics.sql_strings import StringFlow
@@ -35,6 +35,9 @@ class SqlStringFormatting(Rule):
     )
     severity: ClassVar[Severity] = "error"
     runs_in_migrations = True
+    # its sinks: text() / literal_column() from SQLAlchemy / SQLModel, or a method named
+    # exec_driver_sql, execute(many), scalar(s), fetch(row/val)
+    mentions = (*SQLALCHEMY_MODULES, b"exec", b"scalar", b"fetch")
 
     def setup(self) -> None:
         self._flows: list[StringFlow] = [StringFlow(None)]

@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, string_literal
 from fastapi_review.semantics.routes import keyword_arg, string_value
 from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
@@ -33,6 +33,8 @@ class RelationshipLazyStrategy(Rule):
     summary = "relationship() on a model without an eager lazy= strategy, or an unknown one"
     message = "{detail}"
     Options = RelationshipLazyOptions
+    # relationship() / Relationship() / Mapped kinds resolve to SQLAlchemy / SQLModel
+    mentions = SQLALCHEMY_MODULES
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if not self._in_class_body() or not isinstance(node.target, cst.Name):

@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.positions import Unit
-from fastapi_review.rule import Rule
+from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.semantics.names import dotted_name, last_name
 from fastapi_review.semantics.routes import arg_is, keyword_arg, string_value
 
@@ -35,6 +35,8 @@ class UnindexedForeignKey(Rule):
         "foreign key column '{column}' has no index: PostgreSQL does not index foreign keys, so joins "
         "and cascading deletes scan the table; add index=True (or lead a composite Index with it)"
     )
+    # its columns, Table(...) and Index(...) calls resolve to SQLAlchemy / SQLModel
+    mentions = SQLALCHEMY_MODULES
 
     def setup(self) -> None:
         # (class qualname or table, column) → where to report, resolved at the end of the file

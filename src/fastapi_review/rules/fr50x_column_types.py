@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from fastapi_review.rule import Rule, RuleFix
+from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.columns import (
     ColumnDecl,
@@ -33,6 +33,8 @@ class _ColumnRule(Rule):
     column types, in a Table(...))."""
 
     checks_tables: ClassVar[bool] = False
+    # its columns and Table(...) calls resolve to SQLAlchemy / SQLModel through the imports
+    mentions = SQLALCHEMY_MODULES
 
     def active(self) -> bool:
         """Whether the rule applies to this project at all."""
