@@ -276,3 +276,25 @@ def test_entries_are_shared_by_runs_from_any_directory(tmp_path: Path, checked: 
     again = run([str(root / "app"), "--cache-dir", cache_dir, "--select", "FR101"], elsewhere)
     assert checked == []  # every file came from the cache...
     assert f"{root / 'app' / 'untyped.py'}:1:7: FR101" in again.stdout  # ...shown as this run names it
+
+
+def test_background_writes_are_all_done_when_the_run_returns(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for number in range(40):
+        (root / "app" / f"m{number}.py").write_text(f"def f{number}(x):\n    return x\n")
+    config = _config(root)
+    cache = Cache(tmp_path / "cache", config)
+    first = check_paths([str(root)], config, cache=cache)
+    entries = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.parent.name.startswith("v")]
+    assert len(entries) == first.files_checked and not [p for p in entries if p.suffix == ".tmp"]
+    assert cache._writer is None  # the writer thread is gone: a later pool may fork
+    assert check_paths([str(root)], config, cache=cache).findings == first.findings
+
+
+def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    config = _config(root)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory should be")
+    report = check_paths([str(root)], config, cache=Cache(blocked, config))
+    assert report.findings == check_paths([str(root)], config).findings

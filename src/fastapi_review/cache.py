@@ -18,9 +18,11 @@ import hashlib
 import os
 import pickle
 import shutil
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from fastapi_review import __version__
 
@@ -68,6 +70,7 @@ class Cache:
         self._entries = directory / f"v{__version__}"
         self._salt = f"{tool_fingerprint()}|{config_fingerprint(config)}"
         self._ready = False
+        self._writer: Optional[ThreadPoolExecutor] = None
 
     def entry_name(self, path: Path, relative: str, codes: Sequence[str]) -> str:
         """The entry of one file (by its absolute path: runs from any directory share it) as
@@ -100,21 +103,47 @@ class Cache:
             return None
 
     def store(self, name: str, digest: bytes, result: "FileResult") -> None:
-        """Write an entry atomically; a cache that cannot be written is silently skipped."""
+        """Write an entry atomically (in the background inside `writing_in_background`); a
+        cache that cannot be written is silently skipped."""
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except pickle.PicklingError:
+            return
+        blob = _MAGIC + digest + content_digest(payload) + payload
+        if self._writer is not None:
+            self._writer.submit(self._write, name, blob)
+        else:
+            self._write(name, blob)
+
+    def _write(self, name: str, blob: bytes) -> None:
+        try:
             self._prepare()
             # a name no other process uses (each process writes its entries from one thread)
             temporary = self._entries / f".{name}.{os.getpid()}.tmp"
             try:
                 with open(temporary, "wb") as out:
-                    out.write(_MAGIC + digest + content_digest(payload) + payload)
+                    out.write(blob)
                 os.replace(temporary, self._entries / name)
             except BaseException:
                 _unlink(temporary)
                 raise
-        except (OSError, pickle.PicklingError):
+        except OSError:
             return
+
+    @contextmanager
+    def writing_in_background(self) -> Iterator[None]:
+        """Entries stored meanwhile are written by one background thread, and all of them by the
+        end: creating and renaming files waits on the file system without holding the GIL, so a
+        one-process run goes on checking (about 2% of a cold run)."""
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
+        try:
+            yield
+        finally:
+            writer, self._writer = self._writer, None
+            writer.shutdown(wait=True)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_writer": None}  # pool workers get the cache, not the thread
 
     def _prepare(self) -> None:
         if self._ready:

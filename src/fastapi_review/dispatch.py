@@ -108,36 +108,57 @@ class _Plan:
     def make(self, node_type: type) -> object:
         """The walker of `node_type` (generated once per plan)."""
         name = node_type.__name__
-        namespace: dict[str, object] = {"_is_node": _is_node}
-        body = []
-        for index, visitor_class in enumerate(self.classes):
-            method = getattr(visitor_class, "visit_" + name, None)
-            if method is not None:
-                namespace[f"visit{index}"] = method
-                body.append(f"    visit{index}(visitors[{index}], node)")
-        for field_name, kind in _walked_fields(node_type):
-            if kind == _NODE:
-                body.append(_CHILD.format(indent="    ", child=f"node.{field_name}"))
-            elif kind == _SEQUENCE:
-                body.append(f"    for child in node.{field_name}:" + _CHILD.format(indent="        ", child="child"))
-            else:  # maybe a node, maybe a sequence of nodes (Union[Sequence[X], Y]), maybe None
-                body.append(f"    value = node.{field_name}")
-                body.append("    if value is None:\n        pass")
-                body.append("    elif _is_node(value.__class__):" + _CHILD.format(indent="        ", child="value"))
-                body.append("    elif value.__class__ is tuple or value.__class__ is list:")
-                body.append("        for child in value:" + _CHILD.format(indent="            ", child="child"))
-        for index, visitor_class in reversed(list(enumerate(self.classes))):
-            method = getattr(visitor_class, "leave_" + name, None)
-            if method is not None:
-                namespace[f"leave{index}"] = method
-                body.append(f"    leave{index}(visitors[{index}], node)")
-        walker: object = False
-        if body:
-            source = f"def walk_{name}(node, visitors, walkers, make):\n" + "\n".join(body) + "\n"
-            exec(compile(source, f"<fastapi-review walk {name}>", "exec"), namespace)  # noqa: S102
-            walker = namespace[f"walk_{name}"]
+        visits = tuple(
+            (index, method)
+            for index, visitor_class in enumerate(self.classes)
+            if (method := getattr(visitor_class, "visit_" + name, None)) is not None
+        )
+        leaves = tuple(
+            (index, method)
+            for index, visitor_class in reversed(list(enumerate(self.classes)))
+            if (method := getattr(visitor_class, "leave_" + name, None)) is not None
+        )
+        key = (node_type, visits, leaves)
+        walker = _generated.get(key)
+        if walker is None:
+            walker = _generated[key] = _generate_walker(node_type, visits, leaves)
         self.walkers[node_type] = walker
         return walker
+
+
+# Walkers by (node type, visit methods, leave methods): the plans of files that differ in a
+# few rules (see Rule.mentions) share the walkers of every node type those rules do not visit.
+_generated: dict[tuple[type, tuple[tuple[int, object], ...], tuple[tuple[int, object], ...]], object] = {}
+
+
+def _generate_walker(
+    node_type: type, visits: tuple[tuple[int, object], ...], leaves: tuple[tuple[int, object], ...]
+) -> object:
+    name = node_type.__name__
+    namespace: dict[str, object] = {"_is_node": _is_node}
+    body = []
+    for index, method in visits:
+        namespace[f"visit{index}"] = method
+        body.append(f"    visit{index}(visitors[{index}], node)")
+    for field_name, kind in _walked_fields(node_type):
+        if kind == _NODE:
+            body.append(_CHILD.format(indent="    ", child=f"node.{field_name}"))
+        elif kind == _SEQUENCE:
+            body.append(f"    for child in node.{field_name}:" + _CHILD.format(indent="        ", child="child"))
+        else:  # maybe a node, maybe a sequence of nodes (Union[Sequence[X], Y]), maybe None
+            body.append(f"    value = node.{field_name}")
+            body.append("    if value is None:\n        pass")
+            body.append("    elif _is_node(value.__class__):" + _CHILD.format(indent="        ", child="value"))
+            body.append("    elif value.__class__ is tuple or value.__class__ is list:")
+            body.append("        for child in value:" + _CHILD.format(indent="            ", child="child"))
+    for index, method in leaves:
+        namespace[f"leave{index}"] = method
+        body.append(f"    leave{index}(visitors[{index}], node)")
+    if not body:
+        return False
+    source = f"def walk_{name}(node, visitors, walkers, make):\n" + "\n".join(body) + "\n"
+    exec(compile(source, f"<fastapi-review walk {name}>", "exec"), namespace)  # noqa: S102
+    return namespace[f"walk_{name}"]
 
 
 _plans: dict[tuple[type, ...], _Plan] = {}

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 
@@ -64,7 +64,7 @@ def run_tasks(
         return
     workers = min(jobs, len(tasks) // (MIN_FILES_FOR_POOL // 2))  # at least 8 files per worker
     if workers <= 1:
-        with _quiet_gc():
+        with _quiet_gc(), cache.writing_in_background() if cache is not None else nullcontext():
             engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
