@@ -13,8 +13,10 @@ list, best of N:
 - when installed in the --peers virtualenv (bench/requirements-peers.txt): ruff --no-cache,
   flake8 -j1 with flake8-annotations and flake8-bugbear, and fixit's default rules.
 
-Every timing is reported as a ratio to the floor and to our cold --jobs 1 run, with the peak
-resident memory of the largest process.  Not a test: speed is measured here, never asserted in
+The cold runs (and the peers) are interleaved: each round runs every command once, so a slow
+phase of a shared machine slows a whole round rather than every repeat of one command.  Every
+timing is reported as a ratio to the floor and to our cold --jobs 1 run, with the peak resident
+memory of the largest process, and the cold --jobs 1 / floor ratio of each round on its own.  Not a test: speed is measured here, never asserted in
 the unit tests.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,10 +71,21 @@ def _measure(command: list[str], cwd: Path, before: Optional[Callable[[], None]]
     return elapsed, usage.ru_maxrss / 1024
 
 
-def _best(label: str, command: list[str], cwd: Path, repeat: int, before: Optional[Callable[[], None]] = None) -> Timing:
-    runs = [_measure(command, cwd, before) for _ in range(repeat)]
+def _best(label: str, runs: list[tuple[float, float]]) -> Timing:
     print(f"  {label}: " + ", ".join(f"{s:.2f} s" for s, _ in runs), file=sys.stderr)
     return Timing(label, min(s for s, _ in runs), max(m for _, m in runs))
+
+
+def _rounds(
+    commands: dict[str, tuple[list[str], Optional[Callable[[], None]]]], cwd: Path, repeat: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Every command once per round, `repeat` rounds: a slow phase of a shared machine then
+    slows every command of a round alike instead of all the repeats of one command."""
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    for _ in range(repeat):
+        for label, (command, before) in commands.items():
+            runs[label].append(_measure(command, cwd, before))
+    return runs
 
 
 def _copy_files(path: str, select: Optional[str], scratch: Path) -> list[str]:
@@ -120,15 +134,12 @@ def compare(path: str, repeat: int, select: Optional[str], peers: Optional[Path]
                 out.write(f"\n# bench edit {next(counter)}\n")
 
         print(f"{len(files)} files from {path}; {cores} cores; best of {repeat}", file=sys.stderr)
-        floor = _best("libcst parse-only", [sys.executable, "-c", PARSE_ONLY, *files], scratch, repeat)
-        rows = [
-            floor,
-            cold := _best("fastapi-review cold --jobs 1", [*ours, "--jobs", "1"], scratch, repeat, clear),
-            _best(f"fastapi-review cold --jobs {cores}", [*ours, "--jobs", str(cores)], scratch, repeat, clear),
-        ]
-        _measure(ours, scratch)  # fill the cache
-        rows.append(_best("fastapi-review warm (cached)", ours, scratch, repeat))
-        rows.append(_best("fastapi-review one file changed", ours, scratch, repeat, change_one_file))
+        floor_label, cold_label = "libcst parse-only", "fastapi-review cold --jobs 1"
+        cold_commands: dict[str, tuple[list[str], Optional[Callable[[], None]]]] = {
+            floor_label: ([sys.executable, "-c", PARSE_ONLY, *files], None),
+            cold_label: ([*ours, "--jobs", "1"], clear),
+            f"fastapi-review cold --jobs {cores}": ([*ours, "--jobs", str(cores)], clear),
+        }
         peer_commands = {
             "ruff --no-cache": (_peer(peers, "ruff"), ["check", "--no-cache", "--exit-zero", "-q", "."]),
             "flake8 -j1 +annotations +bugbear": (_peer(peers, "flake8"), ["-j1", "--exit-zero", "."]),
@@ -137,9 +148,21 @@ def compare(path: str, repeat: int, select: Optional[str], peers: Optional[Path]
         for label, (tool, arguments) in peer_commands.items():
             if tool is None:
                 print(f"  {label}: not installed in --peers, skipped", file=sys.stderr)
-                continue
-            rows.append(_best(label, [tool, *arguments], scratch, repeat))
-    print(f"\n{len(files)} files, {cores} cores, best of {repeat}\n")
+            else:
+                cold_commands[label] = ([tool, *arguments], None)
+        cold_runs = _rounds(cold_commands, scratch, repeat)
+        _measure(ours, scratch)  # fill the cache
+        warm_runs = _rounds(
+            {"fastapi-review warm (cached)": (ours, None), "fastapi-review one file changed": (ours, change_one_file)},
+            scratch,
+            repeat,
+        )
+        timings = {label: _best(label, runs) for label, runs in {**cold_runs, **warm_runs}.items()}
+        floor, cold = timings[floor_label], timings[cold_label]
+        paired = sorted(mine[0] / base[0] for mine, base in zip(cold_runs[cold_label], cold_runs[floor_label]))
+        labels = [floor_label, cold_label, *(label for label in cold_commands if label not in (floor_label, cold_label))]
+        rows = [timings[label] for label in (*labels[:3], *warm_runs, *labels[3:])]
+    print(f"\n{len(files)} files, {cores} cores, best of {repeat} (the commands of a run interleaved, round by round)\n")
     print(f"| {'run':<36} | {'seconds':>8} | {'x parse-only':>12} | {'x ours --jobs 1':>15} | {'peak MB':>8} |")
     print(f"|{'-' * 38}|{'-' * 10}:|{'-' * 14}:|{'-' * 17}:|{'-' * 10}:|")
     for row in rows:
@@ -147,6 +170,11 @@ def compare(path: str, repeat: int, select: Optional[str], peers: Optional[Path]
             f"| {row.label:<36} | {row.seconds:>8.2f} | {row.seconds / floor.seconds:>11.2f}x"
             f" | {row.seconds / cold.seconds:>14.2f}x | {row.peak_mb:>8.0f} |"
         )
+    print(
+        "\ncold --jobs 1 / parse-only within each round: "
+        + ", ".join(f"{r:.3f}" for r in paired)
+        + f" (median {statistics.median(paired):.3f})"
+    )
 
 
 def stdin_wall_time(path: str, repeat: int) -> None:
