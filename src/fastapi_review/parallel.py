@@ -127,6 +127,7 @@ _worker_state: dict[str, object] = {}
 def _init_worker(ruleset: "RuleSet", cache: "Optional[Cache]") -> None:
     engine.forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
     gc.set_threshold(max(gc.get_threshold()[0], _GC_THRESHOLD))
+    gc.freeze()  # what the worker starts with (modules, the rule set) is never garbage
     _worker_state["ruleset"] = ruleset
     _worker_state["cache"] = cache
 
@@ -138,7 +139,8 @@ def _check_chunk(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
 def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
     ruleset: "RuleSet" = _worker_state["ruleset"]  # type: ignore[assignment]
     cache: "Optional[Cache]" = _worker_state["cache"]  # type: ignore[assignment]
-    return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
+    with cache.writing_in_background() if cache is not None else nullcontext():
+        return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
 
 
 @contextmanager
