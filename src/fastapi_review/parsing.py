@@ -31,8 +31,8 @@ from libcst import CSTNode
 _lock = threading.Lock()
 _installed: Optional[dict[type, Callable[..., None]]] = None
 # The generated functions' globals: `_parsing` is read by every node built, so it is a plain
-# global (a thread-local costs 25 ns more per node).  The parse runs with the GIL held in
-# native code, so only a node built by another thread in the meantime would go unvalidated.
+# global (a thread-local costs 25 ns more per node).  A node another thread built while a parse
+# runs would go unvalidated; no thread of ours builds nodes then (the cache writer never does).
 _namespace: dict[str, object] = {"_MISSING": object(), "_parsing": False}
 
 
