@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 
@@ -64,7 +64,7 @@ def run_tasks(
         return
     workers = min(jobs, len(tasks) // (MIN_FILES_FOR_POOL // 2))  # at least 8 files per worker
     if workers <= 1:
-        with _quiet_gc(), cache.writing_in_background() if cache is not None else nullcontext():
+        with _quiet_gc(), _background_writes(cache):
             engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
@@ -110,6 +110,11 @@ def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
     return chunks
 
 
+def _background_writes(cache: "Optional[Cache]") -> "AbstractContextManager[None]":
+    """Cache entries written by a background thread until the block ends (see Cache)."""
+    return cache.writing_in_background() if cache is not None else nullcontext()
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     """fork where it is safe (no other threads yet: workers start instantly with everything
     imported), else forkserver or the platform default."""
@@ -139,7 +144,7 @@ def _check_chunk(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
 def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
     ruleset: "RuleSet" = _worker_state["ruleset"]  # type: ignore[assignment]
     cache: "Optional[Cache]" = _worker_state["cache"]  # type: ignore[assignment]
-    with cache.writing_in_background() if cache is not None else nullcontext():
+    with _background_writes(cache):
         return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
 
 
