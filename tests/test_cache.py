@@ -13,6 +13,7 @@ import pytest
 
 from cli_helpers import run
 from fastapi_review import parallel
+from fastapi_review.discovery import SourceFile
 from fastapi_review.cache import Cache, config_fingerprint
 from fastapi_review.checker import check_paths, check_text
 from fastapi_review.config import Config
@@ -62,13 +63,13 @@ def _config(root: Path) -> Config:
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The display paths the per-file phase really checks (not served from the cache)."""
     seen: list[str] = []
-    original = parallel.engine.check_source
+    original = parallel.engine.check_file
 
-    def spy(display: str, *args: object) -> object:
-        seen.append(display)
-        return original(display, *args)  # type: ignore[arg-type]
+    def spy(file: SourceFile, *args: object) -> object:
+        seen.append(file.display)
+        return original(file, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(parallel.engine, "check_source", spy)
+    monkeypatch.setattr(parallel.engine, "check_file", spy)
     return seen
 
 
@@ -181,7 +182,7 @@ def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_chunks_cover_every_task_largest_first() -> None:
-    tasks = [parallel.Task(i, f"f{i}.py", f"f{i}.py", (f"f{i}", False), (), b"x" * (i * 100)) for i in range(50)]
+    tasks = [parallel.Task(i, SourceFile(Path(f"f{i}.py"), f"f{i}.py", f"f{i}.py"), (), b"x" * (i * 100)) for i in range(50)]
     chunks = parallel._chunks(tasks, 2)
     flat = [t.index for chunk in chunks for t in chunk]
     assert sorted(flat) == list(range(50)) and flat[0] == 49

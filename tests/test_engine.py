@@ -9,7 +9,9 @@ import pytest
 
 from fastapi_review.checker import check_paths, check_text
 from fastapi_review.config import Config
-from fastapi_review.engine import check_source, module_name
+from fastapi_review.discovery import SourceFile, module_name
+from fastapi_review.engine import check_file
+from fastapi_review.parallel import on_big_stack
 from fastapi_review.rule import Rule
 from fastapi_review.selection import RuleSet
 
@@ -26,7 +28,7 @@ MODEL = (
 
 def test_file_result_is_picklable_and_holds_no_cst(tmp_path: Path) -> None:
     ruleset = RuleSet.from_config(Config(root=tmp_path))
-    result = check_source("m.py", MODEL.encode(), ruleset, ruleset.enabled, ("m", False))
+    result = on_big_stack(check_file, SourceFile(tmp_path / "m.py", "m.py", "m.py"), MODEL.encode(), ruleset, ruleset.enabled)
     assert result.deferred and result.findings
     restored = pickle.loads(pickle.dumps(result))
     assert restored.facts.classes[1].qualname == "m.User"
@@ -101,10 +103,10 @@ def test_rules_do_not_run_on_files_without_their_words(tmp_path: Path, monkeypat
         monkeypatch.setattr(rule, "setup", setup)
     config = Config(root=tmp_path, select=("FR401", "FR506"))
     plain = b"def f(x: int) -> int:\n    return x\n"
-    check_source("a.py", plain, RuleSet.from_config(config), ("FR401", "FR506"), ("a", False))
+    on_big_stack(check_file, SourceFile(tmp_path / "a.py", "a.py", "a.py"), plain, RuleSet.from_config(config), ("FR401", "FR506"))
     assert ran == []
     model = b"from sqlalchemy import Column\n" + plain
-    check_source("b.py", model, RuleSet.from_config(config), ("FR401", "FR506"), ("b", False))
+    on_big_stack(check_file, SourceFile(tmp_path / "b.py", "b.py", "b.py"), model, RuleSet.from_config(config), ("FR401", "FR506"))
     assert sorted(ran) == ["FR401", "FR506"]
 
 

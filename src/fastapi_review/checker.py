@@ -13,10 +13,10 @@ from fastapi_review.cache import Cache, content_digest
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file, project_root
-from fastapi_review.engine import FileResult, check_source, module_name
+from fastapi_review.engine import FileResult, check_file
 from fastapi_review.facts import Requirement
 from fastapi_review.findings import Finding
-from fastapi_review.parallel import Task, run_tasks
+from fastapi_review.parallel import Task, on_big_stack, run_tasks
 from fastapi_review.project import ProjectIndex
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.selection import RuleSet
@@ -94,13 +94,11 @@ def check_text(
     """
     ruleset = RuleSet.from_config(config)
     file = named_file(filename, config)
-    codes = ruleset.codes_for(file.relative, file.path)
-    module = module_name(file.path, file.relative)
     context: list[FileResult] = []
     if cache is not None:  # first: a pool (for files missing from the cache) forks fastest
         others = _project_context([file], file.path, config)
         context = per_file_phase(others, ruleset, jobs, cache, None)
-    result = check_source(file.display, source, ruleset, codes, module, file.relative)
+    result = on_big_stack(check_file, file, source, ruleset)
     return run_project_phase([result], context)
 
 
@@ -128,7 +126,7 @@ def per_file_phase(
             if cached is not None:
                 results[index] = cached
                 continue
-        tasks.append(Task(index, file.display, file.relative, module_name(file.path, file.relative), codes, data, entry))
+        tasks.append(Task(index, file, codes, data, entry))
     if progress is not None:
         progress.start(len(files))
         progress.advance(len(files) - len(tasks))

@@ -92,7 +92,7 @@ def check(
         write_baseline,
     )
     from fastapi_review.checker import Report, check_paths, check_text
-    from fastapi_review.engine import decode_source
+    from fastapi_review.discovery import decode_source
     from fastapi_review.parallel import default_jobs
 
     targets = paths or (".",)

@@ -1,9 +1,13 @@
-"""Paths → files to check: default excludes, .gitignore, exclude / extend-exclude."""
+"""Paths → files to check (default excludes, .gitignore, exclude / extend-exclude), each
+knowing its module name; reading a file's text."""
 
 from __future__ import annotations
 
+import io
 import os
+import tokenize
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
@@ -28,6 +32,11 @@ class SourceFile:
     path: Path
     display: str
     relative: str
+
+    @cached_property
+    def module(self) -> tuple[str, bool]:
+        """Its dotted module name, and whether it is a package's `__init__.py` (see module_name)."""
+        return module_name(self.path, self.relative)
 
 
 def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
@@ -151,3 +160,46 @@ def _walk(
             if excludes.match_file(rel) or gitignores.ignored(resolved, False, top):
                 continue
             yield SourceFile(directory / name, os.path.normpath(os.path.join(dirpath, name)), rel)
+
+
+def module_name(path: Path, relative: Optional[str] = None) -> tuple[str, bool]:
+    """Dotted module name, and whether the file is a package's `__init__.py`.
+
+    From the path relative to the project root when there is one (`src/app/models/user.py` →
+    `src.app.models.user`: namespace packages without `__init__.py` included; the index
+    matches imports such as `app.models.user` by suffix), else from `__init__.py` files.
+    """
+    if relative and not relative.startswith("/") and relative.endswith(".py") and ".." not in relative:
+        parts = relative[:-3].split("/")
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        # directories that cannot be package names (`my-project/`) are above the import root
+        while parts and not all(p.isidentifier() for p in parts):
+            parts = parts[1:]
+        if parts:
+            return ".".join(parts), is_package
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    package = _package_of(path.parent)
+    if is_package:
+        return package or path.parent.name, True
+    return (f"{package}.{path.stem}" if package else path.stem), False
+
+
+@lru_cache(maxsize=4096)
+def _package_of(directory: Path) -> str:
+    """The dotted package a directory is ("" when it has no __init__.py), cached per directory."""
+    if directory.parent == directory or not (directory / "__init__.py").is_file():
+        return ""
+    parent = _package_of(directory.parent)
+    return f"{parent}.{directory.name}" if parent else directory.name
+
+
+def decode_source(data: bytes) -> str:
+    """The file's text, honouring a PEP 263 coding cookie and a BOM."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    return data.decode(encoding, errors="replace")

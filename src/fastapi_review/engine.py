@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import io
-import sys
-import threading
-import tokenize
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, TypeVar
+from typing import Any, Optional, Sequence
 
 import libcst as cst
 
+from fastapi_review.discovery import SourceFile, decode_source
 from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts, Requirement
 from fastapi_review.findings import Finding, Fix
 from fastapi_review.parsing import parse_module, parse_with_ast
-from fastapi_review.positions import Unit, node_ranges
-from fastapi_review.rule import LineOf, RuleFix
+from fastapi_review.positions import node_ranges
+from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
+from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.project_facts import ProjectFactsCollector
-from fastapi_review.semantics.scope import Scope
 from fastapi_review.suppress import NoqaLines
-
-if TYPE_CHECKING:
-    from fastapi_review.rule import Rule
-    from fastapi_review.selection import RuleSet
 
 
 @dataclass
@@ -42,158 +32,27 @@ class FileResult:
     facts: Optional[FileFacts] = None
 
 
-@dataclass
-class FixRequest:
-    """Fix mode (off by default): the fix safeties to collect; the check fills in the tree and,
-    for each finding that survived `# noqa` and offers such a fix, the rule's RuleFix."""
-
-    safeties: frozenset[str]
-    tree: Optional[cst.Module] = None
-    edits: list[tuple[Finding, RuleFix]] = field(default_factory=list)
-
-
-class FileContext:
-    """What rules see of the file being checked."""
-
-    def __init__(
-        self, path: str, facts: FileFacts, ruleset: "RuleSet", relative: str, data: bytes = b"", fixes: Optional[FixRequest] = None
-    ) -> None:
-        self.path = path
-        self.data = data  # the file's bytes, for cheap whole-file checks
-        self.fixes = fixes
-        self.is_service_module = ruleset.is_service(relative)
-        self.is_models_module = ruleset.is_models(relative)
-        self.is_test_module = ruleset.is_test(relative)
-        self.facts = facts
-        self.scope = Scope(facts)
-        self.ruleset = ruleset
-        self.session_names = ruleset.config.session_names
-        self._located: list[tuple[cst.CSTNode, Unit, "Callable[[int], None]"]] = []
-        self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit, Optional[RuleFix]]] = []
-
-    @property
-    def in_service_code(self) -> bool:
-        """Service code (RULES.md): a `services` module or a `*Service` class — route handlers
-        (and functions nested in them) excepted, even in a file named like a service."""
-        scope = self.scope
-        if not (self.is_service_module or scope.in_service_class):
-            return False
-        return not any(f.routes for f in scope.functions)
-
-    def locate(self, node: cst.CSTNode, on_line: "Callable[[int], None]") -> None:
-        """Ask for a node's line (for facts such as query sites); resolved after the traversal."""
-        self._located.append((node, self.current_unit, on_line))
-
-    def add_finding(
-        self,
-        rule: "Rule",
-        node: cst.CSTNode,
-        args: dict[str, object],
-        requires: tuple[Requirement, ...],
-        unit: Unit,
-        fix: Optional[RuleFix] = None,
-    ) -> None:
-        """Queue a finding; positions (and LineOf message arguments) are resolved after the traversal."""
-        self._pending.append((rule, node, args, requires, unit, fix))
-
-    @property
-    def current_unit(self) -> Unit:
-        """The innermost def/class around the traversal's current position (None at module level)."""
-        units = self.scope.units
-        return units[-1] if units else None
-
-
-def module_name(path: Path, relative: Optional[str] = None) -> tuple[str, bool]:
-    """Dotted module name, and whether the file is a package's `__init__.py`.
-
-    From the path relative to the project root when there is one (`src/app/models/user.py` →
-    `src.app.models.user`: namespace packages without `__init__.py` included; the index
-    matches imports such as `app.models.user` by suffix), else from `__init__.py` files.
-    """
-    if relative and not relative.startswith("/") and relative.endswith(".py") and ".." not in relative:
-        parts = relative[:-3].split("/")
-        is_package = parts[-1] == "__init__"
-        if is_package:
-            parts = parts[:-1]
-        # directories that cannot be package names (`my-project/`) are above the import root
-        while parts and not all(p.isidentifier() for p in parts):
-            parts = parts[1:]
-        if parts:
-            return ".".join(parts), is_package
-    path = path.resolve()
-    is_package = path.name == "__init__.py"
-    package = _package_of(path.parent)
-    if is_package:
-        return package or path.parent.name, True
-    return (f"{package}.{path.stem}" if package else path.stem), False
-
-
-@lru_cache(maxsize=4096)
-def _package_of(directory: Path) -> str:
-    """The dotted package a directory is ("" when it has no __init__.py), cached per directory."""
-    if directory.parent == directory or not (directory / "__init__.py").is_file():
-        return ""
-    parent = _package_of(directory.parent)
-    return f"{parent}.{directory.name}" if parent else directory.name
-
-
-def decode_source(data: bytes) -> str:
-    """The file's text, honouring a PEP 263 coding cookie and a BOM."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
-    return data.decode(encoding, errors="replace")
-
-
-T = TypeVar("T")
-_STACK_SIZE = 512 * 1024 * 1024  # libcst's native parser recurses on the thread's stack
-_RECURSION_LIMIT = 20_000
-_worker: Optional[ThreadPoolExecutor] = None
-
-
-def _big_stack_worker() -> ThreadPoolExecutor:
-    global _worker
-    if _worker is None:
-        previous = threading.stack_size()
-        threading.stack_size(_STACK_SIZE)
-        try:
-            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastapi-review")
-            _worker.submit(sys.setrecursionlimit, max(sys.getrecursionlimit(), _RECURSION_LIMIT)).result()
-        finally:
-            threading.stack_size(previous)
-    return _worker
-
-
-def forget_big_stack_worker() -> None:
-    """Drop the executor inherited by a forked child process (its thread did not come along)."""
-    global _worker
-    _worker = None
-
-
-def check_source(
-    display_path: str,
+def check_file(
+    file: SourceFile,
     data: bytes,
-    ruleset: "RuleSet",
-    codes: Sequence[str],
-    module: tuple[str, bool],
-    relative: Optional[str] = None,
+    ruleset: RuleSet,
+    codes: Optional[Sequence[str]] = None,
     fixes: Optional[FixRequest] = None,
 ) -> FileResult:
-    """Check one file's bytes with the rules whose codes are in `codes` (and, given `fixes`,
-    collect the fixes of the findings).
+    """Check one file's bytes with its enabled rules (`codes`, default: what the rule set enables
+    for it) and, given `fixes`, collect the fixes of the findings.  The one per-file entry point
+    of checks, cache fills, stdin and fix runs.
 
-    Runs on a worker thread with a large stack, so deeply nested (hostile or generated) code
-    reaches the parser's and the walk's own limits instead of crashing the process.
+    Call it on a thread with a big stack (`parallel.on_big_stack`): libcst's parser and the walk
+    recurse, and deeply nested (hostile or generated) code must reach their own limits instead
+    of crashing the process.
     """
-    return on_big_stack(_check_source, display_path, data, ruleset, codes, module, relative, fixes)
-
-
-def on_big_stack(function: "Callable[..., T]", *args: object) -> "T":
-    """Run `function` on the big-stack worker thread (directly when already there)."""
-    if threading.current_thread().name.startswith("fastapi-review"):
-        return function(*args)
-    return _big_stack_worker().submit(function, *args).result()
+    if codes is None:
+        codes = ruleset.codes_for(file.relative, file.path)
+    roles = FileRoles(
+        service=ruleset.is_service(file.relative), models=ruleset.is_models(file.relative), test=ruleset.is_test(file.relative)
+    )
+    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes)
 
 
 def _too_deep_for_libcst(data: bytes) -> Optional[str]:
@@ -212,10 +71,10 @@ def _too_deep_for_libcst(data: bytes) -> Optional[str]:
 def _check_source(
     display_path: str,
     data: bytes,
-    ruleset: "RuleSet",
+    ruleset: RuleSet,
     codes: Sequence[str],
     module: tuple[str, bool],
-    relative: Optional[str],
+    roles: FileRoles,
     fixes: Optional[FixRequest] = None,
 ) -> FileResult:
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
@@ -254,7 +113,7 @@ def _check_source(
     while True:
         facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
         result.facts = facts
-        ctx = FileContext(display_path, facts, ruleset, relative if relative is not None else display_path, data, fixes)
+        ctx = FileContext(display_path, facts, roles, ruleset.config.session_names, data, fixes)
         rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active if mentioned(code)]
         try:
             _check_tree(ctx, tree, data, rules, result)
@@ -282,7 +141,7 @@ def _check_source(
 class _Mentions:
     """Whether a rule's `mentions` (any of them) occur in the file: each word searched once."""
 
-    def __init__(self, data: bytes, ruleset: "RuleSet") -> None:
+    def __init__(self, data: bytes, ruleset: RuleSet) -> None:
         self.data = data
         self.ruleset = ruleset
         self.found: dict[bytes, bool] = {}
@@ -300,7 +159,7 @@ class _Mentions:
         return False
 
 
-def _release(ctx: FileContext, rules: list["Rule"]) -> None:
+def _release(ctx: FileContext, rules: list[Rule]) -> None:
     """Drop the file's per-check state now.  Rules, the context and its queued findings refer to
     each other (and to CST nodes), so without this a file's tree would live on until the cyclic
     GC finds it, and every collection until then would traverse it again."""
@@ -309,17 +168,17 @@ def _release(ctx: FileContext, rules: list["Rule"]) -> None:
     ctx.__dict__.clear()
 
 
-def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list["Rule"], result: FileResult) -> None:
+def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list[Rule], result: FileResult) -> None:
     if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
-    Dispatcher([ctx.scope, ProjectFactsCollector(ctx), *rules]).walk(tree)
+    Dispatcher([ctx.scope, ProjectFactsCollector(ctx.scope, ctx.is_test_module, ctx.session_names, ctx.locate), *rules]).walk(tree)
     for rule in rules:
         rule.finish()
     if ctx._pending or ctx._located:
         _resolve_findings(ctx, tree, data, result)
 
 
-def _failing_rule(error: BaseException, rules: list["Rule"]) -> "Optional[Rule]":
+def _failing_rule(error: BaseException, rules: list[Rule]) -> Optional[Rule]:
     """The rule whose method raised `error` (the innermost rule frame of the traceback)."""
     culprit = None
     traceback = error.__traceback__

@@ -28,9 +28,11 @@ from fastapi_review.cache import Cache
 from fastapi_review.checker import Report, per_file_phase, run_project_phase
 from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file
-from fastapi_review.engine import FileResult, FixRequest, check_source, decode_source, module_name, on_big_stack
+from fastapi_review.discovery import decode_source
+from fastapi_review.engine import FileResult, check_file
+from fastapi_review.parallel import on_big_stack
 from fastapi_review.findings import Finding
-from fastapi_review.rule import RuleFix
+from fastapi_review.rule import FixRequest, RuleFix
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.edits import insert_element
 
@@ -335,7 +337,7 @@ def _fix_files(
             current[index] = original[index]
         return current[index]
 
-    results = checked if checked is not None else [_check(file, known[i], ruleset) for i, file in enumerate(files)]
+    results = checked if checked is not None else [check_file(file, known[i], ruleset) for i, file in enumerate(files)]
     run = FixRun(report=Report(files_checked=len(files)))
     noted: set[str] = set()
     for _ in range(MAX_PASSES):
@@ -353,7 +355,7 @@ def _fix_files(
             if data is None:
                 continue
             request = FixRequest(safeties)
-            _check(file, data, ruleset, request)
+            check_file(file, data, ruleset, fixes=request)
             edits = [(f, fix) for f, fix in request.edits if finding_key(f) in keys]
             if request.tree is None or not edits:
                 continue
@@ -363,7 +365,7 @@ def _fix_files(
                     _note(run, noted, f"{finding.path}:{finding.line}:{finding.column}: {finding.code} not fixed: {reason}")
             if fixed.data is not None and fixed.data != data:
                 current[index] = fixed.data
-                results[index] = _check(file, fixed.data, ruleset)
+                results[index] = check_file(file, fixed.data, ruleset)
                 run.fixed.update((file.display, f.code) for f in fixed.applied)
                 changed = True
         if not changed:
@@ -384,11 +386,6 @@ def _note(run: FixRun, noted: set[str], note: str) -> None:
     if note not in noted:
         noted.add(note)
         run.notes.append(note)
-
-
-def _check(file: SourceFile, data: bytes, ruleset: RuleSet, fixes: Optional[FixRequest] = None) -> FileResult:
-    codes = ruleset.codes_for(file.relative, file.path)
-    return check_source(file.display, data, ruleset, codes, module_name(file.path, file.relative), file.relative, fixes)
 
 
 def _compile(data: bytes) -> None:

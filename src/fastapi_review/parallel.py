@@ -1,4 +1,5 @@
-"""Running the per-file phase: in this process for small runs, else on a process pool.
+"""Running the per-file phase: in this process for small runs, else on a process pool; and
+the big-stack thread every check runs on.
 
 Each task carries the file's bytes (read once by the parent, which also hashed them for the
 cache), so a worker checks exactly what the cache entry will be keyed by.  Workers write their
@@ -10,18 +11,18 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence, TypeVar
 
 from fastapi_review import engine
-
-if TYPE_CHECKING:
-    from fastapi_review.cache import Cache
-    from fastapi_review.engine import FileResult
-    from fastapi_review.selection import RuleSet
+from fastapi_review.cache import Cache
+from fastapi_review.discovery import SourceFile
+from fastapi_review.engine import FileResult
+from fastapi_review.selection import RuleSet
 
 # Below this many files to check, a pool's start-up costs more than it saves.
 MIN_FILES_FOR_POOL = 16
@@ -32,7 +33,7 @@ _CHUNKS_PER_WORKER = 12
 # cyclic GC re-scan each file's freshly parsed, acyclic CST many times over).
 _GC_THRESHOLD = 50_000
 
-OnResult = Callable[[int, "FileResult"], None]
+OnResult = Callable[[int, FileResult], None]
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,7 @@ class Task:
     """One file to check: its place in the run, its paths, its bytes and its enabled rules."""
 
     index: int
-    display: str
-    relative: str
-    module: tuple[str, bool]
+    file: SourceFile
     codes: tuple[str, ...]
     data: bytes
     cache_entry: Optional[tuple[str, bytes]] = None  # (entry name, content digest) to store under
@@ -57,7 +56,7 @@ def default_jobs() -> int:
 
 
 def run_tasks(
-    tasks: Sequence[Task], ruleset: "RuleSet", cache: "Optional[Cache]", jobs: int, on_result: OnResult
+    tasks: Sequence[Task], ruleset: RuleSet, cache: Optional[Cache], jobs: int, on_result: OnResult
 ) -> None:
     """Check every task, calling `on_result(index, result)` as each file finishes."""
     if not tasks:
@@ -65,7 +64,7 @@ def run_tasks(
     workers = min(jobs, len(tasks) // (MIN_FILES_FOR_POOL // 2))  # at least 8 files per worker
     if workers <= 1:
         with _quiet_gc(), _background_writes(cache):
-            engine.on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
+            on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(ruleset, cache)) as pool:
@@ -75,7 +74,7 @@ def run_tasks(
                 on_result(index, result)
 
 
-def _check_in_process(tasks: Sequence[Task], ruleset: "RuleSet", cache: "Optional[Cache]", on_result: OnResult) -> None:
+def _check_in_process(tasks: Sequence[Task], ruleset: RuleSet, cache: Optional[Cache], on_result: OnResult) -> None:
     for number, task in enumerate(tasks, start=1):
         on_result(task.index, _check_task(task, ruleset, cache))
         if number % 100 == 0:
@@ -84,8 +83,8 @@ def _check_in_process(tasks: Sequence[Task], ruleset: "RuleSet", cache: "Optiona
             gc.freeze()
 
 
-def _check_task(task: Task, ruleset: "RuleSet", cache: "Optional[Cache]") -> "FileResult":
-    result = engine.check_source(task.display, task.data, ruleset, task.codes, task.module, task.relative)
+def _check_task(task: Task, ruleset: RuleSet, cache: Optional[Cache]) -> FileResult:
+    result = engine.check_file(task.file, task.data, ruleset, task.codes)
     if cache is not None and task.cache_entry is not None:
         cache.store(*task.cache_entry, result)
     return result
@@ -110,7 +109,7 @@ def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
     return chunks
 
 
-def _background_writes(cache: "Optional[Cache]") -> "AbstractContextManager[None]":
+def _background_writes(cache: Optional[Cache]) -> "AbstractContextManager[None]":
     """Cache entries written by a background thread until the block ends (see Cache)."""
     return cache.writing_in_background() if cache is not None else nullcontext()
 
@@ -129,21 +128,21 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 _worker_state: dict[str, object] = {}
 
 
-def _init_worker(ruleset: "RuleSet", cache: "Optional[Cache]") -> None:
-    engine.forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
+def _init_worker(ruleset: RuleSet, cache: Optional[Cache]) -> None:
+    forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
     gc.set_threshold(max(gc.get_threshold()[0], _GC_THRESHOLD))
     gc.freeze()  # what the worker starts with (modules, the rule set) is never garbage
     _worker_state["ruleset"] = ruleset
     _worker_state["cache"] = cache
 
 
-def _check_chunk(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
-    return engine.on_big_stack(_check_chunk_here, chunk)
+def _check_chunk(chunk: list[Task]) -> list[tuple[int, FileResult]]:
+    return on_big_stack(_check_chunk_here, chunk)
 
 
-def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, "FileResult"]]:
-    ruleset: "RuleSet" = _worker_state["ruleset"]  # type: ignore[assignment]
-    cache: "Optional[Cache]" = _worker_state["cache"]  # type: ignore[assignment]
+def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, FileResult]]:
+    ruleset: RuleSet = _worker_state["ruleset"]  # type: ignore[assignment]
+    cache: Optional[Cache] = _worker_state["cache"]  # type: ignore[assignment]
     with _background_writes(cache):
         return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
 
@@ -158,3 +157,35 @@ def _quiet_gc() -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+T = TypeVar("T")
+_STACK_SIZE = 512 * 1024 * 1024  # libcst's native parser recurses on the thread's stack
+_RECURSION_LIMIT = 20_000
+_worker: Optional[ThreadPoolExecutor] = None
+
+
+def _big_stack_worker() -> ThreadPoolExecutor:
+    global _worker
+    if _worker is None:
+        previous = threading.stack_size()
+        threading.stack_size(_STACK_SIZE)
+        try:
+            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastapi-review")
+            _worker.submit(sys.setrecursionlimit, max(sys.getrecursionlimit(), _RECURSION_LIMIT)).result()
+        finally:
+            threading.stack_size(previous)
+    return _worker
+
+
+def forget_big_stack_worker() -> None:
+    """Drop the executor inherited by a forked child process (its thread did not come along)."""
+    global _worker
+    _worker = None
+
+
+def on_big_stack(function: Callable[..., T], *args: object) -> T:
+    """Run `function` on the big-stack worker thread (directly when already there)."""
+    if threading.current_thread().name.startswith("fastapi-review"):
+        return function(*args)
+    return _big_stack_worker().submit(function, *args).result()

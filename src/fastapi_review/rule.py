@@ -10,32 +10,107 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Literal, Optional, Sequence
 
 import libcst as cst
 
-from fastapi_review.findings import Severity
-
-if TYPE_CHECKING:
-    from fastapi_review.engine import FileContext
-    from fastapi_review.facts import Requirement
-    from fastapi_review.positions import Unit
+from fastapi_review.facts import FileFacts, Requirement
+from fastapi_review.findings import Finding, Severity
+from fastapi_review.positions import Unit
+from fastapi_review.semantics.scope import Scope
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
+class FileRoles:
+    """What the configuration says a file is (the engine decides it once per file)."""
+
+    service: bool = False  # matches the `services` globs (test files never do)
+    models: bool = False  # matches the `models` globs
+    test: bool = False  # a test file (tests/ directories, test_*.py, *_test.py, conftest.py)
+
+
+@dataclass
+class FixRequest:
+    """Fix mode (off by default): the fix safeties to collect; the check fills in the tree and,
+    for each finding that survived `# noqa` and offers such a fix, the rule's RuleFix."""
+
+    safeties: frozenset[str]
+    tree: Optional[cst.Module] = None
+    edits: list[tuple[Finding, "RuleFix"]] = field(default_factory=list)
+
+
+class FileContext:
+    """What rules see of the file being checked: plain values the engine computed, the traversal
+    context (`scope`) and the file's facts; findings are queued here until positions are known."""
+
+    def __init__(
+        self,
+        path: str,
+        facts: FileFacts,
+        roles: FileRoles,
+        session_names: tuple[str, ...],
+        data: bytes = b"",
+        fixes: Optional[FixRequest] = None,
+    ) -> None:
+        self.path = path
+        self.data = data  # the file's bytes, for cheap whole-file checks
+        self.fixes = fixes
+        self.is_service_module = roles.service
+        self.is_models_module = roles.models
+        self.is_test_module = roles.test
+        self.facts = facts
+        self.scope = Scope(facts)
+        self.session_names = session_names
+        self._located: list[tuple[cst.CSTNode, Unit, Callable[[int], None]]] = []
+        self._pending: list[tuple["Rule", cst.CSTNode, dict[str, object], tuple[Requirement, ...], Unit, Optional["RuleFix"]]] = []
+
+    @property
+    def in_service_code(self) -> bool:
+        """Service code (RULES.md): a `services` module or a `*Service` class — route handlers
+        (and functions nested in them) excepted, even in a file named like a service."""
+        scope = self.scope
+        if not (self.is_service_module or scope.in_service_class):
+            return False
+        return not any(f.routes for f in scope.functions)
+
+    def locate(self, node: cst.CSTNode, on_line: Callable[[int], None]) -> None:
+        """Ask for a node's line (for facts such as query sites); resolved after the traversal."""
+        self._located.append((node, self.current_unit, on_line))
+
+    def add_finding(
+        self,
+        rule: "Rule",
+        node: cst.CSTNode,
+        args: dict[str, object],
+        requires: tuple[Requirement, ...],
+        unit: Unit,
+        fix: Optional["RuleFix"] = None,
+    ) -> None:
+        """Queue a finding; positions (and LineOf message arguments) are resolved after the traversal."""
+        self._pending.append((rule, node, args, requires, unit, fix))
+
+    @property
+    def current_unit(self) -> Unit:
+        """The innermost def/class around the traversal's current position (None at module level)."""
+        units = self.scope.units
+        return units[-1] if units else None
+
+
+@dataclass(frozen=True)
 class NoOptions:
     """Options of a rule that has none."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class LineOf:
     """A message argument that becomes the line number of another node once positions are known."""
 
     node: cst.CSTNode
-    unit: "Unit"
+    unit: Unit
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class RuleFix:
     """The fix a rule offers with a finding: node replacements (by identity, in the tree being
     checked) plus `from module import name` imports the new nodes need.
@@ -76,7 +151,7 @@ class Rule:
     # of them the rule is not run at all.  Empty: it runs on every file.
     mentions: ClassVar[tuple[bytes, ...]] = ()
 
-    def __init__(self, ctx: "FileContext", options: Any) -> None:
+    def __init__(self, ctx: FileContext, options: Any) -> None:
         self.ctx = ctx
         self.options = options
         self.setup()
@@ -88,8 +163,8 @@ class Rule:
         self,
         node: cst.CSTNode,
         *,
-        requires: "Optional[Requirement] | Sequence[Optional[Requirement]]" = None,
-        unit: "Unit | str" = "current",
+        requires: Optional[Requirement] | Sequence[Optional[Requirement]] = None,
+        unit: Unit | str = "current",
         fix: Optional[RuleFix] = None,
         **message_args: object,
     ) -> None:
@@ -97,7 +172,7 @@ class Rule:
         project index confirms each of them.  `unit` is the def/class around `node` when
         reporting after the traversal moved on (from `finish`); `fix` offers an edit."""
         if requires is None:
-            needed: tuple["Requirement", ...] = ()
+            needed: tuple[Requirement, ...] = ()
         elif isinstance(requires[0], str):
             needed = (requires,)  # type: ignore[assignment]
         else:

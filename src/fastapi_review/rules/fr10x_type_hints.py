@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.syntax import dotted_name
 
 _STATIC = frozenset({"staticmethod"})
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.facts import Requirement
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.sessions import is_session_expr, session_alias_requirement
 
 SESSION_IO_METHODS = frozenset(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import keyword_arg, schema_requirement
+from fastapi_review.semantics.routes import schema_requirement
+from fastapi_review.syntax import keyword_arg
 
 
 class RouteMissingDocstring(Rule):

@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.http import STATUS_MODULES
-from fastapi_review.semantics.routes import keyword_arg
+from fastapi_review.syntax import keyword_arg
 
 
 class PostWithoutStatusCode(Rule):
@@ -29,7 +29,7 @@ class PostWithoutStatusCode(Rule):
                 return
 
     def _fix(self, call: cst.Call) -> "RuleFix | None":
-        if any(arg.star for arg in call.args) or not importable(self.ctx, "status", STATUS_MODULES):
+        if any(arg.star for arg in call.args) or not importable(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES):
             return None
         created = cst.Attribute(cst.Name("status"), cst.Name("HTTP_201_CREATED"))
         fixed = add_keyword(call, "status_code", created)

@@ -7,7 +7,8 @@ import libcst as cst
 from fastapi_review.facts import Requirement
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name, last_name, may_be_project_name
+from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.syntax import dotted_name, last_name
 from fastapi_review.semantics.sessions import is_session_factory_call
 
 _DEPENDS = frozenset({"Depends", "Security"})

@@ -12,7 +12,7 @@ from fastapi_review.semantics.http import (
     is_response_class,
     status_code_value,
 )
-from fastapi_review.semantics.routes import keyword_arg, positional_arg, string_value
+from fastapi_review.syntax import keyword_arg, positional_arg, string_value
 from fastapi_review.semantics.sessions import unwrap_annotation
 
 _ERROR_KEYS = frozenset({"error", "errors"})

@@ -24,7 +24,7 @@ class UndocumentedErrorStatus(Rule):
         if function is None or any(route.hidden for route in function.routes):
             return  # not in the OpenAPI document at all
         scope = self.ctx.scope
-        handler = handler_key(node, self.ctx)
+        handler = handler_key(node, self.ctx.scope)
         requirements = [("undocumented_status", handler), function.route_requirement]
         requirements += [schema_requirement(route, scope) for route in function.routes]
         self.report(node.name, requires=requirements, handler=node.name.value, statuses=DETAIL)

@@ -20,7 +20,7 @@ from fastapi_review.semantics.http import (
     status_code_value,
     status_constant,
 )
-from fastapi_review.semantics.routes import keyword_arg, positional_arg
+from fastapi_review.syntax import keyword_arg, positional_arg
 
 GENERIC_EXCEPTIONS = frozenset(
     f"builtins.{n}" for n in ("Exception", "ValueError", "RuntimeError", "KeyError", "TypeError", "LookupError")
@@ -87,7 +87,7 @@ class HttpStatusLiteral(Rule):
 
     def _fix(self, literal: cst.Integer, code: int) -> "RuleFix | None":
         constant = STABLE_STATUS_CONSTANTS.get(code)
-        if constant is None or not importable(self.ctx, "status", STATUS_MODULES):
+        if constant is None or not importable(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES):
             return None
         replacement = cst.Attribute(cst.Name("status"), cst.Name(constant), lpar=literal.lpar, rpar=literal.rpar)
         return RuleFix("safe", f"Use status.{constant}", ((literal, replacement),), ((self._status_module(), "status"),))

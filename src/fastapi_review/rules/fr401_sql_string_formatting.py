@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_review.findings import Severity
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
 from fastapi_review.semantics.sql_strings import StringFlow
 

@@ -17,7 +17,8 @@ from fastapi_review.semantics.loops import (
     is_retry_loop,
     statement_root,
 )
-from fastapi_review.semantics.names import dotted_name, may_be_project_name
+from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.sessions import (
     async_session_kind,
     is_session_expr,

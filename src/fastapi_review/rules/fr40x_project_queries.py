@@ -12,8 +12,7 @@ from fastapi_review.dispatch import iter_children
 from fastapi_review.rule import Rule
 from fastapi_review.rules.fr503_unindexed_foreign_key import _FLAGS, UnindexedForeignKey
 from fastapi_review.semantics.loops import statement_root
-from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import arg_is
+from fastapi_review.syntax import arg_is, dotted_name
 from fastapi_review.semantics.sessions import is_session_expr, unwrap_annotation
 from fastapi_review.semantics.sqlalchemy_facts import LOADER_OPTIONS
 

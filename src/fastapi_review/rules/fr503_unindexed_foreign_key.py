@@ -8,8 +8,7 @@ import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.semantics.names import dotted_name, last_name
-from fastapi_review.semantics.routes import arg_is, keyword_arg, string_value
+from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, last_name, string_value
 
 _CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
 _FLAGS = ("index", "primary_key", "unique")

@@ -14,8 +14,7 @@ from fastapi_review.semantics.columns import (
     is_datetime_annotation,
     is_timezone_aware,
 )
-from fastapi_review.semantics.names import dotted_name, last_name
-from fastapi_review.semantics.routes import string_value
+from fastapi_review.syntax import dotted_name, last_name, string_value
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -156,7 +155,7 @@ class JsonNotJsonb(_PostgresColumnRule):
         if not isinstance(head, (cst.Name, cst.Attribute)):
             return None
         postgresql = "sqlalchemy.dialects.postgresql"
-        if importable(self.ctx, "JSONB", (f"{postgresql}.JSONB",)):
+        if importable(self.ctx.scope.imports, self.ctx.data, "JSONB", (f"{postgresql}.JSONB",)):
             jsonb: cst.BaseExpression = cst.Name("JSONB")
             imports: tuple[tuple[str, str], ...] = ((postgresql, "JSONB"),)
         elif self.ctx.scope.imports.aliases.get("postgresql") == postgresql:

@@ -6,8 +6,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
-from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import string_value
+from fastapi_review.syntax import dotted_name, string_value
 from fastapi_review.semantics.scope import carries_description, is_constant_name
 from fastapi_review.semantics.sessions import unwrap_annotation
 
@@ -69,7 +68,7 @@ class PydanticV1Config(Rule):
             return None
         if "model_config" in scope.classes[-2].facts.attributes or _has_comment(body.footer):
             return None
-        if not importable(self.ctx, "ConfigDict", ("pydantic.ConfigDict", "pydantic.config.ConfigDict")):
+        if not importable(self.ctx.scope.imports, self.ctx.data, "ConfigDict", ("pydantic.ConfigDict", "pydantic.config.ConfigDict")):
             return None
         keys = []
         for statement in body.body:

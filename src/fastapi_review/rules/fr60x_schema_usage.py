@@ -9,8 +9,7 @@ import libcst as cst
 
 from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import arg_is, keyword_arg
+from fastapi_review.syntax import arg_is, dotted_name, keyword_arg
 from fastapi_review.semantics.scope import is_constant_name
 from fastapi_review.semantics.sessions import unwrap_annotation
 

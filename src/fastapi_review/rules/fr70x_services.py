@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.rules.fr201_db_access_in_route import SESSION_IO_METHODS
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.scope import is_constant_name
 from fastapi_review.semantics.sessions import is_session_expr
 

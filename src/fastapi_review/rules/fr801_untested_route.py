@@ -24,5 +24,5 @@ class UntestedRoute(Rule):
         route = function.routes[0]
         if route.path is None or route.method == "websocket":
             return
-        handler = handler_key(node, self.ctx)
+        handler = handler_key(node, self.ctx.scope)
         self.report(node.name, requires=[("untested_route", handler), function.route_requirement], handler=node.name.value, path=route.path or "/")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from fastapi_review.semantics.routes import keyword_arg
+from fastapi_review.syntax import keyword_arg
 from fastapi_review.semantics.sqlalchemy_facts import COLUMN_TYPES
 
 if TYPE_CHECKING:

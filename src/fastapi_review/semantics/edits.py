@@ -7,12 +7,11 @@ import io
 import re
 import tokenize
 from functools import lru_cache
-from typing import TYPE_CHECKING, Optional, Sequence, TypeVar
+from typing import Optional, Sequence, TypeVar
 
 import libcst as cst
 
-if TYPE_CHECKING:
-    from fastapi_review.engine import FileContext
+from fastapi_review.semantics.names import ImportMap
 
 
 def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
@@ -94,14 +93,15 @@ def _strings(node: cst.CSTNode) -> list[cst.SimpleString]:
     return [s for child in node.children for s in _strings(child)]
 
 
-def importable(ctx: "FileContext", name: str, targets: tuple[str, ...]) -> bool:
-    """Whether code in this file can say `name` for one of `targets` (`fastapi.status`): it is
+def importable(imports: ImportMap, data: bytes, name: str, targets: tuple[str, ...]) -> bool:
+    """Whether code in a file (its `imports`, its bytes `data`) can say `name` for one of `targets`
+    (`fastapi.status`): it is
     imported as such, or not bound to anything else anywhere in the file (then the fix adds
     the import).  A name bound otherwise, or a star import, means no fix: never shadow."""
-    imported = ctx.scope.imports.aliases.get(name)
+    imported = imports.aliases.get(name)
     if imported is not None:
         return imported in targets
-    return not _bound_outside_imports(ctx.data, name)
+    return not _bound_outside_imports(data, name)
 
 
 @lru_cache(maxsize=16)

@@ -1,4 +1,4 @@
-"""Dotted names of expressions and import-alias resolution."""
+"""Import-alias resolution: local names → qualified names."""
 
 from __future__ import annotations
 
@@ -7,31 +7,12 @@ from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.syntax import dotted_name
+
 # Libraries whose names never resolve to project code: the standard library, the frameworks.
 _NOT_PROJECT_CODE = frozenset(sys.stdlib_module_names) | {
     "fastapi", "starlette", "pydantic", "pydantic_core", "typing_extensions",
 }
-
-
-def dotted_name(node: cst.BaseExpression) -> Optional[str]:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
-
-
-def last_name(node: cst.BaseExpression) -> Optional[str]:
-    """The last identifier of a Name/Attribute (`sa.orm.relationship` → "relationship"), cheaply."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return None
 
 
 def module_dotted(node: Optional[cst.BaseExpression]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import Callable, Optional
 
 import libcst as cst
 
@@ -16,13 +16,12 @@ from fastapi_review.dispatch import iter_children
 from fastapi_review.facts import FunctionFacts, RouteFacts
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS
 from fastapi_review.semantics.http import status_code_value
-from fastapi_review.semantics.names import dotted_name
-from fastapi_review.semantics.routes import keyword_arg, marked_not_body, positional_arg
+from fastapi_review.syntax import dotted_name, keyword_arg, positional_arg
+from fastapi_review.semantics.routes import marked_not_body
+from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.sessions import is_session_expr
 from fastapi_review.semantics.types import type_refs
 
-if TYPE_CHECKING:
-    from fastapi_review.engine import FileContext
 
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
@@ -45,10 +44,12 @@ class _Frame:
 class ProjectFactsCollector:
     """See the module docstring."""
 
-    def __init__(self, ctx: "FileContext") -> None:
-        self.ctx = ctx
-        self.scope = ctx.scope
-        self.facts = ctx.facts
+    def __init__(self, scope: Scope, is_test: bool, session_names: tuple[str, ...], locate: Callable[[cst.CSTNode, Callable[[int], None]], None]) -> None:
+        self.scope = scope
+        self.facts = scope.facts
+        self.is_test = is_test
+        self.session_names = session_names
+        self.locate = locate
         self._frames: list[_Frame] = []
 
     # -- functions and routes ----------------------------------------------------------------
@@ -133,7 +134,7 @@ class ProjectFactsCollector:
                 local = dotted_name(node.func)
                 if local is not None and "." not in local:
                     frame.calls.append(f"{self.facts.module}.{local}")
-        if self.ctx.is_test_module:
+        if self.is_test:
             self._test_request(node)
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _FILTERS:
@@ -176,7 +177,7 @@ class ProjectFactsCollector:
                 model, column, _ = sites[i]
                 sites[i] = (model, column, line)
 
-        self.ctx.locate(node, on_line)
+        self.locate(node, on_line)
 
     def _test_request(self, node: cst.Call) -> None:
         func = node.func
@@ -218,7 +219,7 @@ class ProjectFactsCollector:
             if node.func.attr.value not in _QUERY_RESULTS:
                 return False
             receiver = node.func.value
-            if is_session_expr(receiver, self.scope, self.ctx.session_names):
+            if is_session_expr(receiver, self.scope, self.session_names):
                 return True
             node = receiver.expression if isinstance(receiver, cst.Await) else receiver
             if isinstance(node, cst.Name):
@@ -239,10 +240,10 @@ def route_key(qualname: str, scope: object) -> str:
     return f"{qualname}@{scope.units[-1][0]}"  # type: ignore[attr-defined]
 
 
-def handler_key(node: cst.FunctionDef, ctx: "FileContext") -> str:
+def handler_key(node: cst.FunctionDef, scope: Scope) -> str:
     """`route_key` of the route handler `node`, from inside `visit_FunctionDef(node)`."""
-    path = ".".join([*(c.facts.name for c in ctx.scope.classes), node.name.value])
-    return route_key(f"{ctx.facts.module}.{path}", ctx.scope)
+    path = ".".join([*(c.facts.name for c in scope.classes), node.name.value])
+    return route_key(f"{scope.facts.module}.{path}", scope)
 
 
 def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:

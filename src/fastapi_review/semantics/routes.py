@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from fastapi_review.facts import Requirement
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, string_value
 
 if TYPE_CHECKING:
     from fastapi_review.semantics.scope import Scope
@@ -54,16 +54,6 @@ def _may_be_router(router: str, scope: "Scope") -> bool:
     return not local_class  # local router subclasses are already in facts.routers
 
 
-def arg_is(arg: Optional[cst.Arg], value: str) -> bool:
-    """An argument whose value is the name `value` (`True`, `False`, `None`)."""
-    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == value
-
-
-def keyword_is(call: cst.Call, keyword: str, value: str) -> bool:
-    """`call(..., keyword=<value>)` with a name value (`True`, `False`, `None`)."""
-    return arg_is(keyword_arg(call, keyword), value)
-
-
 def schema_requirement(route: "Route", scope: "Scope") -> Requirement:
     """The index check that the route's router is not included with include_in_schema=False."""
     qualified = scope.imports.resolve_dotted(route.router) or f"{scope.facts.module}.{route.router}"
@@ -106,36 +96,6 @@ def marked_not_body(param: cst.Param, scope: "Scope") -> bool:
         if qualified.startswith("fastapi") and qualified.rsplit(".", 1)[-1] in NOT_BODY_MARKERS:
             return True
     return False
-
-
-def string_value(expr: Optional[cst.BaseExpression]) -> Optional[str]:
-    """The value of a plain (non-f) string literal, else None."""
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
-        value = expr.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-def keyword_arg(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    """The `name=` argument of a call, if present."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def positional_arg(call: cst.Call, index: int) -> Optional[cst.Arg]:
-    """The index-th positional argument of a call, if present (stops at *args)."""
-    position = 0
-    for arg in call.args:
-        if arg.keyword is not None:
-            continue
-        if arg.star:
-            return None
-        if position == index:
-            return arg
-        position += 1
-    return None
 
 
 def _http_methods(method: str, call: cst.Call) -> frozenset[str]:

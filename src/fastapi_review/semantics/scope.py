@@ -16,16 +16,9 @@ import libcst as cst
 
 from fastapi_review.facts import ClassFacts, FileFacts, Requirement
 from fastapi_review.semantics import models
-from fastapi_review.semantics.names import ImportMap, dotted_name
-from fastapi_review.semantics.routes import (
-    APP_CLASSES,
-    ROUTER_CLASSES,
-    Route,
-    keyword_arg,
-    keyword_is,
-    route_from_add_api_route,
-    route_from_decorator,
-)
+from fastapi_review.semantics.names import ImportMap
+from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is
+from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES, Route, route_from_add_api_route, route_from_decorator
 
 if TYPE_CHECKING:
     from fastapi_review.semantics.columns import ColumnDecl

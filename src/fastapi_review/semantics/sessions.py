@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from fastapi_review.facts import Requirement
-from fastapi_review.semantics.names import dotted_name, may_be_project_name
+from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.syntax import dotted_name
 
 if TYPE_CHECKING:
     from fastapi_review.semantics.scope import Scope

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from fastapi_review.semantics.names import dotted_name
+from fastapi_review.syntax import dotted_name
 
 if TYPE_CHECKING:
     from fastapi_review.semantics.scope import Scope
