@@ -11,6 +11,7 @@ from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts
 from fastapi_review.project import ProjectIndex
 from fastapi_review.semantics import models, schemas
+from fastapi_review.semantics.file_facts import FileFactsWriter
 from fastapi_review.semantics.names import resolve_relative
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES, is_session_expr
@@ -30,7 +31,8 @@ def facts_of(module: str, source: str, is_package: bool = False) -> tuple[FileFa
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "probe":
                 probes.append(("session", cst.Module([]).code_for_node(node.func.value), is_session_expr(node.func.value, scope, DEFAULT_SESSION_NAMES)))
 
-    Dispatcher([scope, Probe()]).walk(cst.parse_module(textwrap.dedent(source)))
+    writer = FileFactsWriter(scope, False, DEFAULT_SESSION_NAMES, lambda node, on_line: None)
+    Dispatcher([scope, writer, Probe()]).walk(cst.parse_module(textwrap.dedent(source)))
     return facts, scope, probes
 
 

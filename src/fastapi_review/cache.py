@@ -164,7 +164,7 @@ class Cache:
 def _shown_as(result: "FileResult", display: str) -> "FileResult":
     """A cached result stored by a run that showed the file under another path."""
     result.findings = [dataclasses.replace(f, path=display) for f in result.findings]
-    result.deferred = [((display, *fields[1:]), needed) for fields, needed in result.deferred]
+    result.deferred = [((display, *fields[1:]), needed, args) for fields, needed, args in result.deferred]
     if result.facts is not None:
         result.facts.path = display
     return result

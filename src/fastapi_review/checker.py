@@ -10,14 +10,12 @@ from typing import Optional, Protocol, Sequence
 
 from fastapi_review.cache import Cache, content_digest
 
-from fastapi_review.checker_details import DETAIL
 from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file, project_root
 from fastapi_review.engine import FileResult, check_file
-from fastapi_review.facts import Requirement
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import Task, on_big_stack, run_tasks
-from fastapi_review.project import ProjectIndex
+from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.selection import RuleSet
 
@@ -38,17 +36,20 @@ def run_project_phase(results: Sequence[FileResult], context: Sequence[FileResul
     index = ProjectIndex(r.facts for r in (*results, *context) if r.facts is not None)
     findings = [f for r in results for f in r.findings]
     for result in results:
-        for fields, needed in result.deferred:
+        for fields, needed, args in result.deferred:
             if all(index.satisfies(n) for n in needed):
-                findings.append(_with_details(Finding(*fields), needed, index))
+                finding = Finding(*fields)
+                if args is not None:  # the message is completed by the requirements that answered
+                    finding = dataclasses.replace(finding, message=finding.message.format(**{k: _answer(v, index) for k, v in args.items()}))
+                findings.append(finding)
     return sorted(findings, key=Finding.sort_key)
 
 
-def _with_details(finding: Finding, needed: Sequence[Requirement], index: ProjectIndex) -> Finding:
-    if DETAIL not in finding.message:
-        return finding
-    detail = next((d for n in needed if (d := index.detail(n)) is not None), "")
-    return dataclasses.replace(finding, message=finding.message.replace(DETAIL, detail))
+def _answer(value: object, index: ProjectIndex) -> object:
+    if not isinstance(value, Requirement):
+        return value
+    detail = value.detail(index)
+    return detail if detail is not None else ""
 
 
 class Progress(Protocol):

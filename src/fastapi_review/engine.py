@@ -9,7 +9,8 @@ import libcst as cst
 
 from fastapi_review.discovery import SourceFile, decode_source
 from fastapi_review.dispatch import Dispatcher
-from fastapi_review.facts import FileFacts, Requirement
+from fastapi_review.facts import FileFacts
+from fastapi_review.project import Requirement
 from fastapi_review.findings import Finding, Fix
 from fastapi_review.parsing import parse_module, parse_with_ast
 from fastapi_review.positions import node_ranges
@@ -17,7 +18,7 @@ from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.selection import RuleSet
-from fastapi_review.semantics.project_facts import ProjectFactsCollector
+from fastapi_review.semantics.file_facts import FileFactsWriter
 from fastapi_review.suppress import NoqaLines
 
 
@@ -27,8 +28,10 @@ class FileResult:
 
     findings: list[Finding] = field(default_factory=list)
     # findings kept only if the project index satisfies their requirements, as Finding's
-    # positional fields: most are dropped, so they are built (and unpickled) as plain tuples
-    deferred: list[tuple[tuple[Any, ...], tuple[Requirement, ...]]] = field(default_factory=list)
+    # positional fields: most are dropped, so they are built (and unpickled) as plain tuples.
+    # When message arguments wait on the project (see Rule.report), the message field holds
+    # the rule's template and the third item the arguments; else the third item is None.
+    deferred: list[tuple[tuple[Any, ...], tuple[Requirement, ...], Optional[dict[str, object]]]] = field(default_factory=list)
     facts: Optional[FileFacts] = None
 
 
@@ -171,7 +174,7 @@ def _release(ctx: FileContext, rules: list[Rule]) -> None:
 def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list[Rule], result: FileResult) -> None:
     if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
-    Dispatcher([ctx.scope, ProjectFactsCollector(ctx.scope, ctx.is_test_module, ctx.session_names, ctx.locate), *rules]).walk(tree)
+    Dispatcher([ctx.scope, FileFactsWriter(ctx.scope, ctx.is_test_module, ctx.session_names, ctx.locate), *rules]).walk(tree)
     for rule in rules:
         rule.finish()
     if ctx._pending or ctx._located:
@@ -220,7 +223,9 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
         line, column, end_line, end_column = ranges[id(node)]
         if noqa.suppresses(line, rule.code):
             continue
-        message = rule.message.format(**{k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()})
+        values = {k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()}
+        waiting = any(isinstance(v, Requirement) for v in values.values())
+        message = rule.message if waiting else rule.message.format(**values)
         fields = (
             ctx.path, line, column, end_line, end_column, rule.code, rule.name, message, rule.severity,
             None if fix is None else Fix(fix.safety, fix.description),
@@ -230,4 +235,4 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
         if not requires:
             result.findings.append(Finding(*fields))
         else:
-            result.deferred.append((fields, requires))
+            result.deferred.append((fields, requires, values if waiting else None))

@@ -7,11 +7,6 @@ from typing import Optional
 
 from fastapi_review.packing import Packed
 
-# A condition a per-file finding waits on, checked against the ProjectIndex:
-# ("orm_model", "pkg.models.User") — keep the finding only if that class is ORM-mapped.
-Requirement = tuple[str, str]
-
-
 @dataclass
 class ClassFacts(Packed):
     """A class definition: its bases (qualified where resolvable) and ORM/schema markers."""

@@ -15,7 +15,8 @@ from typing import Any, Callable, ClassVar, Literal, Optional, Sequence
 
 import libcst as cst
 
-from fastapi_review.facts import FileFacts, Requirement
+from fastapi_review.facts import FileFacts
+from fastapi_review.project import Requirement
 from fastapi_review.findings import Finding, Severity
 from fastapi_review.positions import Unit
 from fastapi_review.semantics.scope import Scope
@@ -169,14 +170,15 @@ class Rule:
         **message_args: object,
     ) -> None:
         """Report `node`; `requires` (one requirement or several) defers the finding until the
-        project index confirms each of them.  `unit` is the def/class around `node` when
-        reporting after the traversal moved on (from `finish`); `fix` offers an edit."""
+        project index confirms each of them.  A message argument whose value is a requirement
+        is filled in by the project phase with its `detail`.  `unit` is the def/class around
+        `node` when reporting after the traversal moved on (from `finish`); `fix` offers an edit."""
         if requires is None:
             needed: tuple[Requirement, ...] = ()
-        elif isinstance(requires[0], str):
-            needed = (requires,)  # type: ignore[assignment]
+        elif isinstance(requires, Requirement):
+            needed = (requires,)
         else:
-            needed = tuple(r for r in requires if r is not None)  # type: ignore[misc]
+            needed = tuple(r for r in requires if r is not None)
         where = self.ctx.current_unit if unit == "current" else unit
         self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
 

@@ -3,9 +3,12 @@ dotted names, call arguments, string literals.  The ground floor: it imports onl
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
+
+_UPPER_CASE = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 
 
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
@@ -82,3 +85,8 @@ def called(expr: cst.BaseExpression) -> cst.BaseExpression:
 def source_text(expr: cst.CSTNode) -> str:
     """The code of a node on its own (no surrounding whitespace)."""
     return cst.Module([]).code_for_node(expr)
+
+
+def is_constant_name(name: str) -> bool:
+    """UPPER_CASE names are module-level constants by convention."""
+    return bool(_UPPER_CASE.match(name))

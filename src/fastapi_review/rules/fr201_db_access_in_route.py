@@ -6,10 +6,11 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.facts import Requirement
+from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
 from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.sessions import is_session_expr, session_alias_requirement
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 
 SESSION_IO_METHODS = frozenset(
     {"execute", "scalar", "scalars", "get", "get_one", "add", "add_all", "delete", "merge", "flush",
@@ -23,7 +24,7 @@ def is_statement_constructor(qualified: Optional[str]) -> bool:
     if not qualified:
         return False
     module, _, last = qualified.rpartition(".")
-    return last in _STATEMENTS and module.split(".", 1)[0] in ("sqlalchemy", "sqlmodel")
+    return last in _STATEMENTS and in_library(module, *ORM_LIBRARIES)
 
 
 class DbAccessInRoute(Rule):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
+from fastapi_review.semantics.routes import AppBinding
 
 
 class RouteOnApp(Rule):
@@ -26,5 +27,5 @@ class RouteOnApp(Rule):
             if route.kind is None:
                 imported = self.ctx.scope.imports.resolve_dotted(route.router)
                 if imported is not None:
-                    self.report(node.name, requires=("app_binding", imported), handler=node.name.value, app=route.router)
+                    self.report(node.name, requires=AppBinding(imported), handler=node.name.value, app=route.router)
                     return

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.facts import Requirement
+from fastapi_review.project import Requirement
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import may_be_project_name
 from fastapi_review.syntax import dotted_name, last_name
 from fastapi_review.semantics.sessions import is_session_factory_call
+from fastapi_review.semantics.sessions import SessionFactory
 
 _DEPENDS = frozenset({"Depends", "Security"})
 _LIFESPAN_DECORATORS = frozenset({"on_event", "asynccontextmanager", "contextmanager"})
@@ -52,7 +53,7 @@ class SessionNotInjected(Rule):
         imported = scope.callee(node) if isinstance(node.func, cst.Name) and not node.args else None
         if imported is not None and may_be_project_name(imported):
             # `make_session()` imported from the module that binds it to sessionmaker()
-            requirement = ("session_factory", imported)
+            requirement = SessionFactory(imported)
             self._candidates.append((node, function.node, f"session created here by {node.func.value}()", requirement, self.ctx.current_unit))  # type: ignore[union-attr]
             return
         func = node.func

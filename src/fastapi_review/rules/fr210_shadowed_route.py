@@ -8,7 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import LineOf, Rule
-from fastapi_review.semantics.routes import Route
+from fastapi_review.semantics.context import Route
 
 # Starlette's path converters (starlette.convertors) as regular expressions.
 _CONVERTERS = {

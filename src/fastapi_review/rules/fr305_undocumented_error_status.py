@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.project_facts import handler_key
+from fastapi_review.semantics.routes import handler_key
 from fastapi_review.semantics.routes import schema_requirement
+from fastapi_review.semantics.routes import UndocumentedStatus
 
 
 class UndocumentedErrorStatus(Rule):
@@ -25,6 +25,7 @@ class UndocumentedErrorStatus(Rule):
             return  # not in the OpenAPI document at all
         scope = self.ctx.scope
         handler = handler_key(node, self.ctx.scope)
-        requirements = [("undocumented_status", handler), function.route_requirement]
+        undocumented = UndocumentedStatus(handler)
+        requirements = [undocumented, function.route_requirement]
         requirements += [schema_requirement(route, scope) for route in function.routes]
-        self.report(node.name, requires=requirements, handler=node.name.value, statuses=DETAIL)
+        self.report(node.name, requires=requirements, handler=node.name.value, statuses=undocumented)

@@ -21,6 +21,7 @@ from fastapi_review.semantics.http import (
     status_constant,
 )
 from fastapi_review.syntax import keyword_arg, positional_arg
+from fastapi_review.semantics.exceptions import NoExceptionHandler
 
 GENERIC_EXCEPTIONS = frozenset(
     f"builtins.{n}" for n in ("Exception", "ValueError", "RuntimeError", "KeyError", "TypeError", "LookupError")
@@ -48,7 +49,7 @@ class GenericExceptionInRoute(Rule):
             return
         self.report(
             node,
-            requires=(("no_exception_handler", "|".join(builtin_lineage(qualified))), function.route_requirement),
+            requires=(NoExceptionHandler(builtin_lineage(qualified)), function.route_requirement),
             handler=function.node.name.value,
             exception=qualified.removeprefix("builtins."),
         )

@@ -12,6 +12,7 @@ from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
 from fastapi_review.semantics.sql_strings import StringFlow
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 
 # Functions whose string argument is SQL text.
 _TEXT_FUNCTIONS = frozenset({"text", "literal_column"})
@@ -82,7 +83,7 @@ class SqlStringFormatting(Rule):
         qualified = self.ctx.scope.callee(node)
         if qualified is not None:
             module, _, last = qualified.rpartition(".")
-            if last in _TEXT_FUNCTIONS and module.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):
+            if last in _TEXT_FUNCTIONS and in_library(module, *ORM_LIBRARIES):
                 return f"{last}()"
         if not isinstance(func, cst.Attribute):
             return None

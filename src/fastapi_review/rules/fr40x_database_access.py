@@ -7,7 +7,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.facts import Requirement
+from fastapi_review.project import Requirement
 from fastapi_review.positions import Unit
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.loops import (
@@ -30,6 +30,7 @@ from fastapi_review.semantics.sqlalchemy_facts import (
     ASYNC_CONNECTION_COROUTINES,
     ASYNC_SESSION_COROUTINES,
 )
+from fastapi_review.semantics.sessions import SyncSessionAlias, SyncSessionFactory
 
 _READS_BY_KEY = frozenset({"get", "get_one", "refresh"})
 _STATEMENT_READS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars", "exec"})
@@ -197,7 +198,7 @@ class SyncSessionInAsync(Rule):
                 imported = scope.imports.resolve(part) if isinstance(part, cst.Name) else None
                 if imported is not None and may_be_project_name(imported):
                     # `db: DbDep` where DbDep = Annotated[Session, Depends(...)] in another module
-                    candidates[param.name.value] = (param.name, self.ctx.current_unit, ("sync_session_alias", imported))
+                    candidates[param.name.value] = (param.name, self.ctx.current_unit, SyncSessionAlias(imported))
 
     def visit_Await(self, node: cst.Await) -> None:
         # `await session.execute(...)`: the object is async whatever its annotation says
@@ -223,7 +224,7 @@ class SyncSessionInAsync(Rule):
         if imported is not None and may_be_project_name(imported):
             self.report(
                 node,
-                requires=("sync_session_factory", imported),
+                requires=SyncSessionFactory(imported),
                 what=f"{dotted_name(node.func)}() creates a sync Session",
                 function=function.node.name.value,
             )

@@ -7,7 +7,6 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.checker_details import DETAIL
 from fastapi_review.dispatch import iter_children
 from fastapi_review.rule import Rule
 from fastapi_review.rules.fr503_unindexed_foreign_key import _FLAGS, UnindexedForeignKey
@@ -15,6 +14,8 @@ from fastapi_review.semantics.loops import statement_root
 from fastapi_review.syntax import arg_is, dotted_name
 from fastapi_review.semantics.sessions import is_session_expr, unwrap_annotation
 from fastapi_review.semantics.sqlalchemy_facts import LOADER_OPTIONS
+from fastapi_review.semantics.queries import FilteredUnindexed
+from fastapi_review.semantics.relationships import LazyRelationship
 
 _EAGER_OPTIONS = frozenset(o for o in LOADER_OPTIONS if o in ("selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager", "noload", "raiseload"))
 _RESULTS = frozenset({"all", "scalars", "unique", "fetchall", "partitions"})
@@ -108,7 +109,7 @@ class LazyLoadInLoop(Rule):
             self.report(
                 read,
                 unit=unit,
-                requires=("lazy_relationship", f"{model}|{attribute}"),
+                requires=LazyRelationship(model, attribute),
                 read=f"{variable}.{attribute}",
                 attribute=attribute,
                 model=model.rsplit(".", 1)[-1],
@@ -195,7 +196,8 @@ class UnindexedFilterColumn(UnindexedForeignKey):
         for owner, column, target, unit in self._candidates:
             if (owner, column) in self._covered or owner in self._unknown_table_args:
                 continue
-            self.report(target, unit=unit, requires=("filtered_unindexed", f"{owner}|{column}|{minimum}"), column=column, sites=DETAIL)
+            filtered = FilteredUnindexed(owner, column, minimum)
+            self.report(target, unit=unit, requires=filtered, column=column, sites=filtered)
 
 
 

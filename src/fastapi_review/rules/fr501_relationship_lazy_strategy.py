@@ -11,6 +11,7 @@ from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, string_literal
 from fastapi_review.syntax import keyword_arg, string_value
 from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
+from fastapi_review.semantics.models import OrmModel
 
 DEFAULT_ALLOWED = ("selectin", "joined", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only")
 # lazy=True / False / None are SQLAlchemy's legacy spellings of "select" / "joined" / "noload".
@@ -93,7 +94,7 @@ class RelationshipLazyStrategy(Rule):
             self._report(target, f"relationship '{name}' uses lazy=\"{strategy}\", which loads on attribute access (N+1, and MissingGreenlet under AsyncSession); use one of: {', '.join(self.options.allowed_lazy)}")
 
     def _report(self, target: cst.Name, detail: str, fix: "RuleFix | None" = None) -> None:
-        self.report(target, requires=("orm_model", self.ctx.scope.classes[-1].facts.qualname), fix=fix, detail=detail)
+        self.report(target, requires=OrmModel(self.ctx.scope.classes[-1].facts.qualname), fix=fix, detail=detail)
 
 
 def _strategy(lazy: cst.BaseExpression) -> Optional[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from fastapi_review.rule import Rule
+from fastapi_review.semantics.models import MissingColumns
 
 
 @dataclass(frozen=True)
@@ -30,5 +31,5 @@ class MissingTimestamps(Rule):
         columns = self.options.timestamp_columns
         if len(scope.classes) != 1 or scope.functions or not columns or scope.in_type_checking:
             return
-        requirement = ("missing_columns", f"{scope.class_qualname_here}|{','.join(columns)}")
+        requirement = MissingColumns(scope.class_qualname_here, tuple(columns))
         self.report(node.name, requires=requirement, model=node.name.value, columns=" / ".join(columns))

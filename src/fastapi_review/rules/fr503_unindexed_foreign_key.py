@@ -9,6 +9,8 @@ import libcst as cst
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, last_name, string_value
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.models import TableModel
 
 _CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
 _FLAGS = ("index", "primary_key", "unique")
@@ -102,7 +104,7 @@ class UnindexedForeignKey(Rule):
         PrimaryKeyConstraint — composite primary keys of association tables are exempt."""
         qualified = self.ctx.scope.callee(call) or ""
         kind = qualified.rsplit(".", 1)[-1]
-        if kind not in _CONSTRAINTS or not qualified.startswith(("sqlalchemy", "sqlmodel")):
+        if kind not in _CONSTRAINTS or not in_library(qualified, *ORM_LIBRARIES):
             return set()
         positional = [a.value for a in call.args if a.keyword is None and not a.star]
         if kind == "Index":
@@ -117,7 +119,7 @@ class UnindexedForeignKey(Rule):
         if last_name(node.func) not in ("Index", "Table"):
             return
         qualified = self.ctx.scope.callee(node) or ""
-        if not qualified.startswith(("sqlalchemy", "sqlmodel")):
+        if not in_library(qualified, *ORM_LIBRARIES):
             return
         kind = qualified.rsplit(".", 1)[-1]
         if kind == "Index" and not self.ctx.scope.in_class_body:
@@ -156,5 +158,5 @@ class UnindexedForeignKey(Rule):
             if (owner, column) in self._covered or owner in self._unknown_table_args:
                 continue
             # a mixin's or abstract base's column may be indexed by the classes that use it
-            requires = ("table_model", owner) if id(target) in self._class_columns else None
+            requires = TableModel(owner) if id(target) in self._class_columns else None
             self.report(target, unit=unit, requires=requires, column=column)

@@ -15,6 +15,8 @@ from fastapi_review.semantics.columns import (
     is_timezone_aware,
 )
 from fastapi_review.syntax import dotted_name, last_name, string_value
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.models import DeclarativeClass, NaiveDatetimeMap, OrmModel
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -63,7 +65,7 @@ class _ColumnRule(Rule):
         if last_name(call.func) != "Table":
             return []
         qualified = scope.callee(call) or ""
-        if not qualified.startswith(("sqlalchemy", "sqlmodel")) or not qualified.endswith(".Table"):
+        if not in_library(qualified, *ORM_LIBRARIES) or not qualified.endswith(".Table"):
             return []
         from fastapi_review.semantics.columns import column_declaration
 
@@ -81,7 +83,7 @@ class _ColumnRule(Rule):
         return columns
 
     def _in_model_requirement(self) -> tuple[str, str]:
-        return ("orm_model", self.ctx.scope.class_qualname_here)
+        return OrmModel(self.ctx.scope.class_qualname_here)
 
 
 class _PostgresColumnRule(_ColumnRule):
@@ -115,7 +117,7 @@ class NaiveDatetimeColumn(_PostgresColumnRule):
         else:  # no fix: the column has no type to add timezone=True to
             self.report(
                 column.target,
-                requires=("naive_datetime_map", self.ctx.scope.class_qualname_here),
+                requires=NaiveDatetimeMap(self.ctx.scope.class_qualname_here),
                 detail=f"column '{column.name}' is Mapped[datetime] and the declarative base's type_annotation_map does not make datetime timezone-aware",
             )
 
@@ -234,4 +236,4 @@ class LegacyColumnStyle(_ColumnRule):
 
     def check(self, column: ColumnDecl) -> None:
         if column.kind == "Column":
-            self.report(column.target, requires=("declarative_class", self.ctx.scope.class_qualname_here), column=column.name)
+            self.report(column.target, requires=DeclarativeClass(self.ctx.scope.class_qualname_here), column=column.name)

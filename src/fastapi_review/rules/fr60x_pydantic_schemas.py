@@ -7,8 +7,10 @@ import libcst as cst
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
 from fastapi_review.syntax import dotted_name, string_value
-from fastapi_review.semantics.scope import carries_description, is_constant_name
+from fastapi_review.semantics.schemas import carries_description
+from fastapi_review.syntax import is_constant_name
 from fastapi_review.semantics.sessions import unwrap_annotation
+from fastapi_review.semantics.schemas import PydanticSchema, SchemaWithoutAttributeDocstrings, UndescribedAlias
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
 _V2_NAMES = {"from_orm": "model_validate", "parse_obj": "model_validate"}
@@ -57,7 +59,7 @@ class PydanticV1Config(Rule):
             if orm_mode
             else "Pydantic v1 'class Config': use model_config = ConfigDict(...)"
         )
-        self.report(node, requires=("pydantic_schema", owner), fix=self._config_fix(node), detail=detail)
+        self.report(node, requires=PydanticSchema(owner), fix=self._config_fix(node), detail=detail)
 
     def _config_fix(self, node: cst.ClassDef) -> "RuleFix | None":
         """`class Config:` of plain `key = value` lines with known keys and no comments →
@@ -132,7 +134,7 @@ class PydanticV1Config(Rule):
             fix = RuleFix("safe", f"Use .{_V2_NAMES[method]}()", ((func.attr, new),))
         self.report(
             node,
-            requires=("pydantic_schema", owner),
+            requires=PydanticSchema(owner),
             fix=fix,
             detail=f"'{dotted_name(func) or method}()' is the Pydantic v1 API: use '.{_V2_NAMES[method]}()'",
         )
@@ -180,16 +182,16 @@ class FieldMissingDescription(Rule):
             if isinstance(part, cst.Name) and part.value in scope.facts.described_aliases:
                 return  # a local documented alias
             if isinstance(part, cst.Name) and part.value in scope.facts.annotated_aliases:
-                alias_requirements.append(("undescribed_alias", f"{scope.facts.module}.{part.value}"))
+                alias_requirements.append(UndescribedAlias(f"{scope.facts.module}.{part.value}"))
                 continue
             imported = scope.imports.resolve(part) if isinstance(part, (cst.Name, cst.Attribute)) else None
             if imported is not None and not imported.startswith(("typing", "builtins", "datetime", "uuid", "decimal", "pydantic")):
-                alias_requirements.append(("undescribed_alias", imported))
+                alias_requirements.append(UndescribedAlias(imported))
         qualname = scope.class_qualname_here
         requirement = (
-            ("schema_without_attribute_docstrings", qualname)
+            SchemaWithoutAttributeDocstrings(qualname)
             if self._has_attribute_docstring(node)
-            else ("pydantic_schema", qualname)
+            else PydanticSchema(qualname)
         )
         self.report(node.target, requires=[requirement, *alias_requirements], field=name, schema=scope.classes[-1].facts.name)
 

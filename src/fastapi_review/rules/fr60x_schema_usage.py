@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from fastapi_review.checker_details import DETAIL
 from fastapi_review.rule import Rule
 from fastapi_review.syntax import arg_is, dotted_name, keyword_arg
-from fastapi_review.semantics.scope import is_constant_name
+from fastapi_review.syntax import is_constant_name
 from fastapi_review.semantics.sessions import unwrap_annotation
+from fastapi_review.semantics.schemas import BoundExceedsColumn, NeedsFromAttributes, RequestSchema, ResponseSchema, SharedSchema
 
 DEFAULT_SENSITIVE = "password|passwd|secret|token|api_key|private_key|hashed_"
 _SECRET_TYPES = frozenset({"SecretStr", "SecretBytes"})
@@ -65,7 +65,8 @@ class ResponseSchemaWithoutFromAttributes(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if _is_top_level_class(self):
-            self.report(node.name, requires=("needs_from_attributes", self.ctx.scope.class_qualname_here), schema=node.name.value, routes=DETAIL)
+            needed = NeedsFromAttributes(self.ctx.scope.class_qualname_here)
+            self.report(node.name, requires=needed, schema=node.name.value, routes=needed)
 
 
 class SharedRequestResponseSchema(Rule):
@@ -78,7 +79,8 @@ class SharedRequestResponseSchema(Rule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if _is_top_level_class(self):
-            self.report(node.name, requires=("shared_schema", self.ctx.scope.class_qualname_here), schema=node.name.value, routes=DETAIL)
+            shared = SharedSchema(self.ctx.scope.class_qualname_here)
+            self.report(node.name, requires=shared, schema=node.name.value, routes=shared)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class SensitiveFieldInResponse(_FieldRule):
         if arg_is(exclude, "True"):
             return
         scope = self.ctx.scope
-        self.report(node.target, requires=("response_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name, routes=DETAIL)
+        response = ResponseSchema(scope.class_qualname_here)
+        self.report(node.target, requires=response, field=name, schema=scope.classes[-1].facts.name, routes=response)
 
 
 class UnboundedRequestField(_FieldRule):
@@ -132,12 +135,13 @@ class UnboundedRequestField(_FieldRule):
             if isinstance(bound.value, cst.Integer):
                 # bounded, but looser than the model column it is written to
                 scope = self.ctx.scope
+                exceeds = BoundExceedsColumn(scope.class_qualname_here, name, bound.value.value)
                 self.report(
                     node.target,
-                    requires=[("request_schema", scope.class_qualname_here), ("bound_exceeds_column", f"{scope.class_qualname_here}|{name}|{bound.value.value}")],
+                    requires=[RequestSchema(scope.class_qualname_here), exceeds],
                     field=name,
                     schema=scope.classes[-1].facts.name,
-                    problem=f"max_length={bound.value.value} exceeds its model column String({DETAIL})",
+                    problem=exceeds,
                 )
             return
         annotation = node.annotation.annotation
@@ -145,4 +149,4 @@ class UnboundedRequestField(_FieldRule):
         if "max_length" in text or "conlist" in text or "constr" in text:
             return
         scope = self.ctx.scope
-        self.report(node.target, requires=("request_schema", scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name, problem="has no length bound")
+        self.report(node.target, requires=RequestSchema(scope.class_qualname_here), field=name, schema=scope.classes[-1].facts.name, problem="has no length bound")

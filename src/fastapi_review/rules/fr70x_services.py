@@ -10,8 +10,10 @@ import libcst as cst
 from fastapi_review.rule import Rule
 from fastapi_review.rules.fr201_db_access_in_route import SESSION_IO_METHODS
 from fastapi_review.syntax import dotted_name
-from fastapi_review.semantics.scope import is_constant_name
+from fastapi_review.syntax import is_constant_name
 from fastapi_review.semantics.sessions import is_session_expr
+from fastapi_review.semantics.schemas import NotPydanticSchema
+from fastapi_review.semantics.sessions import AsyncProject
 
 _SYNC_HTTP = frozenset(
     {"httpx.get", "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head", "httpx.options",
@@ -71,7 +73,7 @@ class SyncServiceIo(Rule):
         what = self._found.pop(id(node), None)
         if what is None:
             return
-        requires = ("async_project", "") if self.options.async_ == "auto" else None
+        requires = AsyncProject() if self.options.async_ == "auto" else None
         self.report(node.name, requires=requires, function=node.name.value, what=what)
 
 
@@ -135,7 +137,7 @@ class StatefulService(Rule):
                     # Pydantic copies field defaults per instance: not shared state
                     self.report(
                         node.name,
-                        requires=("not_pydantic_schema", scope.class_qualname_here),
+                        requires=NotPydanticSchema(scope.class_qualname_here),
                         detail=f"service class '{node.name.value}' has mutable class attribute '{name}'",
                     )
                     return

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.project_facts import handler_key
+from fastapi_review.semantics.routes import handler_key
+from fastapi_review.semantics.routes import NoTestRequests
 
 
 class UntestedRoute(Rule):
@@ -25,4 +26,4 @@ class UntestedRoute(Rule):
         if route.path is None or route.method == "websocket":
             return
         handler = handler_key(node, self.ctx.scope)
-        self.report(node.name, requires=[("untested_route", handler), function.route_requirement], handler=node.name.value, path=route.path or "/")
+        self.report(node.name, requires=[NoTestRequests(handler), function.route_requirement], handler=node.name.value, path=route.path or "/")

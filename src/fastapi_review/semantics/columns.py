@@ -9,9 +9,10 @@ import libcst as cst
 
 from fastapi_review.syntax import keyword_arg
 from fastapi_review.semantics.sqlalchemy_facts import COLUMN_TYPES
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 
 if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
+    from fastapi_review.semantics.context import Context
 
 _COLUMN_CALLS = frozenset({"Column", "mapped_column"})
 _DIALECT_MODULES = ("sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite")
@@ -28,7 +29,7 @@ def type_ancestors(qualified: Optional[str]) -> tuple[str, ...]:
     if module.startswith(_DIALECT_MODULES):
         dialect = ".".join(module.split(".")[:3])
         return COLUMN_TYPES.get(f"{dialect}.{last}", ())
-    if module.startswith(("sqlalchemy", "sqlmodel")):  # sqlalchemy.sql.sqltypes.X, sqlmodel.X re-exports
+    if in_library(module, *ORM_LIBRARIES):  # sqlalchemy.sql.sqltypes.X, sqlmodel.X re-exports
         return COLUMN_TYPES.get(f"sqlalchemy.{last}", ())
     return ()
 
@@ -55,7 +56,7 @@ class ColumnDecl:
         return type_ancestors(self.type_qualname)
 
 
-def _type_argument(call: cst.Call, scope: "Scope") -> tuple[Optional[cst.BaseExpression], Optional[str]]:
+def _type_argument(call: cst.Call, scope: Context) -> tuple[Optional[cst.BaseExpression], Optional[str]]:
     """The SQL type among Column()/mapped_column() positional arguments (after an optional name)."""
     for arg in call.args:
         if arg.keyword is not None:
@@ -81,7 +82,7 @@ def _type_argument(call: cst.Call, scope: "Scope") -> tuple[Optional[cst.BaseExp
     return None, None
 
 
-def mapped_inner(annotation: cst.BaseExpression, scope: "Scope") -> tuple[Optional[str], Optional[cst.BaseExpression]]:
+def mapped_inner(annotation: cst.BaseExpression, scope: Context) -> tuple[Optional[str], Optional[cst.BaseExpression]]:
     """(Mapped / WriteOnlyMapped / … , T) for `Mapped[T]`; (None, None) otherwise."""
     if isinstance(annotation, cst.SimpleString):
         try:
@@ -91,14 +92,14 @@ def mapped_inner(annotation: cst.BaseExpression, scope: "Scope") -> tuple[Option
     if not isinstance(annotation, cst.Subscript):
         return None, None
     qualified = scope.imports.resolve(annotation.value) or ""
-    if not qualified.startswith("sqlalchemy"):
+    if not in_library(qualified, "sqlalchemy"):
         return None, None
     elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
     return qualified.rsplit(".", 1)[-1], (elements[0] if elements else None)
 
 
 def column_declaration(
-    target: cst.BaseExpression, annotation: Optional[cst.BaseExpression], value: Optional[cst.BaseExpression], scope: "Scope"
+    target: cst.BaseExpression, annotation: Optional[cst.BaseExpression], value: Optional[cst.BaseExpression], scope: Context
 ) -> Optional[ColumnDecl]:
     """The column a class-body statement declares, or None (relationships, constants, methods)."""
     if not isinstance(target, cst.Name):
@@ -110,10 +111,10 @@ def column_declaration(
     if isinstance(value, cst.Call):
         callee = scope.callee(value) or ""
         module, _, last = callee.rpartition(".")
-        if last in _COLUMN_CALLS and module.startswith(("sqlalchemy", "sqlmodel")):
+        if last in _COLUMN_CALLS and in_library(module, *ORM_LIBRARIES):
             type_expr, type_qualname = _type_argument(value, scope)
             return ColumnDecl(name, target, value, last, type_expr, type_qualname, python_type)
-        if last == "Field" and module.startswith("sqlmodel"):
+        if last == "Field" and in_library(module, "sqlmodel"):
             sa_column = keyword_arg(value, "sa_column")
             if sa_column is not None and isinstance(sa_column.value, cst.Call):
                 inner = column_declaration(target, None, sa_column.value, scope)
@@ -146,7 +147,7 @@ def is_timezone_aware(type_expr: Optional[cst.BaseExpression]) -> Optional[bool]
     return None
 
 
-def is_datetime_annotation(expr: Optional[cst.BaseExpression], scope: "Scope") -> bool:
+def is_datetime_annotation(expr: Optional[cst.BaseExpression], scope: Context) -> bool:
     """`datetime`, `datetime.datetime`, `Optional[datetime]`, `datetime | None`, `"datetime"`."""
     from fastapi_review.semantics.sessions import unwrap_annotation
 
@@ -157,3 +158,35 @@ def is_datetime_annotation(expr: Optional[cst.BaseExpression], scope: "Scope") -
         if qualified == "datetime.datetime":
             return True
     return False
+
+
+def string_length(value: Optional[cst.BaseExpression], scope: Context) -> Optional[int]:
+    """n of `Column(String(n))` / `mapped_column(String(n))` (first positional type argument)."""
+    if not isinstance(value, cst.Call):
+        return None
+    for arg in value.args:
+        inner = arg.value
+        if arg.keyword is None and isinstance(inner, cst.Call) and inner.args:
+            if "String" in type_ancestors(scope.imports.resolve(inner.func)) and isinstance(inner.args[0].value, cst.Integer):
+                return int(inner.args[0].value.value)
+    return None
+
+
+def datetime_mapping(value: cst.BaseExpression, scope: Context) -> Optional[bool]:
+    """How `type_annotation_map = {datetime: X}` (or `registry(type_annotation_map=...)`) maps datetime."""
+    if isinstance(value, cst.Call):
+        mapping = next((a.value for a in value.args if a.keyword and a.keyword.value == "type_annotation_map"), None)
+        if mapping is None:
+            return None
+        value = mapping
+    if not isinstance(value, cst.Dict):
+        return None
+    for element in value.elements:
+        if not isinstance(element, cst.DictElement) or scope.imports.resolve(element.key) != "datetime.datetime":
+            continue
+        head = element.value.func if isinstance(element.value, cst.Call) else element.value
+        if "DateTime" not in type_ancestors(scope.imports.resolve(head)):
+            return None
+        return is_timezone_aware(element.value)
+    return None
+

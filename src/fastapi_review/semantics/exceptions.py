@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Optional
+from dataclasses import dataclass
+from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.facts import ClassFacts
+from fastapi_review.project import ProjectIndex, Requirement
+from fastapi_review.semantics.context import Context
 from fastapi_review.syntax import dotted_name
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
 
 HTTP_EXCEPTIONS = frozenset(
     {"fastapi.HTTPException", "fastapi.exceptions.HTTPException", "starlette.exceptions.HTTPException"}
@@ -20,7 +21,7 @@ _BUILTIN_EXCEPTIONS = frozenset(
 )
 
 
-def qualify_exception(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+def qualify_exception(expr: cst.BaseExpression, scope: Context) -> Optional[str]:
     """`ValueError` → "builtins.ValueError"; imported / local classes → their qualified name."""
     name = dotted_name(expr)
     if name in _BUILTIN_EXCEPTIONS and scope.imports.resolve_dotted(name) is None:
@@ -43,6 +44,31 @@ def exception_type(raised: Optional[cst.BaseExpression]) -> Optional[cst.BaseExp
     return raised.func if isinstance(raised, cst.Call) else raised
 
 
-def is_http_exception(expr: cst.BaseExpression, scope: "Scope") -> bool:
+def is_http_exception(expr: cst.BaseExpression, scope: Context) -> bool:
     """`HTTPException` from FastAPI or Starlette, through any alias."""
     return scope.imports.resolve(expr) in HTTP_EXCEPTIONS
+
+
+def has_exception_handler(index: ProjectIndex, exception: str) -> bool:
+    """Whether any module registers a handler for this (qualified) exception type."""
+
+    def handled() -> set[str]:
+        names = set()
+        for f in index.files:
+            for name in f.exception_handlers:
+                target = index.resolve(name)
+                names.add(target.qualname if isinstance(target, ClassFacts) else name)
+        return names
+
+    target = index.resolve(exception)
+    return (target.qualname if isinstance(target, ClassFacts) else exception) in index.memo(has_exception_handler, handled)
+
+
+@dataclass(frozen=True)
+class NoExceptionHandler(Requirement, kind="no_exception_handler"):
+    """No module registers a handler for the exception or any of its bases (`lineage`)."""
+
+    lineage: tuple[str, ...]
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return not any(has_exception_handler(index, name) for name in self.lineage)

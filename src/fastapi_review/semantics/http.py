@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
+    from fastapi_review.semantics.context import Context
 
 _STATUS_CONSTANT = re.compile(r"(?:^|\.)(?:HTTP|WS)_(\d{3})(?:_|$)")
 _STATUS_MODULES = ("fastapi.status", "starlette.status")
@@ -18,7 +18,7 @@ REQUEST_CLASSES = frozenset({"fastapi.Request", "fastapi.requests.Request", "sta
 RESPONSE_BASES = frozenset({"fastapi.Response", "fastapi.responses.Response", "starlette.responses.Response"})
 
 
-def status_code_value(expr: cst.BaseExpression, scope: "Scope") -> Optional[int]:
+def status_code_value(expr: cst.BaseExpression, scope: Context) -> Optional[int]:
     """The status code an expression spells: `404`, `status.HTTP_404_NOT_FOUND`, `HTTPStatus.NOT_FOUND`."""
     if isinstance(expr, cst.Integer):
         try:

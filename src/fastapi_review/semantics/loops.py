@@ -8,9 +8,10 @@ import libcst as cst
 
 from fastapi_review.dispatch import iter_children
 from fastapi_review.syntax import dotted_name
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 
 if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
+    from fastapi_review.semantics.context import Context
 
 _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 
@@ -50,7 +51,7 @@ def is_batch_loop(loop: cst.CSTNode) -> bool:
     return bool(target) and any(word in target.lower() for word in _BATCH_WORDS)  # type: ignore[union-attr]
 
 
-def is_retry_loop(loop: cst.CSTNode, scope: "Scope") -> bool:
+def is_retry_loop(loop: cst.CSTNode, scope: Context) -> bool:
     """`for attempt in range(n): ... break` / `while True: ... break`: one unit of work, retried."""
     if isinstance(loop, cst.For):
         iterable = loop.iter
@@ -61,7 +62,7 @@ def is_retry_loop(loop: cst.CSTNode, scope: "Scope") -> bool:
     return _contains_exit(loop.body)
 
 
-def statement_root(expr: cst.BaseExpression, scope: "Scope") -> Optional[tuple[str, cst.Call]]:
+def statement_root(expr: cst.BaseExpression, scope: Context) -> Optional[tuple[str, cst.Call]]:
     """For `select(X).where(...).limit(1)`: ("select", the whole chain's outermost call)."""
     node = expr
     while True:
@@ -69,7 +70,7 @@ def statement_root(expr: cst.BaseExpression, scope: "Scope") -> Optional[tuple[s
             qualified = scope.callee(node) if node is expr else scope.imports.resolve(node.func)
             if qualified is not None:
                 module, _, last = qualified.rpartition(".")
-                if last in _STATEMENTS and module.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):
+                if last in _STATEMENTS and in_library(module, *ORM_LIBRARIES):
                     return last, node
             if isinstance(node.func, cst.Attribute):
                 node = node.func.value

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from dataclasses import dataclass
+from typing import Optional
 
 from fastapi_review.facts import ClassFacts
-
-if TYPE_CHECKING:
-    from fastapi_review.project import ProjectIndex
+from fastapi_review.project import DECLARATIVE_NAME, ProjectIndex, Requirement
+from fastapi_review.semantics.names import in_library
 
 # Class bases that make a class a declarative base itself.
 _DECLARATIVE_BASE_CLASSES = frozenset({"DeclarativeBase", "DeclarativeBaseNoMeta"})
@@ -18,16 +18,11 @@ _MAPPED_DECORATORS = frozenset({"mapped", "mapped_as_dataclass"})
 SQLMODEL = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
 
 
-def is_sqlalchemy(qualname: Optional[str]) -> bool:
-    """Whether a qualified name lives in SQLAlchemy."""
-    return bool(qualname) and (qualname == "sqlalchemy" or qualname.startswith("sqlalchemy."))  # type: ignore[union-attr]
-
-
 def is_declarative_base_class(cls: ClassFacts) -> bool:
     """`class Base(DeclarativeBase)` or `@as_declarative() class Base`."""
-    if any(is_sqlalchemy(b) and b.rsplit(".", 1)[-1] in _DECLARATIVE_BASE_CLASSES for b in cls.bases):
+    if any(in_library(b, "sqlalchemy") and b.rsplit(".", 1)[-1] in _DECLARATIVE_BASE_CLASSES for b in cls.bases):
         return True
-    return any(is_sqlalchemy(d) and d.rsplit(".", 1)[-1] in _AS_DECLARATIVE for d in cls.decorators)
+    return any(in_library(d, "sqlalchemy") and d.rsplit(".", 1)[-1] in _AS_DECLARATIVE for d in cls.decorators)
 
 
 def _is_mapped_by_decorator(cls: ClassFacts) -> bool:
@@ -36,10 +31,8 @@ def _is_mapped_by_decorator(cls: ClassFacts) -> bool:
     return any(d.rsplit(".", 1)[-1] in _MAPPED_DECORATORS and "." in d for d in cls.decorators)
 
 
-def derives_from_declarative(index: "ProjectIndex", cls: ClassFacts) -> bool:
+def derives_from_declarative(index: ProjectIndex, cls: ClassFacts) -> bool:
     """Whether a declarative base is among the (transitive, cross-file) bases of `cls`."""
-    from fastapi_review.project import DECLARATIVE_NAME
-
     for base in index.ancestors(cls.qualname):
         resolved = index.resolve(base)
         if resolved == DECLARATIVE_NAME:
@@ -49,13 +42,13 @@ def derives_from_declarative(index: "ProjectIndex", cls: ClassFacts) -> bool:
     return False
 
 
-def _is_sqlmodel_table(index: "ProjectIndex", cls: ClassFacts) -> bool:
+def _is_sqlmodel_table(index: ProjectIndex, cls: ClassFacts) -> bool:
     return cls.keywords.get("table") == "True" and any(
         a in SQLMODEL for a in (*cls.bases, *index.ancestors(cls.qualname))
     )
 
 
-def is_orm_model(index: "ProjectIndex", qualname: str) -> bool:
+def is_orm_model(index: ProjectIndex, qualname: str) -> bool:
     """A concrete mapped class: not abstract, not the declarative base itself."""
     cls = index.resolve(qualname)
     if not isinstance(cls, ClassFacts) or cls.abstract or is_declarative_base_class(cls):
@@ -68,7 +61,7 @@ def is_orm_model(index: "ProjectIndex", qualname: str) -> bool:
     )
 
 
-def is_table_model(index: "ProjectIndex", qualname: str) -> bool:
+def is_table_model(index: ProjectIndex, qualname: str) -> bool:
     """A model with a table of its own: not a single-table-inheritance subclass of another model."""
     if not is_orm_model(index, qualname):
         return False
@@ -78,7 +71,7 @@ def is_table_model(index: "ProjectIndex", qualname: str) -> bool:
     return not any(is_orm_model(index, a) for a in index.ancestors(qualname))
 
 
-def declares_mapping(index: "ProjectIndex", qualname: str) -> bool:
+def declares_mapping(index: ProjectIndex, qualname: str) -> bool:
     """A model with its own table, or an inheritance subclass that declares columns or mapper args
     (not a typing-only subclass whose body is empty or under TYPE_CHECKING)."""
     if is_table_model(index, qualname):
@@ -87,7 +80,7 @@ def declares_mapping(index: "ProjectIndex", qualname: str) -> bool:
     return isinstance(cls, ClassFacts) and is_orm_model(index, qualname) and bool(cls.attributes)
 
 
-def is_declarative_class(index: "ProjectIndex", qualname: str) -> bool:
+def is_declarative_class(index: ProjectIndex, qualname: str) -> bool:
     """A model or an abstract class of a declarative hierarchy (its body declares mapped columns)."""
     cls = index.resolve(qualname)
     if not isinstance(cls, ClassFacts) or is_declarative_base_class(cls):
@@ -98,7 +91,7 @@ def is_declarative_class(index: "ProjectIndex", qualname: str) -> bool:
 _EXTERNAL_OK = ("sqlalchemy.", "sqlmodel.", "typing.", "pydantic.", "builtins.", "abc.")
 
 
-def inherited_attributes(index: "ProjectIndex", qualname: str) -> Optional[set[str]]:
+def inherited_attributes(index: ProjectIndex, qualname: str) -> Optional[set[str]]:
     """Names bound by the class and all its bases; None when a base outside the project (other
     than SQLAlchemy / SQLModel / typing) may bind more."""
     cls = index.resolve(qualname)
@@ -114,7 +107,7 @@ def inherited_attributes(index: "ProjectIndex", qualname: str) -> Optional[set[s
     return names
 
 
-def datetime_map_of(index: "ProjectIndex", qualname: str) -> Optional[bool]:
+def datetime_map_of(index: ProjectIndex, qualname: str) -> Optional[bool]:
     """How the class's declarative base maps `datetime` (True aware, False naive, None unset);
     the nearest class in the hierarchy that sets a type_annotation_map decides."""
     cls = index.resolve(qualname)
@@ -129,8 +122,81 @@ def datetime_map_of(index: "ProjectIndex", qualname: str) -> Optional[bool]:
     return None
 
 
-def is_orm_class_or_mixin(index: "ProjectIndex", qualname: str) -> bool:
+def is_orm_class_or_mixin(index: ProjectIndex, qualname: str) -> bool:
     """A model, an abstract declarative class, or a mixin some model inherits from."""
     if is_orm_model(index, qualname) or is_declarative_class(index, qualname):
         return True
     return any(qualname in index.ancestors(c.qualname) and is_orm_model(index, c.qualname) for c in index.classes())
+
+
+def _table_assigned(index: ProjectIndex, qualname: str) -> bool:
+    cls = index.resolve(qualname)
+    return isinstance(cls, ClassFacts) and cls.table_assigned
+
+
+# -- the questions deferred findings ask -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrmModel(Requirement, kind="orm_model"):
+    """The class is a concrete ORM model."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return is_orm_model(index, self.qualname)
+
+
+@dataclass(frozen=True)
+class TableModel(Requirement, kind="table_model"):
+    """The class is an ORM model with a table of its own."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return is_table_model(index, self.qualname)
+
+
+@dataclass(frozen=True)
+class MappingModel(Requirement, kind="mapping_model"):
+    """The class is a model that declares a mapping (its own table, columns or mapper args)."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return declares_mapping(index, self.qualname)
+
+
+@dataclass(frozen=True)
+class DeclarativeClass(Requirement, kind="declarative_class"):
+    """The class is a model or an abstract class of a declarative hierarchy."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return is_declarative_class(index, self.qualname)
+
+
+@dataclass(frozen=True)
+class MissingColumns(Requirement, kind="missing_columns"):
+    """The class is a table model (not a reflected table or view) that neither declares nor
+    inherits every one of `columns`."""
+
+    qualname: str
+    columns: tuple[str, ...]
+
+    def holds(self, index: ProjectIndex) -> bool:
+        if not is_table_model(index, self.qualname) or _table_assigned(index, self.qualname):
+            return False
+        names = inherited_attributes(index, self.qualname)
+        return names is not None and not set(self.columns) <= names
+
+
+@dataclass(frozen=True)
+class NaiveDatetimeMap(Requirement, kind="naive_datetime_map"):
+    """The class is declarative and its base does not map `datetime` to a timezone-aware type."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return is_declarative_class(index, self.qualname) and datetime_map_of(index, self.qualname) is not True

@@ -96,3 +96,15 @@ def may_be_project_name(qualified: str) -> bool:
     web frameworks (candidates for cross-file checks; the others can never be confirmed)."""
     top = qualified.split(".", 1)[0]
     return top not in _NOT_PROJECT_CODE and not top.startswith(("sqlalchemy", "sqlmodel"))
+
+
+def in_library(qualified: Optional[str], *libraries: str) -> bool:
+    """Whether a qualified name (or module) is one of `libraries` or inside it:
+    `in_library("sqlalchemy.orm.relationship", "sqlalchemy", "sqlmodel")`."""
+    if not qualified:
+        return False
+    top = qualified.split(".", 1)[0]
+    return top in libraries
+
+
+ORM_LIBRARIES = ("sqlalchemy", "sqlmodel")

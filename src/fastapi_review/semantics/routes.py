@@ -1,18 +1,19 @@
-"""Route-handler detection (RULES.md "Shared vocabulary": Route handler)."""
+"""Routes: route-handler detection (RULES.md "Shared vocabulary": Route handler) and routers in
+a file; across the project, which names are routers and apps, which routes the OpenAPI
+document shows, which error statuses they declare and whether tests request them."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.facts import Requirement
+from fastapi_review.facts import FileFacts, RouteFacts
+from fastapi_review.project import MAX_HOPS, ProjectIndex, Requirement
+from fastapi_review.semantics.context import Context, Route
 from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, string_value
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
 
 ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route", "websocket"}
@@ -26,23 +27,7 @@ _OTHER_FRAMEWORKS = frozenset(
 ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
 
 
-@dataclass(frozen=True)
-class Route:
-    """One route a handler serves: `@<router>.<method>(<path>, ...)` or `add_api_route(...)`."""
-
-    router: str  # the router expression, e.g. "router", "app", "api.router"
-    method: str  # "get", "post", ..., "api_route", "websocket", "add_api_route"
-    path: Optional[str]  # the literal path, when it is one
-    call: cst.Call  # the decorator call (or the add_api_route call): its keywords
-    http_methods: frozenset[str]  # {"GET"}, {"POST", "PUT"}, {"WEBSOCKET"}
-    kind: Optional[str]  # "app" / "router" when bound in this module, else None
-    hidden: bool  # include_in_schema=False on the decorator or router, or an app without OpenAPI
-    # set when the decorator's router is imported and the path is not a literal: the
-    # project index must confirm the router before findings about this route count
-    requirement: Optional[Requirement] = None
-
-
-def _may_be_router(router: str, scope: "Scope") -> bool:
+def _may_be_router(router: str, scope: Context) -> bool:
     """False when the name is bound in this module to an object that is not a FastAPI router:
     an instance of a local non-router class, or of another web framework's class."""
     callee = scope.facts.call_bindings.get(router)
@@ -54,10 +39,33 @@ def _may_be_router(router: str, scope: "Scope") -> bool:
     return not local_class  # local router subclasses are already in facts.routers
 
 
-def schema_requirement(route: "Route", scope: "Scope") -> Requirement:
+def schema_requirement(route: Route, scope: Context) -> Requirement:
     """The index check that the route's router is not included with include_in_schema=False."""
     qualified = scope.imports.resolve_dotted(route.router) or f"{scope.facts.module}.{route.router}"
-    return ("shown_in_schema", qualified)
+    return ShownInSchema(qualified)
+
+
+def router_binding(call: cst.Call, callee: str, scope: Context) -> Optional[tuple[str, bool]]:
+    """("app" / "router", hidden from the schema) when `call` (calling `callee`, qualified)
+    makes a FastAPI app or an APIRouter (or an instance of a subclass), else None."""
+    last = callee.rsplit(".", 1)[-1]
+    if callee in APP_CLASSES or _local_router_class(callee, scope.facts) == "app":
+        return "app", keyword_is(call, "openapi_url", "None") or keyword_is(call, "include_in_schema", "False")
+    if callee in ROUTER_CLASSES or _local_router_class(callee, scope.facts) == "router" or last.endswith("Router"):
+        # `...Router` also covers project and third-party subclasses (polar.routing.APIRouter, InferringRouter)
+        return "router", keyword_is(call, "include_in_schema", "False")
+    return None
+
+
+def _local_router_class(callee: str, facts: FileFacts) -> Optional[str]:
+    """"app"/"router" for a subclass of FastAPI/APIRouter defined earlier in this module."""
+    for cls in facts.classes:
+        if cls.qualname == callee:
+            if any(b in APP_CLASSES for b in cls.bases):
+                return "app"
+            if any(b in ROUTER_CLASSES for b in cls.bases):
+                return "router"
+    return None
 
 
 _SEGMENT_PARAM = re.compile(r"{[^}]*}")
@@ -81,7 +89,7 @@ def path_matches(route_path: str, requested: str) -> bool:
 NOT_BODY_MARKERS = frozenset({"Depends", "Security", "Query", "Header", "Path", "Cookie", "Form", "File"})
 
 
-def marked_not_body(param: cst.Param, scope: "Scope") -> bool:
+def marked_not_body(param: cst.Param, scope: Context) -> bool:
     """`x: T = Depends(...)` / `Annotated[T, Query()]`: a FastAPI marker says it is not the body."""
     markers: list[cst.BaseExpression] = []
     if isinstance(param.default, cst.Call):
@@ -113,7 +121,7 @@ def _http_methods(method: str, call: cst.Call) -> frozenset[str]:
     return frozenset({method.upper()})
 
 
-def route_from_decorator(decorator: cst.Decorator, scope: "Scope") -> Optional[Route]:
+def route_from_decorator(decorator: cst.Decorator, scope: Context) -> Optional[Route]:
     """The route this decorator declares, or None."""
     call = decorator.decorator
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
@@ -124,7 +132,7 @@ def route_from_decorator(decorator: cst.Decorator, scope: "Scope") -> Optional[R
     return _route(call.func.value, method, call, scope, path_index=0)
 
 
-def route_from_add_api_route(call: cst.Call, scope: "Scope") -> Optional[tuple[str, Route]]:
+def route_from_add_api_route(call: cst.Call, scope: Context) -> Optional[tuple[str, Route]]:
     """`router.add_api_route("/path", endpoint, ...)` → (endpoint name, route)."""
     if not isinstance(call.func, cst.Attribute) or call.func.attr.value != "add_api_route":
         return None
@@ -135,7 +143,7 @@ def route_from_add_api_route(call: cst.Call, scope: "Scope") -> Optional[tuple[s
     return (endpoint.value.value, route) if route is not None else None
 
 
-def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: "Scope", path_index: int) -> Optional[Route]:
+def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: Context, path_index: int) -> Optional[Route]:
     router = dotted_name(router_expr)
     if router is None:
         return None
@@ -152,5 +160,187 @@ def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: 
         imported = scope.imports.resolve_dotted(router)
         if imported is None:
             return None  # `cache.get(key)`: not a route
-        requirement = ("router_binding", imported)
+        requirement = RouterBinding(imported)
     return Route(router, method, path, call, _http_methods(method, call), kind, hidden, requirement)
+
+
+def route_key(qualname: str, scope: Context) -> str:
+    """The RouteFacts key of the handler being visited (its def's ordinal disambiguates)."""
+    return f"{qualname}@{scope.units[-1][0]}"
+
+
+def handler_key(node: cst.FunctionDef, scope: Context) -> str:
+    """`route_key` of the route handler `node`, from inside `visit_FunctionDef(node)`."""
+    path = ".".join([*(c.facts.name for c in scope.classes), node.name.value])
+    return route_key(f"{scope.facts.module}.{path}", scope)
+
+
+# -- across the project ----------------------------------------------------------------------
+
+
+def binding_kind(index: ProjectIndex, qualname: str) -> Optional[str]:
+    """"app" / "router" for a name bound to FastAPI() / APIRouter() or a subclass call."""
+    located = index.locate(qualname)
+    if located is None:
+        return None
+    facts, name = located
+    if name in facts.routers:
+        return facts.routers[name]
+    callee = facts.call_bindings.get(name)
+    if callee is None:
+        return None
+    lineage = {callee, *index.ancestors(callee)}
+    if lineage & APP_CLASSES:
+        return "app"
+    if lineage & ROUTER_CLASSES:
+        return "router"
+    return None
+
+
+def hidden_routers(index: ProjectIndex) -> set[str]:
+    """Canonical names of routers whose routes are not in the OpenAPI document: included with
+    include_in_schema=False, created hidden, or included (transitively) into such a router or
+    into an app without OpenAPI (`FastAPI(openapi_url=None)`)."""
+
+    def compute() -> set[str]:
+        hidden = {index.canonical(q) for f in index.files for q in f.hidden_includes}
+        hidden |= {f"{f.module}.{name}" for f in index.files for name in f.hidden_routers}
+        edges = [(index.canonical(parent), index.canonical(child)) for f in index.files for parent, child, _, _ in f.router_includes]
+        changed = True
+        while changed:
+            changed = False
+            for parent, child in edges:
+                if parent in hidden and child not in hidden:
+                    hidden.add(child)
+                    changed = True
+        return hidden
+
+    return index.memo(hidden_routers, compute)
+
+
+def route_by_key(index: ProjectIndex, key: str) -> Optional[RouteFacts]:
+    """The route whose handler key (`RouteFacts.key`) is `key`."""
+    return next((r for r in index.routes() if r.key == key), None)
+
+
+def raised_statuses(index: ProjectIndex, function: str) -> set[int]:
+    """HTTPException statuses a function raises, directly or through project functions it calls."""
+    seen: set[str] = set()
+    statuses: set[int] = set()
+    stack = [function]
+    while stack:
+        name = stack.pop()
+        if name in seen or len(seen) > 200:
+            continue
+        seen.add(name)
+        facts = index.function(name)
+        if facts is None:
+            continue
+        statuses.update(facts.statuses)
+        stack.extend(facts.calls)
+    return statuses
+
+
+def _router_declared(index: ProjectIndex, router: str, depth: int = 0) -> Optional[set[int]]:
+    """Statuses a router's own responses= and its parents' (include_router) declare; None when
+    some of them are not literal."""
+    located = index.locate(router)
+    if located is None or depth > MAX_HOPS:
+        return set()
+    facts, name = located
+    if name in facts.routers_with_unknown_responses:
+        return None
+    declared = set(facts.router_responses.get(name, ()))
+    canonical = f"{facts.module}.{name}"
+    for f in index.files:
+        for parent, child, statuses, unknown in f.router_includes:
+            if index.canonical(child) != canonical:
+                continue
+            if unknown:
+                return None
+            above = _router_declared(index, parent, depth + 1)
+            if above is None:
+                return None
+            declared |= set(statuses) | above
+    return declared
+
+
+def undocumented_statuses(index: ProjectIndex, handler: str) -> list[int]:
+    """Raised statuses that the route, its router and the routers including it do not
+    declare in responses= (never 422; nothing when a responses= is not a literal)."""
+    route = route_by_key(index, handler)
+    if route is None or route.declared_unknown:
+        return []
+    router_declared = _router_declared(index, route.router)
+    if router_declared is None:
+        return []
+    raised = set(route.statuses)
+    for callee in route.calls:
+        raised |= raised_statuses(index, callee)
+    declared = set(route.declared) | router_declared
+    return sorted(s for s in raised if s not in declared and s != 422)
+
+
+def is_tested(index: ProjectIndex, handler: str) -> bool:
+    """Some test requests the route's path (parameters match any segment)."""
+    route = route_by_key(index, handler)
+    if route is None or route.path is None:
+        return True
+    requests = [req for f in index.files for req in f.test_requests]
+    return any(path_matches(route.path, path) for _, path in requests)
+
+
+# -- the questions deferred findings ask -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouterBinding(Requirement, kind="router_binding"):
+    """The imported name is bound to a FastAPI app or an APIRouter somewhere in the project."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return binding_kind(index, self.qualname) is not None
+
+
+@dataclass(frozen=True)
+class AppBinding(Requirement, kind="app_binding"):
+    """The imported name is bound to a FastAPI app (not a router)."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return binding_kind(index, self.qualname) == "app"
+
+
+@dataclass(frozen=True)
+class ShownInSchema(Requirement, kind="shown_in_schema"):
+    """The router's routes are in the OpenAPI document."""
+
+    router: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return index.canonical(self.router) not in hidden_routers(index)
+
+
+@dataclass(frozen=True)
+class UndocumentedStatus(Requirement, kind="undocumented_status"):
+    """The route raises statuses its responses= do not declare; the detail lists them."""
+
+    handler: str  # RouteFacts.key
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return bool(undocumented_statuses(index, self.handler))
+
+    def detail(self, index: ProjectIndex) -> str:
+        return ", ".join(map(str, undocumented_statuses(index, self.handler)))
+
+
+@dataclass(frozen=True)
+class NoTestRequests(Requirement, kind="untested_route"):
+    """No test of the project requests the route's path."""
+
+    handler: str  # RouteFacts.key
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return not is_tested(index, self.handler)

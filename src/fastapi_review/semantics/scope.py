@@ -1,82 +1,46 @@
-"""The context visitor: runs first in the traversal and keeps what every rule asks about.
+"""The traversal context: runs first in the walk and keeps what every rule asks about at the
+current point — imports (the alias map), qualification, the enclosing classes and functions
+(stacks instead of ParentNodeProvider), loops, `if TYPE_CHECKING:` bodies, the routes a
+function serves and the session locals it binds.
 
-It records imports (alias map), the enclosing classes and functions (stacks instead of
-ParentNodeProvider), module-level bindings (routers, declarative bases, session factories)
-and the file's ClassFacts.
+It writes nothing into the file's FileFacts (`file_facts.FileFactsWriter` does, right after it
+at each node); it reads the module-level bindings the writer recorded so far.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.facts import ClassFacts, FileFacts, Requirement
-from fastapi_review.semantics import models
+from fastapi_review.dispatch import Dispatcher
+from fastapi_review.facts import ClassFacts, FileFacts
+from fastapi_review.semantics.columns import ColumnDecl, column_declaration
+from fastapi_review.semantics.context import ClassInfo, FunctionInfo, Route
 from fastapi_review.semantics.names import ImportMap
-from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is
-from fastapi_review.semantics.routes import APP_CLASSES, ROUTER_CLASSES, Route, route_from_add_api_route, route_from_decorator
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.columns import ColumnDecl
+from fastapi_review.semantics.routes import route_from_add_api_route, route_from_decorator, router_binding
+from fastapi_review.semantics.sessions import (
+    ASYNC_KINDS,
+    DEFAULT_SESSION_NAMES,
+    is_session_annotation,
+    is_session_factory_call,
+    looks_like_session_factory,
+    session_class_name,
+)
+from fastapi_review.syntax import called, dotted_name, unsubscript
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
-_UPPER_CASE = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
-_SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
-
-
-def is_constant_name(name: str) -> bool:
-    """UPPER_CASE names are module-level constants by convention."""
-    return bool(_UPPER_CASE.match(name))
-
-
-@dataclass
-class ClassInfo:
-    """A class being visited."""
-
-    node: cst.ClassDef
-    facts: ClassFacts
-
-
-@dataclass
-class FunctionInfo:
-    """A function being visited, with the parameter annotations rules ask about."""
-
-    node: cst.FunctionDef
-    is_method: bool  # defined directly in a class body
-    params: dict[str, Optional[cst.BaseExpression]] = field(default_factory=dict)
-    # local names bound by `async with <session factory>() as s` / `s: AsyncSession = ...`
-    session_locals: set[str] = field(default_factory=set)
-    # the subset known to be async: `async with factory() as s`, `s: AsyncSession = ...`
-    async_session_locals: dict[str, str] = field(default_factory=dict)  # name → "session"/"connection"
-    routes: list[Route] = field(default_factory=list)  # empty unless a route handler
-    routers: dict[str, str] = field(default_factory=dict)  # routers / apps bound in this function
-    hidden_routers: list[str] = field(default_factory=list)
-
-    @property
-    def route_requirement(self) -> Optional[Requirement]:
-        """None when this is certainly a route handler; else what the index must confirm."""
-        if any(r.requirement is None for r in self.routes):
-            return None
-        return self.routes[0].requirement if self.routes else None
 
 
 class Scope:
     """The context visitor (see module docstring)."""
 
     def __init__(self, facts: FileFacts) -> None:
-        self.facts = facts
+        self.facts = facts  # read here: the module's name and the bindings recorded so far
         self.imports = ImportMap(facts.module, facts.is_package)
-        facts.imports = self.imports.aliases
         self.classes: list[ClassInfo] = []
         self.functions: list[FunctionInfo] = []
-        # module-level names bound to sessionmaker() / async_sessionmaker(): name → "sync"/"async"
-        self.session_factories: dict[str, str] = {}
-        # `SessionDep = Annotated[AsyncSession, Depends(...)]`: alias name → the session class name
-        self.session_aliases: dict[str, str] = {}
         self.module_sessions: set[str] = set()  # module-level `session = SessionLocal()`
         self.api_routes: dict[str, list[Route]] = {}  # endpoint name → add_api_route routes
         self._containers: list[str] = []  # "class" / "function", innermost last
@@ -95,6 +59,16 @@ class Scope:
         self._callee: Optional[str] = None
 
     # -- queries -------------------------------------------------------------------------
+    @property
+    def session_factories(self) -> dict[str, str]:
+        """Module-level names bound to sessionmaker() / async_sessionmaker(): name → "sync"/"async"."""
+        return self.facts.session_factories
+
+    @property
+    def session_aliases(self) -> dict[str, str]:
+        """`SessionDep = Annotated[AsyncSession, Depends(...)]`: alias name → the session class name."""
+        return self.facts.session_aliases
+
     @property
     def function(self) -> Optional[FunctionInfo]:
         """The innermost enclosing function."""
@@ -144,14 +118,12 @@ class Scope:
             self._callee = self.imports.resolve(call.func)
         return self._callee
 
-    def class_column(self, node: "cst.Assign | cst.AnnAssign") -> "Optional[ColumnDecl]":
+    def class_column(self, node: "cst.Assign | cst.AnnAssign") -> Optional[ColumnDecl]:
         """The column a statement directly in a class body declares (memoised per statement)."""
         if node is not self._column_node:
             self._column_node = node
             self._column = None
             if self.in_class_body:
-                from fastapi_review.semantics.columns import column_declaration
-
                 if isinstance(node, cst.Assign):
                     if len(node.targets) == 1:
                         self._column = column_declaration(node.targets[0].target, None, node.value, self)
@@ -182,20 +154,17 @@ class Scope:
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         self.imports.add_import_from(node)
-        module = dotted_name(node.module) if node.module is not None else None
-        if module is not None and module.endswith("ext.asyncio") and module.split(".")[0] in ("sqlalchemy", "sqlmodel"):
-            self.facts.uses_async_sqlalchemy = True
 
     # -- classes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = tuple(self._qualify_base(_unsubscript(arg.value)) for arg in node.bases)
+        bases = tuple(self._qualify_base(unsubscript(arg.value)) for arg in node.bases)
         keywords = {
             arg.keyword.value: _literal_text(arg.value)
             for arg in node.keywords
             if arg.keyword is not None
         }
         decorators = tuple(
-            q for d in node.decorators if (q := self.qualify(_callee(d.decorator))) is not None
+            q for d in node.decorators if (q := self.qualify(called(d.decorator))) is not None
         )
         facts = ClassFacts(
             qualname=self.class_qualname(node.name.value),
@@ -204,9 +173,6 @@ class Scope:
             keywords=keywords,
             decorators=decorators,
         )
-        _read_class_markers(node, facts, self)
-        if not self.classes and not self.functions:
-            self.facts.classes.append(facts)
         self.classes.append(ClassInfo(node, facts))
         self._enter("class", node)
 
@@ -224,8 +190,6 @@ class Scope:
             if isinstance(star, cst.Param):
                 info.params[star.name.value] = star.annotation.annotation if star.annotation else None
         info.routes = [r for d in node.decorators if (r := route_from_decorator(d, self)) is not None]
-        for decorator in node.decorators:
-            self._record_exception_handler_decorator(decorator.decorator)
         if node.name.value in self.api_routes:
             info.routes.extend(self.api_routes[node.name.value])
         self.functions.append(info)
@@ -289,105 +253,20 @@ class Scope:
     visit_SimpleStatementSuite = visit_IndentedBlock  # type: ignore[assignment]
     leave_SimpleStatementSuite = leave_IndentedBlock  # type: ignore[assignment]
 
-    # -- bindings --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         function = self.function
         if function is not None and not self.in_class_body and isinstance(node.value, cst.Call):
             # routers built inside factory functions: `router = APIRouter(...)` in `def get_router()`
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
-                    callee = self.qualify(node.value.func) or ""
-                    self._bind_router(target.target.value, node.value, callee, function.routers, function.hidden_routers)
+                    bound = router_binding(node.value, self.qualify(node.value.func) or "", self)
+                    if bound is not None:
+                        function.routers[target.target.value] = bound[0]
+                        if bound[1]:
+                            function.hidden_routers.append(target.target.value)
             return
-        if not self.at_module_level:
-            return
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self._bind(target.target.value, node.value)
-
-    def _bind(self, name: str, value: cst.BaseExpression) -> None:
-        from fastapi_review.semantics.sessions import (
-            is_session_annotation,
-            is_session_factory_call,
-        )
-
-        if not isinstance(value, cst.Call):
-            if isinstance(value, cst.Subscript) and _annotated_with_description(value, self):
-                self.facts.described_aliases.append(name)
-            elif isinstance(value, cst.Subscript) and (self.imports.resolve(value.value) or "").endswith("Annotated"):
-                inner = value.slice[0].slice.value if isinstance(value.slice[0].slice, cst.Index) else None
-                if isinstance(inner, cst.Name) and inner.value in self.facts.described_aliases:
-                    self.facts.described_aliases.append(name)  # an alias of a documented alias
-                elif isinstance(inner, (cst.Name, cst.Attribute)):
-                    qualified = self.qualify(inner)
-                    if qualified is not None:
-                        self.facts.annotated_aliases[name] = qualified
-            if isinstance(value, cst.Subscript) and is_session_annotation(value, self):
-                from fastapi_review.semantics.sessions import session_class_name
-
-                self.session_aliases[name] = session_class_name(value, self) or "AsyncSession"
-                self.facts.session_aliases[name] = self.session_aliases[name]
-            return
-        callee = self.qualify(value.func) or ""
-        self.facts.call_bindings[name] = callee
-        if is_session_factory_call(value, self):
-            self.module_sessions.add(name)
-        last = callee.rsplit(".", 1)[-1]
-        if models.is_sqlalchemy(callee) and last in models.DECLARATIVE_FACTORIES:
-            self.facts.declarative_bases.append(name)
-        elif last == "generate_base":
-            self.facts.declarative_bases.append(name)
-        elif models.is_sqlalchemy(callee) and last in _SESSIONMAKERS:
-            self.session_factories[name] = "async" if last.startswith("async") else "sync"
-            self.facts.session_factories[name] = self.session_factories[name]
-        else:
-            self._bind_router(name, value, callee, self.facts.routers, self.facts.hidden_routers)
-
-    def _bind_router(self, name: str, call: cst.Call, callee: str, routers: dict[str, str], hidden: list[str]) -> None:
-        """Record `name = FastAPI(...)` / `APIRouter(...)` (or a subclass) and its schema visibility."""
-        last = callee.rsplit(".", 1)[-1]
-        if callee in APP_CLASSES or self.router_classes_kind(callee) == "app":
-            routers[name] = "app"
-            if keyword_is(call, "openapi_url", "None") or keyword_is(call, "include_in_schema", "False"):
-                hidden.append(name)
-            handlers = next((a.value for a in call.args if a.keyword and a.keyword.value == "exception_handlers"), None)
-            if isinstance(handlers, cst.Dict):  # FastAPI(exception_handlers={ValueError: handler})
-                for element in handlers.elements:
-                    if isinstance(element, cst.DictElement):
-                        self._record_exception_handler(element.key)
-        elif callee in ROUTER_CLASSES or self.router_classes_kind(callee) == "router" or last.endswith("Router"):
-            # `...Router` also covers project and third-party subclasses (polar.routing.APIRouter, InferringRouter)
-            routers[name] = "router"
-            if routers is self.facts.routers:
-                from fastapi_review.semantics.project_facts import router_responses
-
-                declared = router_responses(call, self)
-                if declared is None:
-                    self.facts.routers_with_unknown_responses.append(name)
-                elif declared:
-                    self.facts.router_responses[name] = declared
-                prefix = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "prefix"), None)
-                if isinstance(prefix, cst.SimpleString) and isinstance(prefix.evaluated_value, str):
-                    self.facts.router_prefixes[name] = prefix.evaluated_value
-            if keyword_is(call, "include_in_schema", "False"):
-                hidden.append(name)
-
-    def _record_exception_handler_decorator(self, decorator: cst.BaseExpression) -> None:
-        # `@app.exception_handler(T)`
-        if (
-            isinstance(decorator, cst.Call)
-            and isinstance(decorator.func, cst.Attribute)
-            and decorator.func.attr.value == "exception_handler"
-            and decorator.args
-        ):
-            self._record_exception_handler(decorator.args[0].value)
-
-    def _record_exception_handler(self, expr: cst.BaseExpression) -> None:
-        from fastapi_review.semantics.exceptions import qualify_exception
-
-        qualified = qualify_exception(expr, self)
-        if qualified is not None:
-            self.facts.exception_handlers.append(qualified)
+        if self.at_module_level and isinstance(node.value, cst.Call) and is_session_factory_call(node.value, self):
+            self.module_sessions.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
 
     def router_kind(self, name: str) -> tuple[Optional[str], bool]:
         """("app"/"router"/None, hidden from the schema) of a router name at this point."""
@@ -396,20 +275,10 @@ class Scope:
                 return function.routers[name], name in function.hidden_routers
         return self.facts.routers.get(name), name in self.facts.hidden_routers
 
-    def router_classes_kind(self, callee: str) -> Optional[str]:
-        """"app"/"router" for a subclass of FastAPI/APIRouter defined earlier in this module."""
-        for cls in self.facts.classes:
-            if cls.qualname == callee:
-                if any(b in APP_CLASSES for b in cls.bases):
-                    return "app"
-                if any(b in ROUTER_CLASSES for b in cls.bases):
-                    return "router"
-        return None
-
     def prescan(self, module: cst.Module) -> None:
-        """Collect `add_api_route(path, endpoint)` and `add_exception_handler(T, fn)` calls
-        before the walk (only for files that mention them), so handlers defined anywhere in
-        the file are known as routes when they are visited."""
+        """Collect imports and `add_api_route(path, endpoint)` calls before the walk (only for
+        files that mention them), so handlers defined anywhere in the file are known as routes
+        when they are visited."""
         scope = self
 
         class _Collector:
@@ -423,29 +292,10 @@ class Scope:
                 found = route_from_add_api_route(node, scope)
                 if found is not None:
                     scope.api_routes.setdefault(found[0], []).append(found[1])
-                func = node.func
-                if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
-                    scope._record_exception_handler(node.args[0].value)
-                if (
-                    isinstance(func, cst.Attribute)
-                    and func.attr.value == "include_router"
-                    and node.args
-                    and keyword_is(node, "include_in_schema", "False")
-                ):
-                    included = scope.qualify(node.args[0].value)
-                    if included is not None:
-                        scope.facts.hidden_includes.append(included)
-
-        from fastapi_review.dispatch import Dispatcher
 
         Dispatcher([_Collector()]).walk(module)
 
     def visit_With(self, node: cst.With) -> None:
-        self._bind_with_items(node)
-
-    def _bind_with_items(self, node: cst.With) -> None:
-        from fastapi_review.semantics.sessions import is_session_factory_call
-
         function = self.function
         if function is None:
             return
@@ -456,23 +306,17 @@ class Scope:
                 and (is_session_factory_call(item.item, self) or _injected_factory_call(item.item, function))
             ):
                 function.session_locals.add(item.asname.name.value)
-                if isinstance(node, cst.With) and node.asynchronous is not None:
+                if node.asynchronous is not None:
                     function.async_session_locals[item.asname.name.value] = "session"
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        from fastapi_review.semantics.sessions import is_session_annotation
-
-        if self.at_module_level and isinstance(node.target, cst.Name) and node.value is not None:
-            self._bind(node.target.value, node.value)  # `SessionDep: TypeAlias = Annotated[...]`
+        if self.at_module_level and isinstance(node.target, cst.Name) and isinstance(node.value, cst.Call):
+            if is_session_factory_call(node.value, self):  # `session: Session = SessionLocal()`
+                self.module_sessions.add(node.target.value)
             return
         function = self.function
         if function is not None and isinstance(node.target, cst.Name) and is_session_annotation(node.annotation.annotation, self):
             function.session_locals.add(node.target.value)
-            from fastapi_review.semantics.sessions import (
-                ASYNC_KINDS,
-                session_class_name,
-            )
-
             kind = ASYNC_KINDS.get(session_class_name(node.annotation.annotation, self) or "")
             if kind is not None:
                 function.async_session_locals[node.target.value] = kind
@@ -480,48 +324,10 @@ class Scope:
 
 def _injected_factory_call(expr: cst.BaseExpression, function: FunctionInfo) -> bool:
     """`db()` / `sessionmaker()` where the factory is a parameter (`async with db() as session`)."""
-    from fastapi_review.semantics.sessions import (
-        DEFAULT_SESSION_NAMES,
-        looks_like_session_factory,
-    )
-
     if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in function.params):
         return False
     name = expr.func.value
     return name in DEFAULT_SESSION_NAMES or looks_like_session_factory(name)
-
-
-def _annotated_with_description(value: cst.Subscript, scope: "Scope") -> bool:
-    """`Annotated[T, Field(description=...)]` (a documented field type)."""
-    if (scope.imports.resolve(value.value) or "").rsplit(".", 1)[-1] != "Annotated":
-        return False
-    for element in value.slice[1:]:
-        metadata = element.slice.value if isinstance(element.slice, cst.Index) else None
-        if isinstance(metadata, cst.Call) and carries_description(metadata):
-            return True
-    return False
-
-
-def carries_description(call: cst.Call) -> bool:
-    """`Field(description=...)`, or JSON-schema metadata such as `WithJsonSchema({"description": ...})`."""
-    if keyword_arg(call, "description") is not None:
-        return True
-    for arg in call.args:
-        if isinstance(arg.value, cst.Dict):
-            for element in arg.value.elements:
-                if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-                    if element.key.evaluated_value == "description":
-                        return True
-    return False
-
-
-def _unsubscript(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """`RootModel[list[int]]` → `RootModel`: a generic base is its origin class."""
-    return expr.value if isinstance(expr, cst.Subscript) else expr
-
-
-def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:
-    return expr.func if isinstance(expr, cst.Call) else expr
 
 
 def _literal_text(expr: cst.BaseExpression) -> str:
@@ -532,160 +338,3 @@ def _literal_text(expr: cst.BaseExpression) -> str:
     return "?"
 
 
-def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> None:
-    """`__tablename__` / `__table__` / `__abstract__ = True`, bound names, type_annotation_map."""
-    body = node.body
-    if not isinstance(body, cst.IndentedBlock):
-        return
-    attributes: list[str] = []
-    for stmt in body.body:
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            attributes.append(stmt.name.value)
-            if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
-                facts.model_config.update(_v1_config(stmt))
-            continue
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if isinstance(small, cst.Assign):
-                targets = [t.target for t in small.targets]
-                value: Optional[cst.BaseExpression] = small.value
-            elif isinstance(small, cst.AnnAssign):
-                targets = [small.target]
-                value = small.value
-            else:
-                continue
-            for target in targets:
-                if not isinstance(target, cst.Name):
-                    continue
-                attributes.append(target.value)
-                strategy = _relationship_strategy(small, value, scope)
-                if strategy is not None:
-                    facts.relationships[target.value] = strategy
-                length = _string_length(value, scope)
-                if length is not None:
-                    facts.string_lengths[target.value] = length
-                if target.value in ("__tablename__", "__table__") and value is not None:
-                    facts.has_tablename = True
-                    facts.table_assigned = facts.table_assigned or target.value == "__table__"
-                elif target.value == "__abstract__":
-                    facts.abstract = isinstance(value, cst.Name) and value.value == "True"
-                elif target.value in ("type_annotation_map", "registry") and value is not None:
-                    facts.datetime_map = _datetime_mapping(value, scope)
-                elif target.value == "model_config" and value is not None:
-                    facts.model_config.update(_config_literals(value))
-    facts.attributes = tuple(attributes)
-
-
-_V1_RENAMED = {"orm_mode": "from_attributes"}
-
-
-def _literal_source(expr: cst.BaseExpression) -> str:
-    return cst.Module([]).code_for_node(expr)
-
-
-def _config_literals(value: cst.BaseExpression) -> dict[str, str]:
-    """`ConfigDict(from_attributes=True)` / `{"from_attributes": True}` → {"from_attributes": "True"}."""
-    if isinstance(value, cst.Call):
-        return {a.keyword.value: _literal_source(a.value) for a in value.args if a.keyword is not None}
-    if isinstance(value, cst.Dict):
-        result = {}
-        for element in value.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-                key = element.key.evaluated_value
-                if isinstance(key, str):
-                    result[key] = _literal_source(element.value)
-        return result
-    return {}
-
-
-def _v1_config(node: cst.ClassDef) -> dict[str, str]:
-    """Pydantic v1 `class Config: orm_mode = True` → {"from_attributes": "True"} (v2 names)."""
-    config: dict[str, str] = {}
-    body = node.body
-    if not isinstance(body, cst.IndentedBlock):
-        return config
-    for stmt in body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                    key = small.targets[0].target.value
-                    config[_V1_RENAMED.get(key, key)] = _literal_source(small.value)
-    return config
-
-
-_LEGACY_LAZY = {"True": "select", "False": "joined", "None": "noload"}
-
-
-def _relationship_strategy(statement: cst.BaseSmallStatement, value: Optional[cst.BaseExpression], scope: Scope) -> Optional[str]:
-    """The loading strategy of a relationship declared by a class-body statement, else None."""
-    if isinstance(statement, cst.AnnAssign):
-        annotation = statement.annotation.annotation
-        head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
-        kind = (scope.imports.resolve(head) or "").rsplit(".", 1)[-1]
-        if kind == "DynamicMapped":
-            return "dynamic"
-        if kind == "WriteOnlyMapped":
-            return "write_only"
-    if not isinstance(value, cst.Call):
-        return None
-    callee = scope.callee(value) or ""
-    module, _, last = callee.rpartition(".")
-    if last == "relationship" and module.startswith("sqlalchemy"):
-        args = value.args
-    elif last == "Relationship" and module.startswith("sqlmodel"):
-        kwargs = next((a.value for a in value.args if a.keyword and a.keyword.value == "sa_relationship_kwargs"), None)
-        if kwargs is None:
-            return "select"
-        if not isinstance(kwargs, cst.Dict):
-            return "?"
-        for element in kwargs.elements:
-            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and element.key.evaluated_value == "lazy":
-                lazy = element.value
-                return lazy.evaluated_value if isinstance(lazy, cst.SimpleString) else "?"  # type: ignore[return-value]
-        return "select"
-    else:
-        return None
-    lazy_arg = next((a.value for a in args if a.keyword and a.keyword.value == "lazy"), None)
-    if lazy_arg is None:
-        return "?" if any(a.star for a in args) else "select"
-    if isinstance(lazy_arg, cst.Name) and lazy_arg.value in _LEGACY_LAZY:
-        return _LEGACY_LAZY[lazy_arg.value]
-    if isinstance(lazy_arg, cst.SimpleString) and isinstance(lazy_arg.evaluated_value, str):
-        return lazy_arg.evaluated_value
-    return "?"
-
-
-def _string_length(value: Optional[cst.BaseExpression], scope: Scope) -> Optional[int]:
-    """n of `Column(String(n))` / `mapped_column(String(n))` (first positional type argument)."""
-    if not isinstance(value, cst.Call):
-        return None
-    for arg in value.args:
-        inner = arg.value
-        if arg.keyword is None and isinstance(inner, cst.Call) and inner.args:
-            from fastapi_review.semantics.columns import type_ancestors
-
-            if "String" in type_ancestors(scope.imports.resolve(inner.func)) and isinstance(inner.args[0].value, cst.Integer):
-                return int(inner.args[0].value.value)
-    return None
-
-
-def _datetime_mapping(value: cst.BaseExpression, scope: Scope) -> Optional[bool]:
-    """How `type_annotation_map = {datetime: X}` (or `registry(type_annotation_map=...)`) maps datetime."""
-    from fastapi_review.semantics.columns import is_timezone_aware, type_ancestors
-
-    if isinstance(value, cst.Call):
-        mapping = next((a.value for a in value.args if a.keyword and a.keyword.value == "type_annotation_map"), None)
-        if mapping is None:
-            return None
-        value = mapping
-    if not isinstance(value, cst.Dict):
-        return None
-    for element in value.elements:
-        if not isinstance(element, cst.DictElement) or scope.imports.resolve(element.key) != "datetime.datetime":
-            continue
-        head = element.value.func if isinstance(element.value, cst.Call) else element.value
-        if "DateTime" not in type_ancestors(scope.imports.resolve(head)):
-            return None
-        return is_timezone_aware(element.value)
-    return None

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from fastapi_review.facts import Requirement
-from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.project import ProjectIndex, Requirement
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library, may_be_project_name
 from fastapi_review.syntax import dotted_name
 
 if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
+    from fastapi_review.semantics.context import Context
 
 SESSION_CLASS_NAMES = frozenset({"AsyncSession", "Session", "async_scoped_session", "scoped_session"})
 CONNECTION_CLASS_NAMES = frozenset({"AsyncConnection", "Connection"})
 # Conventional names of session factories (`SessionLocal = sessionmaker(...)` in another
 # module); a bare `Session` is not one of them (requests.Session, a model named Session...).
 _FACTORY_NAME = re.compile(r"(?i)^(async_?)?session_?(local|maker|factory)$|^async_session$")
-_SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
+SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
 DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
 _NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
@@ -33,10 +34,10 @@ def _is_orm_qualname(qualname: Optional[str], names: frozenset[str]) -> bool:
     if not qualname:
         return False
     module, _, last = qualname.rpartition(".")
-    return last in names and (module.startswith("sqlalchemy") or module.startswith("sqlmodel"))
+    return last in names and (in_library(module, *ORM_LIBRARIES))
 
 
-def unwrap_annotation(annotation: cst.BaseExpression, scope: "Scope") -> list[cst.BaseExpression]:
+def unwrap_annotation(annotation: cst.BaseExpression, scope: Context) -> list[cst.BaseExpression]:
     """The type expressions inside `Annotated[T, ...]`, `Optional[T]`, `T | None`, quotes."""
     if isinstance(annotation, cst.SimpleString):
         try:
@@ -59,7 +60,7 @@ ASYNC_KINDS = {"AsyncSession": "session", "async_scoped_session": "session", "As
 SYNC_SESSION_NAMES = frozenset({"Session", "scoped_session"})
 
 
-def session_class_name(annotation: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+def session_class_name(annotation: cst.BaseExpression, scope: Context) -> Optional[str]:
     """`AsyncSession`, `Session`, `AsyncConnection`, … named by an annotation (or a local alias)."""
     for t in unwrap_annotation(annotation, scope):
         qualified = scope.imports.resolve(t)
@@ -70,17 +71,17 @@ def session_class_name(annotation: cst.BaseExpression, scope: "Scope") -> Option
     return None
 
 
-def is_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
+def is_session_annotation(annotation: cst.BaseExpression, scope: Context) -> bool:
     """An annotation naming a SQLAlchemy / SQLModel session class, or a local alias of one."""
     return session_class_name(annotation, scope) in SESSION_CLASS_NAMES
 
 
-def is_sync_session_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
+def is_sync_session_annotation(annotation: cst.BaseExpression, scope: Context) -> bool:
     """An annotation naming the sync `Session` / `scoped_session` (or a local alias of one)."""
     return session_class_name(annotation, scope) in SYNC_SESSION_NAMES
 
 
-def is_sync_session_call(call: cst.Call, scope: "Scope") -> bool:
+def is_sync_session_call(call: cst.Call, scope: Context) -> bool:
     """`Session(...)` or a call of a name bound to a sync `sessionmaker(...)` in this module."""
     qualified = scope.callee(call)
     if _is_orm_qualname(qualified, SYNC_SESSION_NAMES):
@@ -89,7 +90,7 @@ def is_sync_session_call(call: cst.Call, scope: "Scope") -> bool:
     return name is not None and scope.session_factories.get(name) == "sync"
 
 
-def async_session_kind(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+def async_session_kind(expr: cst.BaseExpression, scope: Context) -> Optional[str]:
     """"session" / "connection" when `expr` is known to be an AsyncSession / AsyncConnection."""
     function = scope.function
     if function is None or not isinstance(expr, cst.Name):
@@ -102,7 +103,7 @@ def async_session_kind(expr: cst.BaseExpression, scope: "Scope") -> Optional[str
     return ASYNC_KINDS.get(session_class_name(annotation, scope) or "")
 
 
-def session_alias_requirement(expr: cst.BaseExpression, scope: "Scope") -> Optional[Requirement]:
+def session_alias_requirement(expr: cst.BaseExpression, scope: Context) -> Optional[Requirement]:
     """For a parameter annotated with an imported alias (`db: SessionDep`): the index check."""
     function = scope.function
     if function is None or not isinstance(expr, cst.Name):
@@ -113,11 +114,11 @@ def session_alias_requirement(expr: cst.BaseExpression, scope: "Scope") -> Optio
     for t in unwrap_annotation(annotation, scope):
         qualified = scope.imports.resolve(t)
         if qualified is not None and may_be_project_name(qualified):
-            return ("session_alias", qualified)
+            return SessionAlias(qualified)
     return None
 
 
-def is_connection_annotation(annotation: cst.BaseExpression, scope: "Scope") -> bool:
+def is_connection_annotation(annotation: cst.BaseExpression, scope: Context) -> bool:
     """An annotation naming a SQLAlchemy (async) connection class."""
     return any(
         _is_orm_qualname(scope.imports.resolve(t), CONNECTION_CLASS_NAMES)
@@ -125,7 +126,7 @@ def is_connection_annotation(annotation: cst.BaseExpression, scope: "Scope") -> 
     )
 
 
-def is_session_factory_call(expr: cst.BaseExpression, scope: "Scope") -> bool:
+def is_session_factory_call(expr: cst.BaseExpression, scope: Context) -> bool:
     """`AsyncSession(...)`, `Session(...)`, or a call of a name bound to (async_)sessionmaker().
 
     Calling `sessionmaker(...)` itself makes a factory, not a session; a factory received as a
@@ -136,7 +137,7 @@ def is_session_factory_call(expr: cst.BaseExpression, scope: "Scope") -> bool:
     qualified = scope.callee(expr)
     if _is_orm_qualname(qualified, SESSION_CLASS_NAMES):
         return True
-    if _is_orm_qualname(qualified, _SESSIONMAKERS):
+    if _is_orm_qualname(qualified, SESSIONMAKERS):
         return False
     name = dotted_name(expr.func)
     if name is None:
@@ -151,7 +152,7 @@ def is_session_factory_call(expr: cst.BaseExpression, scope: "Scope") -> bool:
     return bool(_FACTORY_NAME.match(name.rsplit(".", 1)[-1]))
 
 
-def is_session_expr(expr: cst.BaseExpression, scope: "Scope", session_names: tuple[str, ...]) -> bool:
+def is_session_expr(expr: cst.BaseExpression, scope: Context, session_names: tuple[str, ...]) -> bool:
     """Whether `expr` denotes a database session in the current function."""
     if isinstance(expr, cst.Name):
         function = scope.function
@@ -168,3 +169,69 @@ def is_session_expr(expr: cst.BaseExpression, scope: "Scope", session_names: tup
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
         return expr.attr.value in session_names
     return False
+
+
+# -- across the project ----------------------------------------------------------------------
+
+
+def session_alias_class(index: ProjectIndex, qualname: str) -> Optional[str]:
+    """The session class of a name bound to `Annotated[AsyncSession, ...]` (or another session
+    type) somewhere in the project, else None."""
+    located = index.locate(qualname)
+    if located is None:
+        return None
+    return located[0].session_aliases.get(located[1])
+
+
+def session_factory_kind(index: ProjectIndex, qualname: str) -> Optional[str]:
+    """"sync" / "async" for a name bound to sessionmaker() / async_sessionmaker() somewhere."""
+    located = index.locate(qualname)
+    return located[0].session_factories.get(located[1]) if located is not None else None
+
+
+@dataclass(frozen=True)
+class SessionAlias(Requirement, kind="session_alias"):
+    """The imported name is an `Annotated[<session class>, ...]` alias."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return session_alias_class(index, self.qualname) is not None
+
+
+@dataclass(frozen=True)
+class SyncSessionAlias(Requirement, kind="sync_session_alias"):
+    """The imported name is an alias of the sync `Session` / `scoped_session`."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return session_alias_class(index, self.qualname) in SYNC_SESSION_NAMES
+
+
+@dataclass(frozen=True)
+class SessionFactory(Requirement, kind="session_factory"):
+    """The imported name is bound to sessionmaker() / async_sessionmaker()."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return session_factory_kind(index, self.qualname) is not None
+
+
+@dataclass(frozen=True)
+class SyncSessionFactory(Requirement, kind="sync_session_factory"):
+    """The imported name is bound to a sync sessionmaker()."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return session_factory_kind(index, self.qualname) == "sync"
+
+
+@dataclass(frozen=True)
+class AsyncProject(Requirement, kind="async_project"):
+    """Some module of the project imports SQLAlchemy's (or SQLModel's) asyncio extension."""
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return any(f.uses_async_sqlalchemy for f in index.files)

@@ -15,7 +15,8 @@ from typing import Mapping, Optional
 
 import libcst as cst
 
-from fastapi_review.semantics.scope import FunctionInfo, is_constant_name
+from fastapi_review.semantics.context import FunctionInfo
+from fastapi_review.syntax import is_constant_name
 
 Bindings = Mapping[str, bool]  # comprehension variables → whether they are constant
 _NO_BINDINGS: Bindings = MappingProxyType({})

@@ -9,14 +9,14 @@ import libcst as cst
 from fastapi_review.syntax import dotted_name
 
 if TYPE_CHECKING:
-    from fastapi_review.semantics.scope import Scope
+    from fastapi_review.semantics.context import Context
 
 _DICTS = frozenset({"dict", "Dict", "typing.Dict", "Mapping", "typing.Mapping", "MutableMapping"})
 _LISTS = frozenset({"list", "List", "typing.List", "Sequence", "typing.Sequence"})
 _ANYS = frozenset({"Any", "typing.Any", "object"})
 
 
-def _name(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+def _name(expr: cst.BaseExpression, scope: Context) -> Optional[str]:
     name = dotted_name(expr)
     if name is None:
         return None
@@ -27,7 +27,7 @@ def _name(expr: cst.BaseExpression, scope: "Scope") -> Optional[str]:
     return name if resolved is None else None
 
 
-def untyped_container(annotation: cst.BaseExpression, scope: "Scope") -> Optional[str]:
+def untyped_container(annotation: cst.BaseExpression, scope: Context) -> Optional[str]:
     """A short description when `annotation` is an unvalidated dict / list of dicts / Any."""
     if isinstance(annotation, cst.Subscript):
         head = _name(annotation.value, scope)
@@ -50,7 +50,7 @@ _CONTAINERS = frozenset({"list", "List", "Sequence", "set", "Set", "frozenset", 
 _NOT_CLASSES = frozenset({"None", "str", "int", "float", "bool", "bytes", "dict", "Dict", "Any", "object", "list", "Literal"})
 
 
-def type_refs(annotation: cst.BaseExpression, scope: "Scope", through_generics: bool) -> list[str]:
+def type_refs(annotation: cst.BaseExpression, scope: Context, through_generics: bool) -> list[str]:
     """Qualified classes an annotation names: `list[UserRead]` → [UserRead], `Optional[S]` → [S];
     with `through_generics`, also the arguments of other generics (`Page[UserRead]` → [Page, UserRead])."""
     if isinstance(annotation, cst.SimpleString):

@@ -1,7 +1,9 @@
-"""The facts visitor: routes, functions, schema fields and test requests for the ProjectIndex.
+"""The per-file facts writer: the one visitor that records a file's FileFacts and ClassFacts
+(classes and their ORM/schema markers, module-level bindings, routers, exception handlers,
+functions, routes, query sites, test requests) for the ProjectIndex.
 
-It runs right after the context visitor, whatever rules are selected, so a file's facts do not
-depend on the configuration that checked it.
+It runs right after the context visitor (`Scope`) at each node, before the rules, whatever
+rules are selected, so a file's facts do not depend on the configuration that checked it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ from typing import Callable, Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.facts import FunctionFacts, RouteFacts
-from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS
+from fastapi_review.facts import ClassFacts, FunctionFacts, RouteFacts
+from fastapi_review.semantics.columns import datetime_mapping, string_length
+from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
-from fastapi_review.syntax import dotted_name, keyword_arg, positional_arg
-from fastapi_review.semantics.routes import marked_not_body
+from fastapi_review.semantics.models import DECLARATIVE_FACTORIES
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.relationships import relationship_declaration
+from fastapi_review.semantics.routes import marked_not_body, route_key, router_binding
+from fastapi_review.semantics.schemas import annotated_with_description
 from fastapi_review.semantics.scope import Scope
-from fastapi_review.semantics.sessions import is_session_expr
+from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotation, is_session_expr, session_class_name
 from fastapi_review.semantics.types import type_refs
+from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text
 
 
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
@@ -41,20 +48,113 @@ class _Frame:
     returns_orm: bool = False
 
 
-class ProjectFactsCollector:
+class FileFactsWriter:
     """See the module docstring."""
 
     def __init__(self, scope: Scope, is_test: bool, session_names: tuple[str, ...], locate: Callable[[cst.CSTNode, Callable[[int], None]], None]) -> None:
         self.scope = scope
         self.facts = scope.facts
+        self.facts.imports = scope.imports.aliases  # filled in as the walk meets imports
         self.is_test = is_test
         self.session_names = session_names
         self.locate = locate
         self._frames: list[_Frame] = []
 
+    # -- imports and classes -----------------------------------------------------------------
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = dotted_name(node.module) if node.module is not None else None
+        if module is not None and module.endswith("ext.asyncio") and in_library(module, *ORM_LIBRARIES):
+            self.facts.uses_async_sqlalchemy = True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        scope = self.scope
+        facts = scope.classes[-1].facts  # the Scope has just entered the class
+        _read_class_markers(node, facts, scope)
+        if len(scope.classes) == 1 and not scope.functions:
+            self.facts.classes.append(facts)
+
+    # -- module-level bindings -----------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        scope = self.scope
+        if self._frames and self._is_session_query(node.value, self._frames[-1].orm_names):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._frames[-1].orm_names.add(target.target.value)
+        if scope.function is not None and not scope.in_class_body and isinstance(node.value, cst.Call):
+            # an app built inside a factory function: its exception_handlers= still count
+            bound = router_binding(node.value, scope.qualify(node.value.func) or "", scope)
+            if bound is not None and bound[0] == "app" and any(isinstance(t.target, cst.Name) for t in node.targets):
+                self._app_exception_handlers(node.value)
+            return
+        if scope.at_module_level:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._bind(target.target.value, node.value)
+
+    def _bind(self, name: str, value: cst.BaseExpression) -> None:
+        scope = self.scope
+        facts = self.facts
+        if not isinstance(value, cst.Call):
+            if isinstance(value, cst.Subscript) and annotated_with_description(value, scope):
+                facts.described_aliases.append(name)
+            elif isinstance(value, cst.Subscript) and (scope.imports.resolve(value.value) or "").endswith("Annotated"):
+                inner = value.slice[0].slice.value if isinstance(value.slice[0].slice, cst.Index) else None
+                if isinstance(inner, cst.Name) and inner.value in facts.described_aliases:
+                    facts.described_aliases.append(name)  # an alias of a documented alias
+                elif isinstance(inner, (cst.Name, cst.Attribute)):
+                    qualified = scope.qualify(inner)
+                    if qualified is not None:
+                        facts.annotated_aliases[name] = qualified
+            if isinstance(value, cst.Subscript) and is_session_annotation(value, scope):
+                facts.session_aliases[name] = session_class_name(value, scope) or "AsyncSession"
+            return
+        callee = scope.qualify(value.func) or ""
+        facts.call_bindings[name] = callee
+        last = callee.rsplit(".", 1)[-1]
+        if in_library(callee, "sqlalchemy") and last in DECLARATIVE_FACTORIES:
+            facts.declarative_bases.append(name)
+        elif last == "generate_base":
+            facts.declarative_bases.append(name)
+        elif in_library(callee, "sqlalchemy") and last in SESSIONMAKERS:
+            facts.session_factories[name] = "async" if last.startswith("async") else "sync"
+        else:
+            bound = router_binding(value, callee, scope)
+            if bound is None:
+                return
+            facts.routers[name] = bound[0]
+            if bound[1]:
+                facts.hidden_routers.append(name)
+            if bound[0] == "app":
+                self._app_exception_handlers(value)
+                return
+            declared = router_responses(value, scope)
+            if declared is None:
+                facts.routers_with_unknown_responses.append(name)
+            elif declared:
+                facts.router_responses[name] = declared
+            prefix = keyword_arg(value, "prefix")
+            if prefix is not None and isinstance(prefix.value, cst.SimpleString) and isinstance(prefix.value.evaluated_value, str):
+                facts.router_prefixes[name] = prefix.value.evaluated_value
+
+    def _app_exception_handlers(self, call: cst.Call) -> None:
+        handlers = keyword_arg(call, "exception_handlers")
+        if handlers is not None and isinstance(handlers.value, cst.Dict):  # FastAPI(exception_handlers={ValueError: handler})
+            for element in handlers.value.elements:
+                if isinstance(element, cst.DictElement):
+                    self._exception_handler(element.key)
+
+    def _exception_handler(self, expr: cst.BaseExpression) -> None:
+        qualified = qualify_exception(expr, self.scope)
+        if qualified is not None:
+            self.facts.exception_handlers.append(qualified)
+
     # -- functions and routes ----------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         scope = self.scope
+        for decorator in node.decorators:  # `@app.exception_handler(T)`
+            call = decorator.decorator
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "exception_handler" and call.args:
+                self._exception_handler(call.args[0].value)
         outer = ".".join(c.facts.name for c in scope.classes) if scope.classes and scope.functions[-1].is_method else ""
         local = f"{outer}.{node.name.value}" if outer else node.name.value
         qualname = f"{self.facts.module}.{local}"
@@ -137,6 +237,8 @@ class ProjectFactsCollector:
         if self.is_test:
             self._test_request(node)
         func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
+            self._exception_handler(node.args[0].value)
         if isinstance(func, cst.Attribute) and func.attr.value in _FILTERS:
             self._query_site(node, func)
         elif isinstance(func, cst.Attribute) and func.attr.value == "include_router" and node.args:
@@ -145,6 +247,8 @@ class ProjectFactsCollector:
             if parent is not None and child is not None:
                 keys = _response_keys(node, self.scope)
                 self.facts.router_includes.append((parent, child, tuple(keys or ()), keys is None))
+            if keyword_is(node, "include_in_schema", "False") and child is not None:
+                self.facts.hidden_includes.append(child)
 
     def _query_site(self, node: cst.Call, func: cst.Attribute) -> None:
         """`where(User.email == x)`, `order_by(User.created_at)`, `filter_by(email=x)`."""
@@ -191,12 +295,6 @@ class ProjectFactsCollector:
         if path is not None:
             self.facts.test_requests.append((func.attr.value.upper(), path))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self._frames and self._is_session_query(node.value, self._frames[-1].orm_names):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self._frames[-1].orm_names.add(target.target.value)
-
     def visit_Return(self, node: cst.Return) -> None:
         if not self._frames or node.value is None:
             return
@@ -229,21 +327,13 @@ class ProjectFactsCollector:
     # -- schema fields and routers -----------------------------------------------------------
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         scope = self.scope
+        if scope.at_module_level and isinstance(node.target, cst.Name) and node.value is not None:
+            self._bind(node.target.value, node.value)  # `SessionDep: TypeAlias = Annotated[...]`
+            return
         if scope.in_class_body and isinstance(node.target, cst.Name) and not node.target.value.startswith("_"):
             cls = scope.classes[-1].facts
             cls.field_refs = cls.field_refs + tuple(type_refs(node.annotation.annotation, scope, True))
 
-
-
-def route_key(qualname: str, scope: object) -> str:
-    """The RouteFacts key of the handler being visited (its def's ordinal disambiguates)."""
-    return f"{qualname}@{scope.units[-1][0]}"  # type: ignore[attr-defined]
-
-
-def handler_key(node: cst.FunctionDef, scope: Scope) -> str:
-    """`route_key` of the route handler `node`, from inside `visit_FunctionDef(node)`."""
-    path = ".".join([*(c.facts.name for c in scope.classes), node.name.value])
-    return route_key(f"{scope.facts.module}.{path}", scope)
 
 
 def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:
@@ -300,3 +390,84 @@ def router_responses(call: cst.Call, scope: object) -> Optional[tuple[int, ...]]
     """Statuses declared by `APIRouter(responses={...})`; None when not a literal dict."""
     keys = _response_keys(call, scope)
     return tuple(keys) if keys is not None else None
+
+
+def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> None:
+    """`__tablename__` / `__table__` / `__abstract__ = True`, bound names, type_annotation_map."""
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return
+    attributes: list[str] = []
+    for stmt in body.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            attributes.append(stmt.name.value)
+            if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+                facts.model_config.update(_v1_config(stmt))
+            continue
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+                value: Optional[cst.BaseExpression] = small.value
+            elif isinstance(small, cst.AnnAssign):
+                targets = [small.target]
+                value = small.value
+            else:
+                continue
+            for target in targets:
+                if not isinstance(target, cst.Name):
+                    continue
+                attributes.append(target.value)
+                relationship = relationship_declaration(small.annotation.annotation if isinstance(small, cst.AnnAssign) else None, value, scope)
+                if relationship is not None:
+                    facts.relationships[target.value] = relationship.strategy
+                length = string_length(value, scope)
+                if length is not None:
+                    facts.string_lengths[target.value] = length
+                if target.value in ("__tablename__", "__table__") and value is not None:
+                    facts.has_tablename = True
+                    facts.table_assigned = facts.table_assigned or target.value == "__table__"
+                elif target.value == "__abstract__":
+                    facts.abstract = isinstance(value, cst.Name) and value.value == "True"
+                elif target.value in ("type_annotation_map", "registry") and value is not None:
+                    facts.datetime_map = datetime_mapping(value, scope)
+                elif target.value == "model_config" and value is not None:
+                    facts.model_config.update(_config_literals(value))
+    facts.attributes = tuple(attributes)
+
+
+_V1_RENAMED = {"orm_mode": "from_attributes"}
+
+
+def _config_literals(value: cst.BaseExpression) -> dict[str, str]:
+    """`ConfigDict(from_attributes=True)` / `{"from_attributes": True}` → {"from_attributes": "True"}."""
+    if isinstance(value, cst.Call):
+        return {a.keyword.value: source_text(a.value) for a in value.args if a.keyword is not None}
+    if isinstance(value, cst.Dict):
+        result = {}
+        for element in value.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
+                key = element.key.evaluated_value
+                if isinstance(key, str):
+                    result[key] = source_text(element.value)
+        return result
+    return {}
+
+
+def _v1_config(node: cst.ClassDef) -> dict[str, str]:
+    """Pydantic v1 `class Config: orm_mode = True` → {"from_attributes": "True"} (v2 names)."""
+    config: dict[str, str] = {}
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return config
+    for stmt in body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    key = small.targets[0].target.value
+                    config[_V1_RENAMED.get(key, key)] = source_text(small.value)
+    return config
+
+
+

@@ -1,0 +1,51 @@
+"""Query sites across the project: which model columns queries filter or sort on (FR504)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi_review.project import ProjectIndex, Requirement
+from fastapi_review.semantics.models import is_orm_class_or_mixin
+
+
+def _sites_by_column(index: ProjectIndex) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    sites: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for f in index.files:
+        for model, name, line in f.query_sites:
+            canonical = index.canonical_class(model)
+            if canonical is not None:
+                sites.setdefault((canonical, name), []).append((f.path, line))
+    return sites
+
+
+def query_sites(index: ProjectIndex, declaring_class: str, column: str) -> list[tuple[str, int]]:
+    """(path, line) of queries filtering or sorting on `column` of a model declared by (or
+    inheriting it from) `declaring_class`."""
+    by_column = index.memo(_sites_by_column, lambda: _sites_by_column(index))
+    sites: list[tuple[str, int]] = []
+    for (model, name), found in by_column.items():
+        if name == column and (model == declaring_class or declaring_class in index.ancestors(model)):
+            sites.extend(found)
+    return sorted(set(sites))
+
+
+@dataclass(frozen=True)
+class FilteredUnindexed(Requirement, kind="filtered_unindexed"):
+    """At least `minimum` query sites filter or sort on `model.column` of an ORM class or mixin;
+    the detail lists the first sites."""
+
+    model: str
+    column: str
+    minimum: int
+
+    def holds(self, index: ProjectIndex) -> bool:
+        canonical = index.canonical_class(self.model)
+        return canonical is not None and len(query_sites(index, canonical, self.column)) >= self.minimum and (
+            is_orm_class_or_mixin(index, canonical)
+        )
+
+    def detail(self, index: ProjectIndex) -> str:
+        canonical = index.canonical_class(self.model) or self.model
+        sites = query_sites(index, canonical, self.column)
+        shown = ", ".join(f"{path}:{line}" for path, line in sites[:3])
+        return shown + (f" and {len(sites) - 3} more" if len(sites) > 3 else "")
