@@ -92,7 +92,7 @@ def test_rule_mentions_never_change_findings(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_rules_do_not_run_on_files_without_their_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi_review.rules.fr401_sql_string_formatting import SqlStringFormatting
-    from fastapi_review.rules.fr50x_column_types import NaiveDatetimeColumn
+    from fastapi_review.rules.fr506_fr507_fr508_fr509_column_types import NaiveDatetimeColumn
 
     ran: list[str] = []
     for rule in (SqlStringFormatting, NaiveDatetimeColumn):

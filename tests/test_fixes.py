@@ -205,7 +205,7 @@ def test_fix_giving_invalid_code_is_skipped() -> None:
 
 
 def test_invalid_fix_is_reported_by_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fastapi_review.rules import fr30x_http_exceptions
+    from fastapi_review.rules import fr301_fr302_fr303_fr304_http_exceptions as fr30x_http_exceptions
 
     def broken(self: object, literal: cst.Integer, code: int) -> RuleFix:  # a stand-in for a buggy rule
         return RuleFix("safe", "broken", ((literal, cst.Name("class")),))

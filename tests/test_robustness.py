@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from fastapi_review import dispatch
 from fastapi_review.checker import check_paths, check_text
 from fastapi_review.config import Config
-from fastapi_review.rules.fr10x_type_hints import MissingReturnAnnotation
+from fastapi_review.rules.fr101_fr102_type_hints import MissingReturnAnnotation
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL = Config(root=ROOT, select=("ALL",))

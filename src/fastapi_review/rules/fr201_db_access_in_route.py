@@ -11,11 +11,8 @@ from fastapi_review.rule import Rule
 from fastapi_review.syntax import dotted_name
 from fastapi_review.semantics.sessions import is_session_expr, session_alias_requirement
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.sessions import SESSION_IO_METHODS
 
-SESSION_IO_METHODS = frozenset(
-    {"execute", "scalar", "scalars", "get", "get_one", "add", "add_all", "delete", "merge", "flush",
-     "commit", "rollback", "refresh", "stream", "query", "exec"}
-)
 _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 
 

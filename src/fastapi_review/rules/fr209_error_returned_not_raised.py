@@ -13,7 +13,7 @@ from fastapi_review.semantics.http import (
     status_code_value,
 )
 from fastapi_review.syntax import keyword_arg, positional_arg, string_value
-from fastapi_review.semantics.sessions import unwrap_annotation
+from fastapi_review.semantics.types import unwrap_annotation
 
 _ERROR_KEYS = frozenset({"error", "errors"})
 

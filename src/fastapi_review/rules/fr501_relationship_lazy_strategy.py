@@ -9,13 +9,11 @@ import libcst as cst
 
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, string_literal
-from fastapi_review.syntax import keyword_arg, string_value
 from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
 from fastapi_review.semantics.models import OrmModel
+from fastapi_review.semantics.relationships import UNKNOWN, relationship_declaration
 
 DEFAULT_ALLOWED = ("selectin", "joined", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only")
-# lazy=True / False / None are SQLAlchemy's legacy spellings of "select" / "joined" / "noload".
-_LEGACY_LAZY = {"True": "select", "False": "joined", "None": "noload"}
 
 
 @dataclass(frozen=True)
@@ -38,56 +36,31 @@ class RelationshipLazyStrategy(Rule):
     mentions = SQLALCHEMY_MODULES
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if not self._in_class_body() or not isinstance(node.target, cst.Name):
-            return
-        annotation = node.annotation.annotation
-        head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
-        qualified = self.ctx.scope.imports.resolve(head) or ""
-        mapped_kind = qualified.rsplit(".", 1)[-1] if qualified.startswith("sqlalchemy") else ""
-        if mapped_kind == "WriteOnlyMapped":  # implies lazy="write_only"
-            return
-        if mapped_kind == "DynamicMapped":
-            self._report(node.target, f"relationship '{node.target.value}' is DynamicMapped (lazy=\"dynamic\"): it queries on every access; use WriteOnlyMapped or lazy=\"selectin\"")
-            return
-        if node.value is not None:
-            self._check_value(node.target, node.value)
+        if self.ctx.scope.in_class_body and isinstance(node.target, cst.Name):
+            self._check(node.target, node.annotation.annotation, node.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self._in_class_body() or len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
-            return
-        self._check_value(node.targets[0].target, node.value)
+        if self.ctx.scope.in_class_body and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._check(node.targets[0].target, None, node.value)
 
-    def _in_class_body(self) -> bool:
-        scope = self.ctx.scope
-        return scope.in_class_body
-
-    def _check_value(self, target: cst.Name, value: cst.BaseExpression) -> None:
-        if not isinstance(value, cst.Call):
-            return
-        qualified = self.ctx.scope.callee(value) or ""
-        module, _, last = qualified.rpartition(".")
-        if last == "relationship" and module.startswith("sqlalchemy"):
-            lazy_arg = keyword_arg(value, "lazy")
-            lazy = lazy_arg.value if lazy_arg is not None else None
-        elif last == "Relationship" and module.startswith("sqlmodel"):
-            lazy = _sqlmodel_lazy(value)
-            if lazy is False:  # sa_relationship_kwargs is not a literal dict: cannot tell
-                return
-        else:
+    def _check(self, target: cst.Name, annotation: Optional[cst.BaseExpression], value: Optional[cst.BaseExpression]) -> None:
+        declared = relationship_declaration(annotation, value, self.ctx.scope)
+        if declared is None or declared.api == "WriteOnlyMapped":  # WriteOnlyMapped implies lazy="write_only"
             return
         name = target.value
-        if lazy is None and any(arg.star for arg in value.args):
-            return  # lazy= may come from **options: cannot tell
-        if lazy is None:
+        if declared.api == "DynamicMapped":
+            self._report(target, f"relationship '{name}' is DynamicMapped (lazy=\"dynamic\"): it queries on every access; use WriteOnlyMapped or lazy=\"selectin\"")
+            return
+        if declared.strategy == UNKNOWN:
+            return  # computed at run time, or from **options: cannot decide
+        if not declared.explicit:
             fix = None
-            if last == "relationship":  # SQLModel's Relationship takes it in sa_relationship_kwargs
-                fixed = add_keyword(value, "lazy", string_literal("selectin", value))
-                fix = RuleFix("unsafe", 'Add lazy="selectin"', ((value, fixed),))
+            if declared.api == "relationship" and declared.call is not None:  # SQLModel's Relationship takes it in sa_relationship_kwargs
+                fixed = add_keyword(declared.call, "lazy", string_literal("selectin", declared.call))
+                fix = RuleFix("unsafe", 'Add lazy="selectin"', ((declared.call, fixed),))
             self._report(target, f"relationship '{name}' has no lazy= strategy: the default \"select\" loads on attribute access (N+1, and MissingGreenlet under AsyncSession); set lazy=\"selectin\" or another eager strategy", fix)
             return
-        strategy = _strategy(lazy)
-        if strategy is None:
-            return  # computed at run time: cannot decide
+        strategy = declared.strategy
         if strategy not in LAZY_STRATEGIES:
             self._report(target, f"relationship '{name}' has unknown lazy strategy {strategy!r}: SQLAlchemy rejects it at mapper configuration; valid: {', '.join(LAZY_STRATEGIES)}")
         elif strategy not in self.options.allowed_lazy:
@@ -95,24 +68,3 @@ class RelationshipLazyStrategy(Rule):
 
     def _report(self, target: cst.Name, detail: str, fix: "RuleFix | None" = None) -> None:
         self.report(target, requires=OrmModel(self.ctx.scope.classes[-1].facts.qualname), fix=fix, detail=detail)
-
-
-def _strategy(lazy: cst.BaseExpression) -> Optional[str]:
-    if isinstance(lazy, cst.Name) and lazy.value in _LEGACY_LAZY:
-        return _LEGACY_LAZY[lazy.value]
-    return string_value(lazy)
-
-
-def _sqlmodel_lazy(call: cst.Call) -> "cst.BaseExpression | None | bool":
-    """The `lazy` value inside SQLModel's `sa_relationship_kwargs={...}`; False when unknowable."""
-    kwargs = keyword_arg(call, "sa_relationship_kwargs")
-    if kwargs is None:
-        return None
-    if not isinstance(kwargs.value, cst.Dict):
-        return False
-    for element in kwargs.value.elements:
-        if isinstance(element, cst.DictElement) and string_value(element.key) == "lazy":
-            return element.value
-        if isinstance(element, cst.StarredDictElement):
-            return False
-    return None

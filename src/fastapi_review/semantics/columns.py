@@ -9,6 +9,7 @@ import libcst as cst
 
 from fastapi_review.syntax import keyword_arg
 from fastapi_review.semantics.sqlalchemy_facts import COLUMN_TYPES
+from fastapi_review.semantics.types import parse_string_annotation, unwrap_annotation
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 
 if TYPE_CHECKING:
@@ -85,10 +86,10 @@ def _type_argument(call: cst.Call, scope: Context) -> tuple[Optional[cst.BaseExp
 def mapped_inner(annotation: cst.BaseExpression, scope: Context) -> tuple[Optional[str], Optional[cst.BaseExpression]]:
     """(Mapped / WriteOnlyMapped / … , T) for `Mapped[T]`; (None, None) otherwise."""
     if isinstance(annotation, cst.SimpleString):
-        try:
-            annotation = cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
+        parsed = parse_string_annotation(annotation)
+        if parsed is None:
             return None, None
+        annotation = parsed
     if not isinstance(annotation, cst.Subscript):
         return None, None
     qualified = scope.imports.resolve(annotation.value) or ""
@@ -149,8 +150,6 @@ def is_timezone_aware(type_expr: Optional[cst.BaseExpression]) -> Optional[bool]
 
 def is_datetime_annotation(expr: Optional[cst.BaseExpression], scope: Context) -> bool:
     """`datetime`, `datetime.datetime`, `Optional[datetime]`, `datetime | None`, `"datetime"`."""
-    from fastapi_review.semantics.sessions import unwrap_annotation
-
     if expr is None:
         return False
     for t in unwrap_annotation(expr, scope):

@@ -88,5 +88,8 @@ class Context(Protocol):
     def callee(self, call: cst.Call) -> Optional[str]:
         """The qualified name of the called function (through imports)."""
 
+    def class_qualname(self, name: str) -> str:
+        """Module-qualified name of a class defined at this point."""
+
     def router_kind(self, name: str) -> tuple[Optional[str], bool]:
         """("app"/"router"/None, hidden from the schema) of a router name at this point."""

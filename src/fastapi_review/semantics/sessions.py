@@ -10,6 +10,7 @@ import libcst as cst
 
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library, may_be_project_name
+from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.syntax import dotted_name
 
 if TYPE_CHECKING:
@@ -21,6 +22,11 @@ CONNECTION_CLASS_NAMES = frozenset({"AsyncConnection", "Connection"})
 # module); a bare `Session` is not one of them (requests.Session, a model named Session...).
 _FACTORY_NAME = re.compile(r"(?i)^(async_?)?session_?(local|maker|factory)$|^async_session$")
 SESSIONMAKERS = frozenset({"sessionmaker", "async_sessionmaker"})
+# Session / connection methods that talk to the database (FR201, FR701).
+SESSION_IO_METHODS = frozenset(
+    {"execute", "scalar", "scalars", "get", "get_one", "add", "add_all", "delete", "merge", "flush",
+     "commit", "rollback", "refresh", "stream", "query", "exec"}
+)
 DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
 _NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
@@ -35,25 +41,6 @@ def _is_orm_qualname(qualname: Optional[str], names: frozenset[str]) -> bool:
         return False
     module, _, last = qualname.rpartition(".")
     return last in names and (in_library(module, *ORM_LIBRARIES))
-
-
-def unwrap_annotation(annotation: cst.BaseExpression, scope: Context) -> list[cst.BaseExpression]:
-    """The type expressions inside `Annotated[T, ...]`, `Optional[T]`, `T | None`, quotes."""
-    if isinstance(annotation, cst.SimpleString):
-        try:
-            annotation = cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
-            return []
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        return unwrap_annotation(annotation.left, scope) + unwrap_annotation(annotation.right, scope)
-    if isinstance(annotation, cst.Subscript):
-        head = (scope.qualify(annotation.value) or "").rsplit(".", 1)[-1]
-        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
-        if head == "Annotated" and elements:
-            return unwrap_annotation(elements[0], scope)
-        if head in ("Optional", "Union"):
-            return [t for e in elements for t in unwrap_annotation(e, scope)]
-    return [annotation]
 
 
 ASYNC_KINDS = {"AsyncSession": "session", "async_scoped_session": "session", "AsyncConnection": "connection"}

@@ -1,19 +1,46 @@
-"""Type annotations that validate nothing: `dict`, `Dict[...]`, `list[dict]`, `Any`, `object`."""
+"""Reading type annotations — the one walker through string annotations, `X | Y`, `Optional` /
+`Union` and `Annotated` — and what they name: the classes (`list[UserRead]` → UserRead) and
+annotations that validate nothing (`dict`, `Dict[...]`, `list[dict]`, `Any`, `object`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.semantics.context import Context
 from fastapi_review.syntax import dotted_name
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.context import Context
 
 _DICTS = frozenset({"dict", "Dict", "typing.Dict", "Mapping", "typing.Mapping", "MutableMapping"})
 _LISTS = frozenset({"list", "List", "typing.List", "Sequence", "typing.Sequence"})
 _ANYS = frozenset({"Any", "typing.Any", "object"})
+
+
+def parse_string_annotation(annotation: cst.SimpleString) -> Optional[cst.BaseExpression]:
+    """The expression inside a string annotation (`"User"`, `"list[User]"`); None if it is not one."""
+    try:
+        return cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - an unparsable string annotation names nothing
+        return None
+
+
+def unwrap_annotation(annotation: cst.BaseExpression, scope: Context) -> list[cst.BaseExpression]:
+    """The type expressions inside `Annotated[T, ...]`, `Optional[T]`, `T | None`, quotes."""
+    if isinstance(annotation, cst.SimpleString):
+        parsed = parse_string_annotation(annotation)
+        if parsed is None:
+            return []
+        annotation = parsed
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return unwrap_annotation(annotation.left, scope) + unwrap_annotation(annotation.right, scope)
+    if isinstance(annotation, cst.Subscript):
+        head = (scope.qualify(annotation.value) or "").rsplit(".", 1)[-1]
+        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        if head == "Annotated" and elements:
+            return unwrap_annotation(elements[0], scope)
+        if head in ("Optional", "Union"):
+            return [t for e in elements for t in unwrap_annotation(e, scope)]
+    return [annotation]
 
 
 def _name(expr: cst.BaseExpression, scope: Context) -> Optional[str]:
@@ -54,10 +81,10 @@ def type_refs(annotation: cst.BaseExpression, scope: Context, through_generics: 
     """Qualified classes an annotation names: `list[UserRead]` → [UserRead], `Optional[S]` → [S];
     with `through_generics`, also the arguments of other generics (`Page[UserRead]` → [Page, UserRead])."""
     if isinstance(annotation, cst.SimpleString):
-        try:
-            annotation = cst.parse_expression(annotation.evaluated_value)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - an unparsable string annotation names nothing
+        parsed = parse_string_annotation(annotation)
+        if parsed is None:
             return []
+        annotation = parsed
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         return type_refs(annotation.left, scope, through_generics) + type_refs(annotation.right, scope, through_generics)
     if isinstance(annotation, cst.Subscript):

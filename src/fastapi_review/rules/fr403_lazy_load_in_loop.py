@@ -1,21 +1,18 @@
-"""FR403 lazy-load-in-loop and FR504 unindexed-filter-column: queries linked to their models."""
+"""FR403 lazy-load-in-loop: a lazy relationship read per row of a query result (queries linked to their models)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
 from fastapi_review.rule import Rule
-from fastapi_review.rules.fr503_unindexed_foreign_key import _FLAGS, UnindexedForeignKey
 from fastapi_review.semantics.loops import statement_root
-from fastapi_review.syntax import arg_is, dotted_name
-from fastapi_review.semantics.sessions import is_session_expr, unwrap_annotation
-from fastapi_review.semantics.sqlalchemy_facts import LOADER_OPTIONS
-from fastapi_review.semantics.queries import FilteredUnindexed
 from fastapi_review.semantics.relationships import LazyRelationship
+from fastapi_review.semantics.sessions import is_session_expr
+from fastapi_review.semantics.sqlalchemy_facts import LOADER_OPTIONS
+from fastapi_review.syntax import dotted_name
 
 _EAGER_OPTIONS = frozenset(o for o in LOADER_OPTIONS if o in ("selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager", "noload", "raiseload"))
 _RESULTS = frozenset({"all", "scalars", "unique", "fetchall", "partitions"})
@@ -159,49 +156,3 @@ def _attribute_reads(body: cst.CSTNode, variable: str) -> list[cst.Attribute]:
             reads.append(current)
         stack.extend(reversed(list(iter_children(current))))
     return reads
-
-
-@dataclass(frozen=True)
-class UnindexedFilterColumnOptions:
-    """Options of FR504."""
-
-    min_query_sites: int = 2
-
-
-class UnindexedFilterColumn(UnindexedForeignKey):
-    """A column filtered or sorted on in several queries but not indexed: every query scans."""
-
-    code = "FR504"
-    name = "unindexed-filter-column"
-    summary = "(project-wide) a column filtered/sorted on at several query sites without an index"
-    message = "column '{column}' is filtered or sorted on by queries ({sites}) but has no index: add index=True or a composite Index leading with it"
-    Options = UnindexedFilterColumnOptions
-
-    def _check_statement(self, node: "cst.Assign | cst.AnnAssign") -> None:
-        scope = self.ctx.scope
-        column = scope.class_column(node)
-        if column is None or column.call is None and column.kind != "annotation":
-            return
-        if column.call is not None and any(arg_is(column.keyword(flag), "True") for flag in _FLAGS):
-            return
-        if "Boolean" in column.type_ancestors or _is_bool(column.python_type, scope):
-            return
-        self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        return None  # Table(...) columns are not model attributes that queries name
-
-    def finish(self) -> None:
-        minimum = max(self.options.min_query_sites, 1)
-        for owner, column, target, unit in self._candidates:
-            if (owner, column) in self._covered or owner in self._unknown_table_args:
-                continue
-            filtered = FilteredUnindexed(owner, column, minimum)
-            self.report(target, unit=unit, requires=filtered, column=column, sites=filtered)
-
-
-
-def _is_bool(annotation: Optional[cst.BaseExpression], scope: object) -> bool:
-    if annotation is None:
-        return False
-    return any(isinstance(t, cst.Name) and t.value == "bool" for t in unwrap_annotation(annotation, scope))  # type: ignore[arg-type]

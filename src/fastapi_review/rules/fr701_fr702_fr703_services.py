@@ -8,12 +8,11 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.rules.fr201_db_access_in_route import SESSION_IO_METHODS
 from fastapi_review.syntax import dotted_name
 from fastapi_review.syntax import is_constant_name
 from fastapi_review.semantics.sessions import is_session_expr
 from fastapi_review.semantics.schemas import NotPydanticSchema
-from fastapi_review.semantics.sessions import AsyncProject
+from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject
 
 _SYNC_HTTP = frozenset(
     {"httpx.get", "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head", "httpx.options",

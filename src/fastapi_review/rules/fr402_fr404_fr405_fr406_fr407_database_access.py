@@ -19,13 +19,8 @@ from fastapi_review.semantics.loops import (
 )
 from fastapi_review.semantics.names import may_be_project_name
 from fastapi_review.syntax import dotted_name
-from fastapi_review.semantics.sessions import (
-    async_session_kind,
-    is_session_expr,
-    is_sync_session_annotation,
-    is_sync_session_call,
-    unwrap_annotation,
-)
+from fastapi_review.semantics.sessions import async_session_kind, is_session_expr, is_sync_session_annotation, is_sync_session_call
+from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.semantics.sqlalchemy_facts import (
     ASYNC_CONNECTION_COROUTINES,
     ASYNC_SESSION_COROUTINES,

@@ -9,7 +9,7 @@ from fastapi_review.semantics.edits import importable
 from fastapi_review.syntax import dotted_name, string_value
 from fastapi_review.semantics.schemas import carries_description
 from fastapi_review.syntax import is_constant_name
-from fastapi_review.semantics.sessions import unwrap_annotation
+from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.semantics.schemas import PydanticSchema, SchemaWithoutAttributeDocstrings, UndescribedAlias
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
