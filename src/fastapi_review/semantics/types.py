@@ -80,20 +80,14 @@ _NOT_CLASSES = frozenset({"None", "str", "int", "float", "bool", "bytes", "dict"
 def type_refs(annotation: cst.BaseExpression, scope: Context, through_generics: bool) -> list[str]:
     """Qualified classes an annotation names: `list[UserRead]` → [UserRead], `Optional[S]` → [S];
     with `through_generics`, also the arguments of other generics (`Page[UserRead]` → [Page, UserRead])."""
-    if isinstance(annotation, cst.SimpleString):
-        parsed = parse_string_annotation(annotation)
-        if parsed is None:
-            return []
-        annotation = parsed
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        return type_refs(annotation.left, scope, through_generics) + type_refs(annotation.right, scope, through_generics)
+    return [ref for part in unwrap_annotation(annotation, scope) for ref in _part_refs(part, scope, through_generics)]
+
+
+def _part_refs(annotation: cst.BaseExpression, scope: Context, through_generics: bool) -> list[str]:
     if isinstance(annotation, cst.Subscript):
         head = dotted_name(annotation.value) or ""
         args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
-        last = head.rsplit(".", 1)[-1]
-        if last == "Annotated":
-            return type_refs(args[0], scope, through_generics) if args else []
-        if last in _CONTAINERS:
+        if head.rsplit(".", 1)[-1] in _CONTAINERS:
             return [r for a in args for r in type_refs(a, scope, through_generics)]
         refs = type_refs(annotation.value, scope, through_generics)
         if through_generics:
