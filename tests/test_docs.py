@@ -20,6 +20,15 @@ SECTIONS = [
     "## Options", "## Fix safety", "## Known problems", "## References",
 ]
 _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+# Every doc opens with its title, a blank line and this one line, in exactly this format:
+#   Default: **on|off** · Severity: **error|warning** · Fix: none|**safe**|**unsafe**
+# read from the rule class (`default_enabled`, `severity`, `fix_safety`); `Fix: none` when the rule
+# offers no fix. Conditions and details belong to the sections (`## Options`, `## Fix safety`).
+_HEADER = re.compile(
+    r"# (?P<code>\S+) (?P<name>\S+)\n\n"
+    r"Default: \*\*(?P<default>on|off)\*\* · Severity: \*\*(?P<severity>error|warning)\*\* · "
+    r"Fix: (?P<fix>none|\*\*safe\*\*|\*\*unsafe\*\*)\n\n"
+)
 
 
 def _block(doc: str, section: str) -> str:
@@ -33,10 +42,27 @@ def _block(doc: str, section: str) -> str:
 def test_doc_structure(rule: type) -> None:
     doc = rule_doc(rule.code)
     assert doc is not None, f"rules/{rule.code}.md is missing"
-    assert doc.startswith(f"# {rule.code} {rule.name}\n")
+    assert _header(doc) == _expected_header(rule), f"rules/{rule.code}.md: its title or header line disagrees with the rule"
     positions = [doc.find(s) for s in SECTIONS]
     assert all(p >= 0 for p in positions), [s for s, p in zip(SECTIONS, positions) if p < 0]
     assert positions == sorted(positions), "sections out of order"
+
+
+def _header(doc: str) -> dict[str, str]:
+    """The title and the `Default: ... · Severity: ... · Fix: ...` line of a doc, parsed."""
+    match = _HEADER.match(doc)
+    assert match, "the doc does not open with '# CODE name', a blank line and the header line (format above)"
+    return {**match.groupdict(), "fix": match["fix"].strip("*")}
+
+
+def _expected_header(rule: type) -> dict[str, str]:
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "default": "on" if rule.default_enabled else "off",
+        "severity": rule.severity,
+        "fix": rule.fix_safety or "none",
+    }
 
 
 # Rules about a kind of module check their doc examples as such a module.

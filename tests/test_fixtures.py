@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from annotations import Annotations, parse_fixture
 
 from fastapi_review.checker import check_paths
 from fastapi_review.config import Config
+from fastapi_review.rules import ALL_RULES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ALL_FIXTURES = sorted(
@@ -37,6 +39,20 @@ def run_fixture(fixture: Path) -> tuple[Counter, Annotations]:
     return Counter((Path(f.path).as_posix(), f.line, f.code) for f in report.findings), annotations
 
 
+# FR002 reports fastapi-review's own crashes: no code may trigger it (tested in test_robustness).
+WITHOUT_FIXTURE = {"FR002"}
+
+
+def test_every_rule_has_a_fixture_named_by_its_code() -> None:
+    """`ls tests/fixtures | grep FR604` finds FR604's own fixture, not only a family one."""
+    names = [p.name for p in ALL_FIXTURES]
+    codes = {rule.code for rule in ALL_RULES}
+    missing = sorted(c for c in codes - WITHOUT_FIXTURE if not any(n.startswith(c) for n in names))
+    assert not missing, f"no fixture named FRxxx... for {missing}"
+    stale = sorted(c for c in WITHOUT_FIXTURE if c not in codes or any(n.startswith(c) for n in names))
+    assert not stale, f"drop {stale} from WITHOUT_FIXTURE"
+
+
 @pytest.mark.parametrize("fixture", ALL_FIXTURES, ids=lambda p: p.name)
 def test_fixture(fixture: Path) -> None:
     actual, annotations = run_fixture(fixture)
@@ -47,6 +63,9 @@ def test_fixture(fixture: Path) -> None:
     assert annotations.ok, f"{fixture.name} has no '# ok:' line"
     for _, _, code in [*annotations.expect, *annotations.ok]:
         assert code in codes, f"{fixture.name} annotates {code}, which it does not select"
+    # a family fixture is named by every code it selects, in order (`FR305_FR801/`), and by no other
+    named = re.findall(r"FR\d{3}", fixture.name)
+    assert named == sorted(set(codes)), f"{fixture.name} selects {', '.join(codes)}: name it by exactly those codes"
     for key in annotations.ok:
         assert key not in expected, f"{key} is both expected and ok"
     missing = expected - actual

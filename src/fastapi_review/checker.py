@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
 from fastapi_review.cache import Cache, content_digest
-
 from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file, project_root
 from fastapi_review.engine import FileResult, check_file

@@ -87,6 +87,19 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from value
 
 
+def descendants(node: cst.CSTNode, skip: tuple[type, ...] = ()) -> Iterator[cst.CSTNode]:
+    """`node` and every node below it that the walk visits, in source order (preorder); a
+    subtree whose root is an instance of one of `skip` is left out whole (`(cst.Lambda,)`:
+    code that runs later)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if skip and isinstance(current, skip):
+            continue
+        yield current
+        stack.extend(reversed(list(iter_children(current))))
+
+
 _CHILD = """
 {indent}walker = walkers.get({child}.__class__)
 {indent}if walker is None:

@@ -10,10 +10,10 @@ import libcst as cst
 from fastapi_review.discovery import SourceFile, decode_source
 from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import FileFacts
-from fastapi_review.project import Requirement
 from fastapi_review.findings import Finding, Fix
 from fastapi_review.parsing import parse_module, parse_with_ast
 from fastapi_review.positions import node_ranges
+from fastapi_review.project import Requirement
 from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
@@ -52,10 +52,7 @@ def check_file(
     """
     if codes is None:
         codes = ruleset.codes_for(file.relative, file.path)
-    roles = FileRoles(
-        service=ruleset.is_service(file.relative), models=ruleset.is_models(file.relative), test=ruleset.is_test(file.relative)
-    )
-    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes)
+    return _check_source(file.display, data, ruleset, codes, file.module, ruleset.roles_for(file.relative), fixes)
 
 
 def _too_deep_for_libcst(data: bytes) -> Optional[str]:

@@ -7,6 +7,7 @@ from typing import Optional
 
 from fastapi_review.packing import Packed
 
+
 @dataclass
 class ClassFacts(Packed):
     """A class definition: its bases (qualified where resolvable) and ORM/schema markers."""

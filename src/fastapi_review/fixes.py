@@ -27,11 +27,10 @@ import libcst as cst
 from fastapi_review.cache import Cache
 from fastapi_review.checker import Report, per_file_phase, run_project_phase
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover, named_file
-from fastapi_review.discovery import decode_source
+from fastapi_review.discovery import SourceFile, decode_source, discover, named_file
 from fastapi_review.engine import FileResult, check_file
-from fastapi_review.parallel import on_big_stack
 from fastapi_review.findings import Finding
+from fastapi_review.parallel import on_big_stack
 from fastapi_review.rule import FixRequest, RuleFix
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.edits import insert_element

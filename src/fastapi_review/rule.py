@@ -16,9 +16,10 @@ from typing import Any, Callable, ClassVar, Literal, Optional, Sequence
 import libcst as cst
 
 from fastapi_review.facts import FileFacts
-from fastapi_review.project import Requirement
 from fastapi_review.findings import Finding, Severity
 from fastapi_review.positions import Unit
+from fastapi_review.project import Requirement
+from fastapi_review.semantics.names import ORM_LIBRARIES
 from fastapi_review.semantics.scope import Scope
 
 
@@ -130,7 +131,7 @@ class OptionError(ValueError):
     """A rule option in the configuration has an unknown name or a wrong type."""
 
 
-SQLALCHEMY_MODULES = (b"sqlalchemy", b"sqlmodel")  # `mentions` of rules about models and queries
+SQLALCHEMY_MODULES = tuple(library.encode() for library in ORM_LIBRARIES)  # `mentions` of rules about models and queries
 
 
 class Rule:

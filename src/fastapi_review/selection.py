@@ -10,7 +10,7 @@ from typing import Any, Iterable, Optional
 import pathspec
 
 from fastapi_review.config import Config, ConfigError, did_you_mean
-from fastapi_review.rule import OptionError, Rule, build_options
+from fastapi_review.rule import FileRoles, OptionError, Rule, build_options
 from fastapi_review.rules import ALL_RULES
 
 # Generated code: FR2xx-FR7xx do not run here (FR401, FR1xx and FR001 still do).
@@ -108,6 +108,12 @@ class RuleSet:
     def is_test(relative_path: str) -> bool:
         """Test files (tests/ directories, test_*.py, *_test.py, conftest.py)."""
         return _TEST_FILES.match_file(relative_path)
+
+    def roles_for(self, relative_path: str) -> FileRoles:
+        """What the configuration says the file is: service code, a models module, a test."""
+        return FileRoles(
+            service=self.is_service(relative_path), models=self.is_models(relative_path), test=self.is_test(relative_path)
+        )
 
     def rule_class(self, code: str) -> type[Rule]:
         """The rule class of an enabled code."""

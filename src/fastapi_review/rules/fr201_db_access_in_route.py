@@ -8,10 +8,9 @@ import libcst as cst
 
 from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
-from fastapi_review.syntax import dotted_name
-from fastapi_review.semantics.sessions import is_session_expr, session_alias_requirement
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-from fastapi_review.semantics.sessions import SESSION_IO_METHODS
+from fastapi_review.semantics.sessions import SESSION_IO_METHODS, is_session_expr, session_alias_requirement
+from fastapi_review.syntax import dotted_name
 
 _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 

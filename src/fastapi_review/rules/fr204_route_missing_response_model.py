@@ -7,11 +7,11 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import Rule
+from fastapi_review.semantics.context import Route
 from fastapi_review.semantics.http import is_response_class, status_code_value
 from fastapi_review.semantics.routes import schema_requirement
-from fastapi_review.semantics.context import Route
-from fastapi_review.syntax import keyword_arg
 from fastapi_review.semantics.types import untyped_container
+from fastapi_review.syntax import keyword_arg
 
 
 class RouteMissingResponseModel(Rule):

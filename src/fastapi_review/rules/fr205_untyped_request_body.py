@@ -7,8 +7,7 @@ import libcst as cst
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import REQUEST_CLASSES
 from fastapi_review.semantics.routes import marked_not_body
-from fastapi_review.semantics.types import unwrap_annotation
-from fastapi_review.semantics.types import untyped_container
+from fastapi_review.semantics.types import untyped_container, unwrap_annotation
 
 
 class UntypedRequestBody(Rule):

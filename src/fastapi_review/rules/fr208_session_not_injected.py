@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.project import Requirement
 from fastapi_review.positions import Unit
+from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.semantics.sessions import SessionFactory, is_session_factory_call
 from fastapi_review.syntax import dotted_name, last_name
-from fastapi_review.semantics.sessions import is_session_factory_call
-from fastapi_review.semantics.sessions import SessionFactory
 
 _DEPENDS = frozenset({"Depends", "Security"})
 _LIFESPAN_DECORATORS = frozenset({"on_event", "asynccontextmanager", "contextmanager"})

@@ -12,8 +12,8 @@ from fastapi_review.semantics.http import (
     is_response_class,
     status_code_value,
 )
-from fastapi_review.syntax import keyword_arg, positional_arg, string_value
 from fastapi_review.semantics.types import unwrap_annotation
+from fastapi_review.syntax import keyword_arg, positional_arg, string_value
 
 _ERROR_KEYS = frozenset({"error", "errors"})
 

@@ -8,6 +8,7 @@ from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
 from fastapi_review.semantics.exceptions import (
     HTTP_EXCEPTIONS,
+    NoExceptionHandler,
     builtin_lineage,
     exception_type,
     is_http_exception,
@@ -21,7 +22,6 @@ from fastapi_review.semantics.http import (
     status_constant,
 )
 from fastapi_review.syntax import keyword_arg, positional_arg
-from fastapi_review.semantics.exceptions import NoExceptionHandler
 
 GENERIC_EXCEPTIONS = frozenset(
     f"builtins.{n}" for n in ("Exception", "ValueError", "RuntimeError", "KeyError", "TypeError", "LookupError")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import handler_key
-from fastapi_review.semantics.routes import schema_requirement
-from fastapi_review.semantics.routes import UndocumentedStatus
+from fastapi_review.semantics.routes import UndocumentedStatus, handler_key, schema_requirement
 
 
 class UndocumentedErrorStatus(Rule):

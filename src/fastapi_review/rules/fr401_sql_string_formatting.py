@@ -9,10 +9,10 @@ import libcst as cst
 
 from fastapi_review.findings import Severity
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.syntax import dotted_name
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
 from fastapi_review.semantics.sql_strings import StringFlow
-from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.syntax import dotted_name
 
 # Functions whose string argument is SQL text.
 _TEXT_FUNCTIONS = frozenset({"text", "literal_column"})

@@ -6,9 +6,9 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import iter_children
-from fastapi_review.project import Requirement
+from fastapi_review.dispatch import descendants
 from fastapi_review.positions import Unit
+from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.loops import (
     chain_methods,
@@ -18,14 +18,20 @@ from fastapi_review.semantics.loops import (
     statement_root,
 )
 from fastapi_review.semantics.names import may_be_project_name
-from fastapi_review.syntax import dotted_name
-from fastapi_review.semantics.sessions import async_session_kind, is_session_expr, is_sync_session_annotation, is_sync_session_call
-from fastapi_review.semantics.types import unwrap_annotation
+from fastapi_review.semantics.sessions import (
+    SyncSessionAlias,
+    SyncSessionFactory,
+    async_session_kind,
+    is_session_expr,
+    is_sync_session_annotation,
+    is_sync_session_call,
+)
 from fastapi_review.semantics.sqlalchemy_facts import (
     ASYNC_CONNECTION_COROUTINES,
     ASYNC_SESSION_COROUTINES,
 )
-from fastapi_review.semantics.sessions import SyncSessionAlias, SyncSessionFactory
+from fastapi_review.semantics.types import unwrap_annotation
+from fastapi_review.syntax import dotted_name
 
 _READS_BY_KEY = frozenset({"get", "get_one", "refresh"})
 _STATEMENT_READS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars", "exec"})
@@ -34,16 +40,7 @@ _CONCURRENCY = frozenset({"gather", "create_task", "ensure_future", "wait_for", 
 
 def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     """Calls in an expression, outermost first (lambdas excluded: they run later)."""
-    found: list[cst.Call] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Lambda):
-            continue
-        if isinstance(current, cst.Call):
-            found.append(current)
-        stack.extend(reversed(list(iter_children(current))))
-    return found
+    return [n for n in descendants(node, (cst.Lambda,)) if isinstance(n, cst.Call)]
 
 
 _QUERY_EXECUTORS = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "get", "exists"})
@@ -64,13 +61,7 @@ def _executed_query(node: cst.Call, rule: Rule) -> Optional[str]:
 
 def _filters_by_in(statement: cst.BaseExpression) -> bool:
     """A `.in_(...)` somewhere in the statement: one query for a batch of keys."""
-    stack: list[cst.CSTNode] = [statement]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Attribute) and current.attr.value == "in_":
-            return True
-        stack.extend(iter_children(current))
-    return False
+    return any(isinstance(n, cst.Attribute) and n.attr.value == "in_" for n in descendants(statement))
 
 
 def _session_method(node: cst.Call, rule: Rule) -> Optional[tuple[cst.BaseExpression, str]]:
@@ -331,13 +322,9 @@ class CommitInLoop(Rule):
 
 
 def _calls_method(node: cst.CSTNode, method: str) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) and current.func.attr.value == method:
-            return True
-        stack.extend(iter_children(current))
-    return False
+    return any(
+        isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == method for n in descendants(node)
+    )
 
 
 class LegacyQueryApi(Rule):

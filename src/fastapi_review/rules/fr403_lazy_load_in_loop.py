@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import iter_children
+from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.loops import statement_root
 from fastapi_review.semantics.relationships import LazyRelationship
@@ -132,27 +132,18 @@ def _legacy_root(expr: cst.BaseExpression) -> Optional[cst.Call]:
 def _eager_attributes(expr: cst.BaseExpression) -> frozenset[str]:
     """Attributes named in `.options(selectinload(M.a), joinedload(M.b).selectinload(...))`."""
     found: set[str] = set()
-    stack: list[cst.CSTNode] = [expr]
-    while stack:
-        current = stack.pop()
+    for current in descendants(expr):
         if isinstance(current, cst.Call) and (dotted_name(current.func) or "").rsplit(".", 1)[-1] in _EAGER_OPTIONS:
             for arg in current.args:
                 name = dotted_name(arg.value)
                 if name is not None:
                     found.add(name.rsplit(".", 1)[-1])
-        stack.extend(iter_children(current))
     return frozenset(found)
 
 
 def _attribute_reads(body: cst.CSTNode, variable: str) -> list[cst.Attribute]:
     """`variable.x` attribute reads in a loop body (not inside nested functions)."""
-    reads: list[cst.Attribute] = []
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
-        if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value == variable:
-            reads.append(current)
-        stack.extend(reversed(list(iter_children(current))))
-    return reads
+    return [
+        n for n in descendants(body, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == variable
+    ]

@@ -9,9 +9,9 @@ import libcst as cst
 
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, string_literal
-from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
 from fastapi_review.semantics.models import OrmModel
 from fastapi_review.semantics.relationships import UNKNOWN, relationship_declaration
+from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
 
 DEFAULT_ALLOWED = ("selectin", "joined", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only")
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, last_name, string_value
 from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage
-from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.models import TableModel
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.syntax import arg_is, keyword_arg, last_name, string_value
+
 
 class UnindexedForeignKey(Rule):
     """PostgreSQL indexes primary keys and unique constraints, never foreign keys."""

@@ -14,6 +14,7 @@ from fastapi_review.semantics.queries import FilteredUnindexed
 from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.syntax import arg_is
 
+
 @dataclass(frozen=True)
 class UnindexedFilterColumnOptions:
     """Options of FR504."""

@@ -8,15 +8,16 @@ from typing import ClassVar
 import libcst as cst
 
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
-from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.columns import (
     ColumnDecl,
+    column_declaration,
     is_datetime_annotation,
     is_timezone_aware,
 )
-from fastapi_review.syntax import dotted_name, last_name, string_value
-from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.models import DeclarativeClass, NaiveDatetimeMap, OrmModel
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.syntax import dotted_name, last_name, string_value
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -67,8 +68,6 @@ class _ColumnRule(Rule):
         qualified = scope.callee(call) or ""
         if not in_library(qualified, *ORM_LIBRARIES) or not qualified.endswith(".Table"):
             return []
-        from fastapi_review.semantics.columns import column_declaration
-
         columns = []
         for arg in call.args:
             value = arg.value

@@ -6,11 +6,14 @@ import libcst as cst
 
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
-from fastapi_review.syntax import dotted_name, string_value
-from fastapi_review.semantics.schemas import carries_description
-from fastapi_review.syntax import is_constant_name
+from fastapi_review.semantics.schemas import (
+    PydanticSchema,
+    SchemaWithoutAttributeDocstrings,
+    UndescribedAlias,
+    carries_description,
+)
 from fastapi_review.semantics.types import unwrap_annotation
-from fastapi_review.semantics.schemas import PydanticSchema, SchemaWithoutAttributeDocstrings, UndescribedAlias
+from fastapi_review.syntax import dotted_name, is_constant_name, string_value
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
 _V2_NAMES = {"from_orm": "model_validate", "parse_obj": "model_validate"}

@@ -8,10 +8,15 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.syntax import arg_is, dotted_name, keyword_arg
-from fastapi_review.syntax import is_constant_name
+from fastapi_review.semantics.schemas import (
+    BoundExceedsColumn,
+    NeedsFromAttributes,
+    RequestSchema,
+    ResponseSchema,
+    SharedSchema,
+)
 from fastapi_review.semantics.types import unwrap_annotation
-from fastapi_review.semantics.schemas import BoundExceedsColumn, NeedsFromAttributes, RequestSchema, ResponseSchema, SharedSchema
+from fastapi_review.syntax import arg_is, dotted_name, is_constant_name, keyword_arg
 
 DEFAULT_SENSITIVE = "password|passwd|secret|token|api_key|private_key|hashed_"
 _SECRET_TYPES = frozenset({"SecretStr", "SecretBytes"})

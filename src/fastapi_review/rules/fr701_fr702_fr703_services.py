@@ -8,11 +8,9 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.syntax import dotted_name
-from fastapi_review.syntax import is_constant_name
-from fastapi_review.semantics.sessions import is_session_expr
 from fastapi_review.semantics.schemas import NotPydanticSchema
-from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject
+from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject, is_session_expr
+from fastapi_review.syntax import dotted_name, is_constant_name
 
 _SYNC_HTTP = frozenset(
     {"httpx.get", "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head", "httpx.options",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import handler_key
-from fastapi_review.semantics.routes import NoTestRequests
+from fastapi_review.semantics.routes import NoTestRequests, handler_key
 
 
 class UntestedRoute(Rule):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.syntax import keyword_arg
+from fastapi_review.semantics.context import Context
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.sqlalchemy_facts import COLUMN_TYPES
 from fastapi_review.semantics.types import parse_string_annotation, unwrap_annotation
-from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.context import Context
+from fastapi_review.syntax import keyword_arg
 
 _COLUMN_CALLS = frozenset({"Column", "mapped_column"})
 _DIALECT_MODULES = ("sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite")

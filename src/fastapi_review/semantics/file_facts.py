@@ -29,7 +29,6 @@ from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotati
 from fastapi_review.semantics.types import type_refs
 from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text
 
-
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
                             "one", "one_or_none", "first", "all", "unique", "merge", "refresh"})
@@ -82,9 +81,10 @@ class FileFactsWriter:
                     self._frames[-1].orm_names.add(target.target.value)
         if scope.function is not None and not scope.in_class_body and isinstance(node.value, cst.Call):
             # an app built inside a factory function: its exception_handlers= still count
-            bound = router_binding(node.value, scope.qualify(node.value.func) or "", scope)
-            if bound is not None and bound[0] == "app" and any(isinstance(t.target, cst.Name) for t in node.targets):
-                self._app_exception_handlers(node.value)
+            if keyword_arg(node.value, "exception_handlers") is not None and any(isinstance(t.target, cst.Name) for t in node.targets):
+                bound = router_binding(node.value, scope.qualify(node.value.func) or "", scope)
+                if bound is not None and bound[0] == "app":
+                    self._app_exception_handlers(node.value)
             return
         if scope.at_module_level:
             for target in node.targets:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
-if TYPE_CHECKING:
-    from fastapi_review.semantics.context import Context
+from fastapi_review.semantics.context import Context
 
 _STATUS_CONSTANT = re.compile(r"(?:^|\.)(?:HTTP|WS)_(\d{3})(?:_|$)")
 _STATUS_MODULES = ("fastapi.status", "starlette.status")

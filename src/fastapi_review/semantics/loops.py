@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.syntax import dotted_name
+from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.context import Context
+from fastapi_review.syntax import dotted_name
 
 _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 

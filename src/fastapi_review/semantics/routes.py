@@ -48,10 +48,10 @@ def schema_requirement(route: Route, scope: Context) -> Requirement:
 def router_binding(call: cst.Call, callee: str, scope: Context) -> Optional[tuple[str, bool]]:
     """("app" / "router", hidden from the schema) when `call` (calling `callee`, qualified)
     makes a FastAPI app or an APIRouter (or an instance of a subclass), else None."""
-    last = callee.rsplit(".", 1)[-1]
-    if callee in APP_CLASSES or _local_router_class(callee, scope.facts) == "app":
+    local = None if callee in APP_CLASSES or callee in ROUTER_CLASSES else _local_router_class(callee, scope.facts)
+    if callee in APP_CLASSES or local == "app":
         return "app", keyword_is(call, "openapi_url", "None") or keyword_is(call, "include_in_schema", "False")
-    if callee in ROUTER_CLASSES or _local_router_class(callee, scope.facts) == "router" or last.endswith("Router"):
+    if callee in ROUTER_CLASSES or local == "router" or callee.rsplit(".", 1)[-1].endswith("Router"):
         # `...Router` also covers project and third-party subclasses (polar.routing.APIRouter, InferringRouter)
         return "router", keyword_is(call, "include_in_schema", "False")
     return None

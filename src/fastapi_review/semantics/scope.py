@@ -41,6 +41,11 @@ class Scope:
         self.imports = ImportMap(facts.module, facts.is_package)
         self.classes: list[ClassInfo] = []
         self.functions: list[FunctionInfo] = []
+        # the facts' own dicts, filled in by the writer as the walk meets the bindings:
+        # module-level names bound to sessionmaker() / async_sessionmaker() → "sync"/"async", and
+        # `SessionDep = Annotated[AsyncSession, Depends(...)]` aliases → the session class name
+        self.session_factories = facts.session_factories
+        self.session_aliases = facts.session_aliases
         self.module_sessions: set[str] = set()  # module-level `session = SessionLocal()`
         self.api_routes: dict[str, list[Route]] = {}  # endpoint name → add_api_route routes
         self._containers: list[str] = []  # "class" / "function", innermost last
@@ -59,16 +64,6 @@ class Scope:
         self._callee: Optional[str] = None
 
     # -- queries -------------------------------------------------------------------------
-    @property
-    def session_factories(self) -> dict[str, str]:
-        """Module-level names bound to sessionmaker() / async_sessionmaker(): name → "sync"/"async"."""
-        return self.facts.session_factories
-
-    @property
-    def session_aliases(self) -> dict[str, str]:
-        """`SessionDep = Annotated[AsyncSession, Depends(...)]`: alias name → the session class name."""
-        return self.facts.session_aliases
-
     @property
     def function(self) -> Optional[FunctionInfo]:
         """The innermost enclosing function."""

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import libcst as cst
 
 from fastapi_review.project import ProjectIndex, Requirement
+from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library, may_be_project_name
 from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.syntax import dotted_name
-
-if TYPE_CHECKING:
-    from fastapi_review.semantics.context import Context
 
 SESSION_CLASS_NAMES = frozenset({"AsyncSession", "Session", "async_scoped_session", "scoped_session"})
 CONNECTION_CLASS_NAMES = frozenset({"AsyncConnection", "Connection"})

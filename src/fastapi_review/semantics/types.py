@@ -34,13 +34,24 @@ def unwrap_annotation(annotation: cst.BaseExpression, scope: Context) -> list[cs
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         return unwrap_annotation(annotation.left, scope) + unwrap_annotation(annotation.right, scope)
     if isinstance(annotation, cst.Subscript):
-        head = (scope.qualify(annotation.value) or "").rsplit(".", 1)[-1]
+        head = _last_qualified(annotation.value, scope)
         elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
         if head == "Annotated" and elements:
             return unwrap_annotation(elements[0], scope)
         if head in ("Optional", "Union"):
             return [t for e in elements for t in unwrap_annotation(e, scope)]
     return [annotation]
+
+
+def _last_qualified(expr: cst.BaseExpression, scope: Context) -> str:
+    """The last part of `scope.qualify(expr)` ("" when it has none), without building the name:
+    an attribute chain keeps its last attribute; a plain name is its import's target or itself."""
+    if isinstance(expr, cst.Name):
+        target = scope.imports.aliases.get(expr.value)
+        return target.rsplit(".", 1)[-1] if target is not None else expr.value
+    if isinstance(expr, cst.Attribute) and dotted_name(expr) is not None:
+        return expr.attr.value
+    return ""
 
 
 def _name(expr: cst.BaseExpression, scope: Context) -> Optional[str]:
