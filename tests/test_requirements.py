@@ -3,11 +3,12 @@ kind, answerable by the index, cheap to pickle; and the fixtures exercise every 
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import pickle
 import pkgutil
 from pathlib import Path
+
+import pytest
 
 import fastapi_review
 from fastapi_review.checker import per_file_phase
@@ -39,24 +40,31 @@ def test_every_requirement_class_is_registered_once_and_answers() -> None:
     for kind, cls in REQUIREMENT_KINDS.items():
         assert cls.kind == kind
         assert cls.holds is not Requirement.holds, f"{cls.__name__} does not answer holds()"
-        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, f"{cls.__name__} is not a frozen dataclass"  # type: ignore[attr-defined]
+        assert cls.fields == tuple(cls.__annotations__), f"{cls.__name__}: fields are its annotations"
         assert cls.__module__.startswith("fastapi_review.semantics."), f"{cls.__name__} is declared outside semantics/"
 
 
 def test_requirements_pickle_small_and_compare_by_kind() -> None:
     _import_everything()
     for cls in REQUIREMENT_KINDS.values():
-        values = [
-            ("x",) if f.type in ("str", str) else (2,) if f.type in ("int", int) else (("a", "b"),)
-            for f in dataclasses.fields(cls)
-        ]
-        instance = cls(*(v[0] for v in values))
+        instance = cls(*(_sample(cls.__annotations__[name]) for name in cls.fields))
         restored = pickle.loads(pickle.dumps(instance))
         assert restored == instance and hash(restored) == hash(instance)
+        assert [getattr(restored, name) for name in cls.fields] == [getattr(instance, name) for name in cls.fields]
         assert len(pickle.dumps(instance)) < 200
-    from fastapi_review.semantics.models import OrmModel, TableModel
+        with pytest.raises(AttributeError):
+            instance.kind = "other"  # type: ignore[misc]
+    from fastapi_review.semantics.models import MissingColumns, OrmModel, TableModel
 
     assert OrmModel("a.B") != TableModel("a.B")  # same field, another question
+    assert {OrmModel("a.B"), OrmModel("a.B")} == {OrmModel("a.B")}
+    assert MissingColumns("a.B", ("created_at",)).columns == ("created_at",)
+    with pytest.raises(TypeError):
+        OrmModel()  # type: ignore[call-arg]
+
+
+def _sample(annotation: str) -> object:
+    return {"str": "x", "int": 2}.get(annotation, ("a", "b"))
 
 
 def test_fixtures_emit_only_registered_kinds_and_every_kind() -> None:
@@ -75,6 +83,6 @@ def test_fixtures_emit_only_registered_kinds_and_every_kind() -> None:
     assert {cls.kind for cls in emitted} == set(REQUIREMENT_KINDS)
     index = ProjectIndex(f for f in facts if f is not None)
     for cls in emitted:  # every kind answers on a real index without raising
-        fields = dataclasses.fields(cls)
-        instance = cls(*("fixture.Missing" if f.type in ("str", str) else 1 if f.type in ("int", int) else ("x",) for f in fields))
+        samples = {"str": "fixture.Missing", "int": 1}
+        instance = cls(*(samples.get(cls.__annotations__[name], ("x",)) for name in cls.fields))
         assert isinstance(index.satisfies(instance), bool)

@@ -87,17 +87,22 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from value
 
 
-def descendants(node: cst.CSTNode, skip: tuple[type, ...] = ()) -> Iterator[cst.CSTNode]:
+def descendants(node: cst.CSTNode, skip: tuple[type, ...] = ()) -> list[cst.CSTNode]:
     """`node` and every node below it that the walk visits, in source order (preorder); a
     subtree whose root is an instance of one of `skip` is left out whole (`(cst.Lambda,)`:
-    code that runs later)."""
+    code that runs later).  A list, not a generator: searches read most of it anyway, and
+    resuming a generator per node costs more than the list."""
+    found: list[cst.CSTNode] = []
     stack = [node]
     while stack:
         current = stack.pop()
         if skip and isinstance(current, skip):
             continue
-        yield current
-        stack.extend(reversed(list(iter_children(current))))
+        found.append(current)
+        children = list(iter_children(current))
+        children.reverse()
+        stack.extend(children)
+    return found
 
 
 _CHILD = """

@@ -221,7 +221,12 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
         if noqa.suppresses(line, rule.code):
             continue
         values = {k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()}
-        waiting = any(isinstance(v, Requirement) for v in values.values())
+        waiting = False  # an argument the project phase answers (a loop: this runs per finding)
+        if requires:
+            for value in values.values():
+                if isinstance(value, Requirement):
+                    waiting = True
+                    break
         message = rule.message if waiting else rule.message.format(**values)
         fields = (
             ctx.path, line, column, end_line, end_column, rule.code, rule.name, message, rule.severity,

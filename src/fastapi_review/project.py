@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
 
 from fastapi_review.facts import ClassFacts, FileFacts, FunctionFacts, RouteFacts
@@ -22,18 +23,27 @@ T = TypeVar("T")
 MAX_HOPS = 8  # re-export chains longer than this are treated as unresolvable
 
 
-class Requirement:
+class Requirement(tuple):  # type: ignore[type-arg]
     """A question about the whole project that a per-file finding waits on: the finding is kept
     only if `holds(index)`.  A message argument whose value is a requirement is filled in with
     its `detail(index)` (the statuses, routes or query sites the answer found).
 
-    Subclasses are frozen dataclasses of plain values (cheap to pickle into the cache and to
-    compare: the index answers each distinct question once), declared with a unique `kind`:
-    `class OrmModel(Requirement, kind="orm_model")`.
+    A kind is declared once, with a unique `kind` and its fields as annotations, beside the
+    semantics that answer it:
+
+        class OrmModel(Requirement, kind="orm_model"):
+            qualname: str
+
+            def holds(self, index: ProjectIndex) -> bool: ...
+
+    An instance is the tuple `(kind, *fields)` of plain values (strings, ints, tuples of
+    strings): immutable, cheap to build, pickle and hash, and equal only to the same question
+    of the same kind, so the index answers each distinct question once.
     """
 
     __slots__ = ()
     kind: ClassVar[str]
+    fields: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, kind: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -42,7 +52,15 @@ class Requirement:
         if kind in REQUIREMENT_KINDS:
             raise TypeError(f"requirement kind {kind!r} is declared twice ({REQUIREMENT_KINDS[kind].__name__}, {cls.__name__})")
         cls.kind = kind
+        cls.fields = tuple(cls.__dict__.get("__annotations__", {}))
+        for position, name in enumerate(cls.fields, start=1):
+            setattr(cls, name, property(itemgetter(position), doc=f"the {name} asked about"))
         REQUIREMENT_KINDS[kind] = cls
+
+    def __new__(cls, *values: Any) -> "Requirement":
+        if len(values) != len(cls.fields):
+            raise TypeError(f"{cls.__name__} takes {', '.join(cls.fields) or 'no fields'}")
+        return tuple.__new__(cls, (cls.kind, *values))
 
     def holds(self, index: "ProjectIndex") -> bool:
         """Whether the finding waiting on this requirement is right in this project."""
@@ -52,8 +70,14 @@ class Requirement:
         """The text this requirement contributes to its finding's message (None: nothing)."""
         return None
 
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self[1:]))})"
+
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
-        return type(self), tuple(self.__dict__.values())
+        return type(self), tuple(self[1:])
 
 
 # kind → the Requirement subclass declaring it (filled as the semantics modules are imported)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
@@ -64,7 +63,6 @@ def has_exception_handler(index: ProjectIndex, exception: str) -> bool:
     return (target.qualname if isinstance(target, ClassFacts) else exception) in index.memo(has_exception_handler, handled)
 
 
-@dataclass(frozen=True)
 class NoExceptionHandler(Requirement, kind="no_exception_handler"):
     """No module registers a handler for the exception or any of its bases (`lineage`)."""
 

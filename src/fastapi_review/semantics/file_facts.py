@@ -79,17 +79,21 @@ class FileFactsWriter:
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
                     self._frames[-1].orm_names.add(target.target.value)
-        if scope.function is not None and not scope.in_class_body and isinstance(node.value, cst.Call):
+        if not scope.functions:
+            if not scope.classes:
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        self._bind(target.target.value, node.value)
+        elif (
+            isinstance(node.value, cst.Call)
+            and keyword_arg(node.value, "exception_handlers") is not None
+            and not scope.in_class_body
+            and any(isinstance(t.target, cst.Name) for t in node.targets)
+        ):
             # an app built inside a factory function: its exception_handlers= still count
-            if keyword_arg(node.value, "exception_handlers") is not None and any(isinstance(t.target, cst.Name) for t in node.targets):
-                bound = router_binding(node.value, scope.qualify(node.value.func) or "", scope)
-                if bound is not None and bound[0] == "app":
-                    self._app_exception_handlers(node.value)
-            return
-        if scope.at_module_level:
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self._bind(target.target.value, node.value)
+            bound = router_binding(node.value, scope.qualify(node.value.func) or "", scope)
+            if bound is not None and bound[0] == "app":
+                self._app_exception_handlers(node.value)
 
     def _bind(self, name: str, value: cst.BaseExpression) -> None:
         scope = self.scope

@@ -40,13 +40,19 @@ class IndexCoverage:
     def table_args(self, node: cst.Assign) -> None:
         """`__table_args__ = (...)` in the class being visited."""
         scope = self.scope
-        if scope.in_class_body and any(isinstance(t.target, cst.Name) and t.target.value == "__table_args__" for t in node.targets):
-            owner = scope.classes[-1].facts.qualname
-            leading = self._leading_columns(node.value)
-            if leading is None:
-                self.unknown_table_args.add(owner)
-            else:
-                self.covered.update((owner, column) for column in leading)
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and target.target.value == "__table_args__":
+                break
+        else:
+            return
+        if not scope.in_class_body:
+            return
+        owner = scope.classes[-1].facts.qualname
+        leading = self._leading_columns(node.value)
+        if leading is None:
+            self.unknown_table_args.add(owner)
+        else:
+            self.covered.update((owner, column) for column in leading)
 
     def computed_table_args(self, node: cst.FunctionDef) -> None:
         """`def __table_args__(cls)` (declared_attr) in the class being visited: computed."""

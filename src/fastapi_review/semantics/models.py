@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from fastapi_review.facts import ClassFacts
@@ -137,7 +136,6 @@ def _table_assigned(index: ProjectIndex, qualname: str) -> bool:
 # -- the questions deferred findings ask -------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class OrmModel(Requirement, kind="orm_model"):
     """The class is a concrete ORM model."""
 
@@ -147,7 +145,6 @@ class OrmModel(Requirement, kind="orm_model"):
         return is_orm_model(index, self.qualname)
 
 
-@dataclass(frozen=True)
 class TableModel(Requirement, kind="table_model"):
     """The class is an ORM model with a table of its own."""
 
@@ -157,7 +154,6 @@ class TableModel(Requirement, kind="table_model"):
         return is_table_model(index, self.qualname)
 
 
-@dataclass(frozen=True)
 class MappingModel(Requirement, kind="mapping_model"):
     """The class is a model that declares a mapping (its own table, columns or mapper args)."""
 
@@ -167,7 +163,6 @@ class MappingModel(Requirement, kind="mapping_model"):
         return declares_mapping(index, self.qualname)
 
 
-@dataclass(frozen=True)
 class DeclarativeClass(Requirement, kind="declarative_class"):
     """The class is a model or an abstract class of a declarative hierarchy."""
 
@@ -177,7 +172,6 @@ class DeclarativeClass(Requirement, kind="declarative_class"):
         return is_declarative_class(index, self.qualname)
 
 
-@dataclass(frozen=True)
 class MissingColumns(Requirement, kind="missing_columns"):
     """The class is a table model (not a reflected table or view) that neither declares nor
     inherits every one of `columns`."""
@@ -192,7 +186,6 @@ class MissingColumns(Requirement, kind="missing_columns"):
         return names is not None and not set(self.columns) <= names
 
 
-@dataclass(frozen=True)
 class NaiveDatetimeMap(Requirement, kind="naive_datetime_map"):
     """The class is declarative and its base does not map `datetime` to a timezone-aware type."""
 

@@ -101,10 +101,7 @@ def may_be_project_name(qualified: str) -> bool:
 def in_library(qualified: Optional[str], *libraries: str) -> bool:
     """Whether a qualified name (or module) is one of `libraries` or inside it:
     `in_library("sqlalchemy.orm.relationship", "sqlalchemy", "sqlmodel")`."""
-    if not qualified:
-        return False
-    top = qualified.split(".", 1)[0]
-    return top in libraries
+    return bool(qualified) and qualified.partition(".")[0] in libraries  # type: ignore[union-attr]
 
 
 ORM_LIBRARIES = ("sqlalchemy", "sqlmodel")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.models import is_orm_class_or_mixin
@@ -29,7 +28,6 @@ def query_sites(index: ProjectIndex, declaring_class: str, column: str) -> list[
     return sorted(set(sites))
 
 
-@dataclass(frozen=True)
 class FilteredUnindexed(Requirement, kind="filtered_unindexed"):
     """At least `minimum` query sites filter or sort on `model.column` of an ORM class or mixin;
     the detail lists the first sites."""

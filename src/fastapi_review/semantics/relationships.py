@@ -94,7 +94,6 @@ def relationship_strategy(index: ProjectIndex, model: str, attribute: str) -> Op
     return None
 
 
-@dataclass(frozen=True)
 class LazyRelationship(Requirement, kind="lazy_relationship"):
     """`model.attribute` is a relationship that loads on attribute access ("select", "dynamic")."""
 

@@ -5,7 +5,6 @@ document shows, which error statuses they declare and whether tests request them
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
@@ -293,7 +292,6 @@ def is_tested(index: ProjectIndex, handler: str) -> bool:
 # -- the questions deferred findings ask -------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class RouterBinding(Requirement, kind="router_binding"):
     """The imported name is bound to a FastAPI app or an APIRouter somewhere in the project."""
 
@@ -303,7 +301,6 @@ class RouterBinding(Requirement, kind="router_binding"):
         return binding_kind(index, self.qualname) is not None
 
 
-@dataclass(frozen=True)
 class AppBinding(Requirement, kind="app_binding"):
     """The imported name is bound to a FastAPI app (not a router)."""
 
@@ -313,7 +310,6 @@ class AppBinding(Requirement, kind="app_binding"):
         return binding_kind(index, self.qualname) == "app"
 
 
-@dataclass(frozen=True)
 class ShownInSchema(Requirement, kind="shown_in_schema"):
     """The router's routes are in the OpenAPI document."""
 
@@ -323,7 +319,6 @@ class ShownInSchema(Requirement, kind="shown_in_schema"):
         return index.canonical(self.router) not in hidden_routers(index)
 
 
-@dataclass(frozen=True)
 class UndocumentedStatus(Requirement, kind="undocumented_status"):
     """The route raises statuses its responses= do not declare; the detail lists them."""
 
@@ -336,7 +331,6 @@ class UndocumentedStatus(Requirement, kind="undocumented_status"):
         return ", ".join(map(str, undocumented_statuses(index, self.handler)))
 
 
-@dataclass(frozen=True)
 class NoTestRequests(Requirement, kind="untested_route"):
     """No test of the project requests the route's path."""
 

@@ -207,7 +207,6 @@ def _v2_schema(index: ProjectIndex, qualname: str) -> Optional[str]:
     return canonical if canonical is not None and is_v2_schema(index, canonical) else None
 
 
-@dataclass(frozen=True)
 class NeedsFromAttributes(Requirement, kind="needs_from_attributes"):
     """A v2 schema that handlers returning ORM objects respond with, without from_attributes;
     the detail names those routes."""
@@ -226,7 +225,6 @@ class NeedsFromAttributes(Requirement, kind="needs_from_attributes"):
         ])
 
 
-@dataclass(frozen=True)
 class SharedSchema(Requirement, kind="shared_schema"):
     """A v2 schema used both as a request body and as a response model; the detail says where."""
 
@@ -244,7 +242,6 @@ class SharedSchema(Requirement, kind="shared_schema"):
         return f"body of {', '.join(body[:2])}; response of {', '.join(returned[:2])}"
 
 
-@dataclass(frozen=True)
 class ResponseSchema(Requirement, kind="response_schema"):
     """A v2 schema some response reaches (directly, as a base or a nested field); the detail
     names the routes."""
@@ -260,7 +257,6 @@ class ResponseSchema(Requirement, kind="response_schema"):
         return _listed([_label(r) for r in index.routes() if canonical in _route_closure(index, r)])
 
 
-@dataclass(frozen=True)
 class RequestSchema(Requirement, kind="request_schema"):
     """A v2 schema some request body reaches."""
 
@@ -271,7 +267,6 @@ class RequestSchema(Requirement, kind="request_schema"):
         return canonical is not None and canonical in usage(index).body_closure
 
 
-@dataclass(frozen=True)
 class BoundExceedsColumn(Requirement, kind="bound_exceeds_column"):
     """A request field's max_length exceeds the String(n) of the model column it maps to; the
     detail says both."""
@@ -289,7 +284,6 @@ class BoundExceedsColumn(Requirement, kind="bound_exceeds_column"):
         return f"max_length={self.bound} exceeds its model column String({length})"
 
 
-@dataclass(frozen=True)
 class PydanticSchema(Requirement, kind="pydantic_schema"):
     """The class is a Pydantic v2 schema."""
 
@@ -299,7 +293,6 @@ class PydanticSchema(Requirement, kind="pydantic_schema"):
         return is_v2_schema(index, self.qualname)
 
 
-@dataclass(frozen=True)
 class NotPydanticSchema(Requirement, kind="not_pydantic_schema"):
     """The class is not a Pydantic schema (of any version)."""
 
@@ -309,7 +302,6 @@ class NotPydanticSchema(Requirement, kind="not_pydantic_schema"):
         return not is_pydantic_schema(index, self.qualname)
 
 
-@dataclass(frozen=True)
 class SchemaWithoutAttributeDocstrings(Requirement, kind="schema_without_attribute_docstrings"):
     """A v2 schema whose config does not turn on use_attribute_docstrings."""
 
@@ -319,7 +311,6 @@ class SchemaWithoutAttributeDocstrings(Requirement, kind="schema_without_attribu
         return is_v2_schema(index, self.qualname) and config_value(index, self.qualname, "use_attribute_docstrings") != "True"
 
 
-@dataclass(frozen=True)
 class UndescribedAlias(Requirement, kind="undescribed_alias"):
     """A field type alias that carries no description (nor does the alias it wraps)."""
 

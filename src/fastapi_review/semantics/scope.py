@@ -260,7 +260,7 @@ class Scope:
                         if bound[1]:
                             function.hidden_routers.append(target.target.value)
             return
-        if self.at_module_level and isinstance(node.value, cst.Call) and is_session_factory_call(node.value, self):
+        if isinstance(node.value, cst.Call) and self.at_module_level and is_session_factory_call(node.value, self):
             self.module_sessions.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
 
     def router_kind(self, name: str) -> tuple[Optional[str], bool]:

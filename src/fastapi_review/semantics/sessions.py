@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
@@ -174,7 +173,6 @@ def session_factory_kind(index: ProjectIndex, qualname: str) -> Optional[str]:
     return located[0].session_factories.get(located[1]) if located is not None else None
 
 
-@dataclass(frozen=True)
 class SessionAlias(Requirement, kind="session_alias"):
     """The imported name is an `Annotated[<session class>, ...]` alias."""
 
@@ -184,7 +182,6 @@ class SessionAlias(Requirement, kind="session_alias"):
         return session_alias_class(index, self.qualname) is not None
 
 
-@dataclass(frozen=True)
 class SyncSessionAlias(Requirement, kind="sync_session_alias"):
     """The imported name is an alias of the sync `Session` / `scoped_session`."""
 
@@ -194,7 +191,6 @@ class SyncSessionAlias(Requirement, kind="sync_session_alias"):
         return session_alias_class(index, self.qualname) in SYNC_SESSION_NAMES
 
 
-@dataclass(frozen=True)
 class SessionFactory(Requirement, kind="session_factory"):
     """The imported name is bound to sessionmaker() / async_sessionmaker()."""
 
@@ -204,7 +200,6 @@ class SessionFactory(Requirement, kind="session_factory"):
         return session_factory_kind(index, self.qualname) is not None
 
 
-@dataclass(frozen=True)
 class SyncSessionFactory(Requirement, kind="sync_session_factory"):
     """The imported name is bound to a sync sessionmaker()."""
 
@@ -214,7 +209,6 @@ class SyncSessionFactory(Requirement, kind="sync_session_factory"):
         return session_factory_kind(index, self.qualname) == "sync"
 
 
-@dataclass(frozen=True)
 class AsyncProject(Requirement, kind="async_project"):
     """Some module of the project imports SQLAlchemy's (or SQLModel's) asyncio extension."""
 

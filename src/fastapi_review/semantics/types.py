@@ -91,6 +91,8 @@ _NOT_CLASSES = frozenset({"None", "str", "int", "float", "bool", "bytes", "dict"
 def type_refs(annotation: cst.BaseExpression, scope: Context, through_generics: bool) -> list[str]:
     """Qualified classes an annotation names: `list[UserRead]` → [UserRead], `Optional[S]` → [S];
     with `through_generics`, also the arguments of other generics (`Page[UserRead]` → [Page, UserRead])."""
+    if isinstance(annotation, (cst.Name, cst.Attribute)):  # most annotations: nothing to unwrap
+        return _part_refs(annotation, scope, through_generics)
     return [ref for part in unwrap_annotation(annotation, scope) for ref in _part_refs(part, scope, through_generics)]
 
 
