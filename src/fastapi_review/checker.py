@@ -36,7 +36,10 @@ def run_project_phase(results: Sequence[FileResult], context: Sequence[FileResul
     findings = [f for r in results for f in r.findings]
     for result in results:
         for fields, needed, args in result.deferred:
-            if all(index.satisfies(n) for n in needed):
+            for requirement in needed:
+                if not index.satisfies(requirement):
+                    break
+            else:
                 finding = Finding(*fields)
                 if args is not None:  # the message is completed by the requirements that answered
                     finding = dataclasses.replace(finding, message=finding.message.format(**{k: _answer(v, index) for k, v in args.items()}))

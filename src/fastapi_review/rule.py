@@ -74,7 +74,10 @@ class FileContext:
         scope = self.scope
         if not (self.is_service_module or scope.in_service_class):
             return False
-        return not any(f.routes for f in scope.functions)
+        for function in scope.functions:
+            if function.routes:
+                return False
+        return True
 
     def locate(self, node: cst.CSTNode, on_line: Callable[[int], None]) -> None:
         """Ask for a node's line (for facts such as query sites); resolved after the traversal."""

@@ -83,7 +83,10 @@ class Scope:
     @property
     def in_service_class(self) -> bool:
         """Inside a class whose name ends in `Service` (RULES.md: service code)."""
-        return any(c.facts.name.endswith("Service") for c in self.classes)
+        for cls in self.classes:  # a loop, not any(): rules ask this at most nodes
+            if cls.facts.name.endswith("Service"):
+                return True
+        return False
 
     @property
     def in_class_body(self) -> bool:
