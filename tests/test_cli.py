@@ -122,6 +122,39 @@ def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:
     assert run(["-q", "generated/g.py"], tmp_path).exit_code == 1
 
 
+def test_git_info_exclude_is_honoured_like_gitignore(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    write(tmp_path / ".git" / "info" / "exclude", "# local only\nscratch/\n")
+    write(tmp_path / ".gitignore", "!scratch/keep.py\n")
+    for name in ("app/a.py", "scratch/s.py"):
+        write(tmp_path / name, BAD)
+    files = {l.split(":")[0] for l in run(["-q", "--select", "FR102"], tmp_path).stdout.splitlines()}
+    assert files == {"app/a.py"}
+
+
+def test_force_exclude_holds_for_named_files_and_stdin(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-review]\nextend-exclude = ["generated/", "legacy.py"]\n')
+    for name in ("app/a.py", "generated/client/api.py", "legacy.py"):
+        write(tmp_path / name, BAD)
+    named = ["generated/client/api.py", "legacy.py", "app/a.py"]
+    checked = lambda args: {l.split(":")[0] for l in run(["-q", "--select", "FR102", *args], tmp_path).stdout.splitlines()}
+    assert checked(named) == {"generated/client/api.py", "legacy.py", "app/a.py"}  # named files: checked
+    assert checked(["--force-exclude", *named]) == {"app/a.py"}
+    result = run(["-q", "--force-exclude", "generated/client/api.py", "legacy.py"], tmp_path)
+    assert (result.exit_code, result.stdout) == (0, "")
+    stdin = run(["-q", "--force-exclude", "-", "--stdin-filename", "generated/client/api.py"], tmp_path, stdin=BAD)
+    assert (stdin.exit_code, stdin.stdout) == (0, "")
+    fixed = run(["-q", "--force-exclude", "--fix", "-", "--stdin-filename", "legacy.py"], tmp_path, stdin=BAD)
+    assert (fixed.exit_code, fixed.stdout) == (0, BAD)  # stdin comes back unchanged
+    # the same from the configuration, and the command line wins over it
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-review]\nextend-exclude = ["generated/", "legacy.py"]\nforce-exclude = true\n')
+    assert checked(named) == {"app/a.py"}
+    assert checked(["--no-force-exclude", *named]) == {"generated/client/api.py", "legacy.py", "app/a.py"}
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-review]\nforce-exclude = "yes"\n')
+    bad = run(["-q", "app/a.py"], tmp_path)
+    assert bad.exit_code == 2 and "force-exclude must be true or false" in bad.stderr
+
+
 def test_config_from_pyproject(tmp_path: Path) -> None:
     write(
         tmp_path / "pyproject.toml",

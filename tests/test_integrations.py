@@ -105,6 +105,10 @@ def test_pre_commit_hook(tmp_path: Path) -> None:
     config = readme_block("pre-commit-local")
     (repo / ".pre-commit-config.yaml").write_text(config)
     (repo / "app.py").write_text(BAD)
+    # pre-commit names every file; extend-exclude must still hold (the hook runs --force-exclude)
+    (repo / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-exclude = ["generated/"]\n')
+    (repo / "generated").mkdir()
+    (repo / "generated" / "client.py").write_text(BAD)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=repo, check=True, env=env)
     result = subprocess.run(
@@ -112,6 +116,7 @@ def test_pre_commit_hook(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "app.py:1:5: FR102" in result.stdout
+    assert "generated/client.py" not in result.stdout
     (repo / "app.py").write_text("def f(x: int) -> int:\n    return x\n")
     result = subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo, capture_output=True, text=True, env=env
@@ -154,6 +159,10 @@ def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
            "GIT_COMMITTER_EMAIL": "t@t", "PRE_COMMIT_HOME": str(tmp_path / "cache")}
     assert "id: fastapi-review" in readme_block("pre-commit-remote")
     (repo / "app.py").write_text(BAD)
+    # pre-commit names every file; extend-exclude must still hold (the hook runs --force-exclude)
+    (repo / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-exclude = ["generated/"]\n')
+    (repo / "generated").mkdir()
+    (repo / "generated" / "client.py").write_text(BAD)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=repo, check=True, env=env)
     result = subprocess.run(
@@ -162,3 +171,4 @@ def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "app.py:1:7: FR101" in result.stdout
+    assert "generated/client.py" not in result.stdout

@@ -10,7 +10,7 @@ from typing import Optional, Protocol, Sequence
 
 from fastapi_review.cache import Cache, content_digest
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover, named_file, project_root
+from fastapi_review.discovery import SourceFile, discover, is_force_excluded, named_file, project_root
 from fastapi_review.engine import FileResult, check_file
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import Task, on_big_stack, run_tasks
@@ -93,10 +93,13 @@ def check_text(
     """Check one in-memory source as if it were `filename`.
 
     Without a cache the source is a project of its own (cross-file findings stay silent);
-    with one, the rest of the project comes from the cache as in `check_paths`.
+    with one, the rest of the project comes from the cache as in `check_paths`.  Nothing is
+    reported for a file that `force-exclude` leaves out.
     """
     ruleset = RuleSet.from_config(config)
     file = named_file(filename, config)
+    if is_force_excluded(file, config):
+        return []
     context: list[FileResult] = []
     if cache is not None:  # first: a pool (for files missing from the cache) forks fastest
         others = _project_context([file], file.path, config)

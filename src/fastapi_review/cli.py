@@ -61,6 +61,10 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report the findings that remain.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too (they may change behaviour).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).")
+@click.option(
+    "--force-exclude/--no-force-exclude", default=None,
+    help="Apply exclude / extend-exclude to files named on the command line (and --stdin-filename) too; pre-commit's hook uses it.",
+)
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -83,6 +87,7 @@ def check(
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
+    force_exclude: Optional[bool],
 ) -> None:
     """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
     from fastapi_review.baseline import (
@@ -110,6 +115,7 @@ def check(
             select=_split_codes(select) or config.select,
             extend_select=config.extend_select + _split_codes(extend_select),
             ignore=config.ignore + _split_codes(ignore),
+            force_exclude=config.force_exclude if force_exclude is None else force_exclude,
         )
         cache = None if no_cache else _cache(config, cache_dir)
         workers = jobs or default_jobs()

@@ -21,7 +21,8 @@ DEFAULT_SERVICES = (
 DEFAULT_MODELS = ("**/models/**", "**/models.py")
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
-KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores", "rules")
+_BOOL_KEYS = ("force-exclude",)
+KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, "per-file-ignores", "rules")
 
 
 class ConfigError(Exception):
@@ -40,6 +41,8 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: Optional[tuple[str, ...]] = None
     extend_exclude: tuple[str, ...] = ()
+    # exclude / extend-exclude hold for files named on the command line too (pre-commit names them)
+    force_exclude: bool = False
     services: tuple[str, ...] = DEFAULT_SERVICES
     models: tuple[str, ...] = DEFAULT_MODELS
     session_names: tuple[str, ...] = DEFAULT_SESSION_NAMES
@@ -116,6 +119,10 @@ def parse_table(table: Any, source: Path) -> Config:
             raise ConfigError(f"{prefix}: unknown key {key!r}{did_you_mean(key, KNOWN_KEYS)}")
         if key in _LIST_KEYS:
             values[key.replace("-", "_")] = _string_list(value, f"{prefix}.{key}")
+        elif key in _BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{prefix}.{key} must be true or false, not {value!r}")
+            values[key.replace("-", "_")] = value
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
         raise ConfigError(f"{prefix}.per-file-ignores must be a table of glob = [codes]")

@@ -51,14 +51,15 @@ class _GitIgnores:
 
     def _load(self, directory: Path) -> Optional[pathspec.PathSpec]:
         if directory not in self._specs:
-            spec = None
-            ignore_file = directory / ".gitignore"
-            try:
-                if ignore_file.is_file():
-                    spec = pathspec.GitIgnoreSpec.from_lines(ignore_file.read_text(encoding="utf-8", errors="replace").splitlines())
-            except OSError:
-                spec = None
-            self._specs[directory] = spec
+            lines: list[str] = []
+            # a repository's own .git/info/exclude, as git reads it: below the .gitignore files
+            for ignore_file in (directory / ".git" / "info" / "exclude", directory / ".gitignore"):
+                try:
+                    if ignore_file.is_file():
+                        lines += ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    pass
+            self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         return self._specs[directory]
 
     def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
@@ -106,7 +107,7 @@ def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
 
     Files named explicitly are always checked (like flake8 and ruff).
     """
-    excludes = _spec((*(config.exclude if config.exclude is not None else DEFAULT_EXCLUDES), *config.extend_exclude))
+    excludes = _excludes(config)
     gitignores = _GitIgnores()
     found: dict[Path, SourceFile] = {}
     for given in paths:
@@ -115,12 +116,34 @@ def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
             raise DiscoveryError(f"{given}: no such file or directory")
         if path.is_file():
             resolved = path.resolve()
-            found.setdefault(resolved, SourceFile(path, os.path.normpath(given), _relative(resolved, config.root)))
+            relative = _relative(resolved, config.root)
+            if not (config.force_exclude and _excluded(relative, excludes)):
+                found.setdefault(resolved, SourceFile(path, os.path.normpath(given), relative))
             continue
         top = _repo_root(path.resolve())
         for file in _walk(path, excludes, gitignores, top, config.root):
             found.setdefault(file.path.resolve(), file)
     return sorted(found.values(), key=lambda f: f.display)
+
+
+def _excludes(config: Config) -> pathspec.PathSpec:
+    return _spec((*(config.exclude if config.exclude is not None else DEFAULT_EXCLUDES), *config.extend_exclude))
+
+
+def _excluded(relative: str, excludes: pathspec.PathSpec) -> bool:
+    """Whether a file (its path relative to the config root) or a directory above it matches
+    `exclude` / `extend-exclude`, as the directory walk would have decided."""
+    if excludes.match_file(relative):
+        return True
+    parts = relative.split("/")[:-1]
+    return any(
+        excludes.match_file("/".join(parts[: i + 1]) + "/") or excludes.match_file(parts[i] + "/") for i in range(len(parts))
+    )
+
+
+def is_force_excluded(file: SourceFile, config: Config) -> bool:
+    """A file named explicitly (or stdin's --stdin-filename) that `force-exclude` leaves out."""
+    return config.force_exclude and _excluded(file.relative, _excludes(config))
 
 
 def named_file(filename: str, config: Config) -> SourceFile:

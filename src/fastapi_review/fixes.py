@@ -27,7 +27,7 @@ import libcst as cst
 from fastapi_review.cache import Cache
 from fastapi_review.checker import Report, per_file_phase, run_project_phase
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, decode_source, discover, named_file
+from fastapi_review.discovery import SourceFile, decode_source, discover, is_force_excluded, named_file
 from fastapi_review.engine import FileResult, check_file
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import on_big_stack
@@ -307,7 +307,10 @@ def fix_paths(
 def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = False) -> FixRun:
     """Fix one in-memory source as if it were `filename` (a single-file project)."""
     ruleset = RuleSet.from_config(config)
-    return on_big_stack(_fix_files, [named_file(filename, config)], ruleset, _safeties(unsafe), None, {0: data})
+    file = named_file(filename, config)
+    if is_force_excluded(file, config):
+        return FixRun(report=Report(files_checked=0))
+    return on_big_stack(_fix_files, [file], ruleset, _safeties(unsafe), None, {0: data})
 
 
 def _safeties(unsafe: bool) -> frozenset[str]:
