@@ -136,9 +136,12 @@ def _excluded(relative: str, excludes: pathspec.PathSpec) -> bool:
     if excludes.match_file(relative):
         return True
     parts = relative.split("/")[:-1]
-    return any(
-        excludes.match_file("/".join(parts[: i + 1]) + "/") or excludes.match_file(parts[i] + "/") for i in range(len(parts))
-    )
+    return any(_excluded_directory("/".join(parts[: i + 1]), parts[i], excludes) for i in range(len(parts)))
+
+
+def _excluded_directory(relative: str, name: str, excludes: pathspec.PathSpec) -> bool:
+    """Whether a directory (its path relative to the config root, and its own name) is excluded."""
+    return excludes.match_file(relative + "/") or excludes.match_file(name + "/")
 
 
 def is_force_excluded(file: SourceFile, config: Config) -> bool:
@@ -168,8 +171,7 @@ def _walk(
         kept = []
         for name in sorted(dirnames):
             resolved = resolved_dir / name
-            rel = _relative(resolved, root)
-            if excludes.match_file(rel + "/") or excludes.match_file(name + "/"):
+            if _excluded_directory(_relative(resolved, root), name, excludes):
                 continue
             if gitignores.ignored(resolved, True, top):
                 continue

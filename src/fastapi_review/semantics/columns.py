@@ -172,10 +172,10 @@ def string_length(value: Optional[cst.BaseExpression], scope: Context) -> Option
 def datetime_mapping(value: cst.BaseExpression, scope: Context) -> Optional[bool]:
     """How `type_annotation_map = {datetime: X}` (or `registry(type_annotation_map=...)`) maps datetime."""
     if isinstance(value, cst.Call):
-        mapping = next((a.value for a in value.args if a.keyword and a.keyword.value == "type_annotation_map"), None)
+        mapping = keyword_arg(value, "type_annotation_map")
         if mapping is None:
             return None
-        value = mapping
+        value = mapping.value
     if not isinstance(value, cst.Dict):
         return None
     for element in value.elements:

@@ -131,11 +131,11 @@ class FileFactsWriter:
             if bound[0] == "app":
                 self._app_exception_handlers(value)
                 return
-            declared = router_responses(value, scope)
+            declared = _response_keys(value, scope)
             if declared is None:
                 facts.routers_with_unknown_responses.append(name)
             elif declared:
-                facts.router_responses[name] = declared
+                facts.router_responses[name] = tuple(declared)
             prefix = keyword_arg(value, "prefix")
             if prefix is not None and isinstance(prefix.value, cst.SimpleString) and isinstance(prefix.value.evaluated_value, str):
                 facts.router_prefixes[name] = prefix.value.evaluated_value
@@ -339,8 +339,7 @@ class FileFactsWriter:
             cls.field_refs = cls.field_refs + tuple(type_refs(node.annotation.annotation, scope, True))
 
 
-
-def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:
+def _chain_entity(expr: cst.BaseExpression, scope: Scope) -> Optional[str]:
     """The entity of `select(M)...` / `session.query(M)...`: M, qualified."""
     node = expr
     while True:
@@ -348,14 +347,14 @@ def _chain_entity(expr: cst.BaseExpression, scope: object) -> Optional[str]:
             name = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
             if name in ("select", "query") and node.args:
                 first = node.args[0].value
-                return scope.qualify(first) if isinstance(first, (cst.Name, cst.Attribute)) else None  # type: ignore[attr-defined]
+                return scope.qualify(first) if isinstance(first, (cst.Name, cst.Attribute)) else None
             if isinstance(node.func, cst.Attribute):
                 node = node.func.value
                 continue
         return None
 
 
-def _response_keys(call: cst.Call, scope: object) -> Optional[list[int]]:
+def _response_keys(call: cst.Call, scope: Scope) -> Optional[list[int]]:
     """Statuses of a literal `responses={404: ...}`; None when it is not one (a helper call, a
     `**spread`, a variable): then what is declared is unknown."""
     arg = keyword_arg(call, "responses")
@@ -368,7 +367,7 @@ def _response_keys(call: cst.Call, scope: object) -> Optional[list[int]]:
         if isinstance(element, cst.StarredDictElement):
             return None
         if isinstance(element, cst.DictElement):
-            code = status_code_value(element.key, scope)  # type: ignore[arg-type]
+            code = status_code_value(element.key, scope)
             if code is None and isinstance(element.key, cst.SimpleString):
                 text = element.key.evaluated_value
                 code = int(text) if isinstance(text, str) and text.isdigit() else None
@@ -388,12 +387,6 @@ def _path_pattern(expr: cst.BaseExpression) -> Optional[str]:
             parts.append(part.value if isinstance(part, cst.FormattedStringText) else "*")
         return "".join(parts).split("?", 1)[0]
     return None
-
-
-def router_responses(call: cst.Call, scope: object) -> Optional[tuple[int, ...]]:
-    """Statuses declared by `APIRouter(responses={...})`; None when not a literal dict."""
-    keys = _response_keys(call, scope)
-    return tuple(keys) if keys is not None else None
 
 
 def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> None:

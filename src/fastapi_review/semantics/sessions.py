@@ -37,7 +37,7 @@ def _is_orm_qualname(qualname: Optional[str], names: frozenset[str]) -> bool:
     if not qualname:
         return False
     module, _, last = qualname.rpartition(".")
-    return last in names and (in_library(module, *ORM_LIBRARIES))
+    return last in names and in_library(module, *ORM_LIBRARIES)
 
 
 ASYNC_KINDS = {"AsyncSession": "session", "async_scoped_session": "session", "AsyncConnection": "connection"}
