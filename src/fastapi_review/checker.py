@@ -119,12 +119,12 @@ def per_file_phase(
     results: list[Optional[FileResult]] = [None] * len(files)
     tasks: list[Task] = []
     for index, file in enumerate(files):
-        codes = ruleset.codes_for(file.relative, file.path)
         try:
             data = file.path.read_bytes()
         except OSError as exc:
-            results[index] = _unreadable(file, codes, exc)
+            results[index] = _unreadable(file, ruleset.codes_for(file.relative), exc)
             continue
+        codes = ruleset.codes_for(file.relative, ruleset.roles_for(file, data).role)
         entry = None
         if cache is not None:
             entry = (cache.entry_name(file.path, file.relative, codes), content_digest(data))

@@ -13,16 +13,25 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from fastapi_review.facts import ROLES as ROLES  # re-exported: the vocabulary of roles.<role>
 from fastapi_review.semantics.sessions import DEFAULT_SESSION_NAMES
 
 DEFAULT_SERVICES = (
     "**/services/**", "**/service.py", "**/services.py", "**/*_service.py", "**/crud/**", "**/crud.py",
 )
 DEFAULT_MODELS = ("**/models/**", "**/models.py")
+# File roles (roles.py decides them): the files each role's globs match, before the checks by
+# content (generated-code headers, the Alembic revision shape, test code in test_*.py).
+DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
+    "tests": ("**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py"),
+    "migrations": ("**/alembic/versions/**", "**/migrations/**", "**/alembic/env.py"),
+    "generated": ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi"),
+}
+_ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
 _BOOL_KEYS = ("force-exclude",)
-KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, "per-file-ignores", "rules")
+KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, "per-file-ignores", "rules", "roles")
 
 
 class ConfigError(Exception):
@@ -47,6 +56,11 @@ class Config:
     models: tuple[str, ...] = DEFAULT_MODELS
     session_names: tuple[str, ...] = DEFAULT_SESSION_NAMES
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # per role (tests, migrations, generated): its globs, and the rules that also run there
+    role_globs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_ROLE_GLOBS))
+    role_select: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # recognise generated code by its header ("auto-generated", "@generated", "DO NOT EDIT")
+    generated_markers: bool = True
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -133,7 +147,38 @@ def parse_table(table: Any, source: Path) -> Config:
     if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
         raise ConfigError(f"{prefix}.rules must contain one table per rule, e.g. [tool.fastapi-review.rules.FR202]")
     values["rule_options"] = {code: dict(opts) for code, opts in rules.items()}
+    values.update(_parse_roles(table.get("roles", {}), f"{prefix}.roles"))
     return Config(root=source.parent.resolve(), source=source, **values)
+
+
+def _parse_roles(roles: Any, where: str) -> dict[str, Any]:
+    """[tool.fastapi-review.roles.<role>] tables: globs (replace the defaults), extend-globs,
+    select (rules that also run on the role's files), markers (generated only)."""
+    if not isinstance(roles, dict):
+        raise ConfigError(f"{where} must contain one table per role, e.g. [tool.fastapi-review.roles.tests]")
+    globs = dict(DEFAULT_ROLE_GLOBS)
+    select: dict[str, tuple[str, ...]] = {}
+    markers = True
+    for role, settings in roles.items():
+        if role not in DEFAULT_ROLE_GLOBS:
+            known = tuple(DEFAULT_ROLE_GLOBS)
+            raise ConfigError(f"{where}: unknown role {role!r} (one of {', '.join(known)}){did_you_mean(role, known)}")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{where}.{role} must be a table, e.g. select = [\"FR101\"]")
+        for key, value in settings.items():
+            if key not in _ROLE_KEYS or (key == "markers" and role != "generated"):
+                raise ConfigError(f"{where}.{role}: unknown key {key!r}{did_you_mean(key, _ROLE_KEYS)}")
+            if key == "markers":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{where}.{role}.markers must be true or false, not {value!r}")
+                markers = value
+        if "globs" in settings:
+            globs[role] = _string_list(settings["globs"], f"{where}.{role}.globs")
+        if "extend-globs" in settings:
+            globs[role] = globs[role] + _string_list(settings["extend-globs"], f"{where}.{role}.extend-globs")
+        if "select" in settings:
+            select[role] = _string_list(settings["select"], f"{where}.{role}.select")
+    return {"role_globs": globs, "role_select": select, "generated_markers": markers}
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:

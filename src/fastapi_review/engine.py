@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_review.discovery import SourceFile, decode_source
 from fastapi_review.dispatch import Dispatcher
-from fastapi_review.facts import FileFacts
+from fastapi_review.facts import GENERATED, FileFacts
 from fastapi_review.findings import Finding, Fix
 from fastapi_review.parsing import parse_module, parse_with_ast
 from fastapi_review.positions import node_ranges
@@ -50,9 +50,12 @@ def check_file(
     recurse, and deeply nested (hostile or generated) code must reach their own limits instead
     of crashing the process.
     """
+    roles = ruleset.roles_for(file, data)
     if codes is None:
-        codes = ruleset.codes_for(file.relative, file.path)
-    return _check_source(file.display, data, ruleset, codes, file.module, ruleset.roles_for(file.relative), fixes)
+        codes = ruleset.codes_for(file.relative, roles.role)
+    if not codes and roles.role == GENERATED:  # generated code no rule reads: not even parsed
+        return FileResult(facts=FileFacts(path=file.display, module=file.module[0], is_package=file.module[1]))
+    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes)
 
 
 def _too_deep_for_libcst(data: bytes) -> Optional[str]:

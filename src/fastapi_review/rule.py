@@ -15,7 +15,7 @@ from typing import Any, Callable, ClassVar, Literal, Optional, Sequence
 
 import libcst as cst
 
-from fastapi_review.facts import FileFacts
+from fastapi_review.facts import APP, TESTS, FileFacts
 from fastapi_review.findings import Finding, Severity
 from fastapi_review.positions import Unit
 from fastapi_review.project import Requirement
@@ -25,11 +25,15 @@ from fastapi_review.semantics.scope import Scope
 
 @dataclass(frozen=True)
 class FileRoles:
-    """What the configuration says a file is (the engine decides it once per file)."""
+    """What a file is (the engine decides it once per file; see roles.py)."""
 
-    service: bool = False  # matches the `services` globs (test files never do)
+    role: str = APP  # app, tests, migrations or generated (facts.ROLES)
+    service: bool = False  # app code matching the `services` globs
     models: bool = False  # matches the `models` globs
-    test: bool = False  # a test file (tests/ directories, test_*.py, *_test.py, conftest.py)
+
+    @property
+    def test(self) -> bool:
+        return self.role == TESTS
 
 
 @dataclass
@@ -61,6 +65,7 @@ class FileContext:
         self.is_service_module = roles.service
         self.is_models_module = roles.models
         self.is_test_module = roles.test
+        self.role = roles.role
         self.facts = facts
         self.scope = Scope(facts)
         self.session_names = session_names
@@ -147,8 +152,9 @@ class Rule:
     severity: ClassVar[Severity] = "warning"
     default_enabled: ClassVar[bool] = True
     Options: ClassVar[type] = NoOptions
-    # FR2xx-FR7xx skip migration directories (generated code); see RULES.md.
-    runs_in_migrations: ClassVar[bool] = False
+    # The file roles (roles.py) the rule runs on: application rules read app code only; the
+    # configuration can add a role's files to a rule (roles.<role>.select).
+    roles: ClassVar[frozenset[str]] = frozenset({APP})
     # the safety of the fix the rule offers with (some of) its findings; None: no fix
     fix_safety: ClassVar[Optional[Literal["safe", "unsafe"]]] = None
     # Words one of which every file the rule can report in contains (the modules its names must

@@ -1,25 +1,20 @@
-"""Which rules run: select / extend-select / ignore, per-file-ignores and migration scoping."""
+"""Which rules run: select / extend-select / ignore, per-file-ignores and file roles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable
 
 import pathspec
 
 from fastapi_review.config import Config, ConfigError, did_you_mean
+from fastapi_review.discovery import SourceFile
+from fastapi_review.facts import APP, ROLES
+from fastapi_review.roles import RoleResolver
 from fastapi_review.rule import FileRoles, OptionError, Rule, build_options
 from fastapi_review.rules import ALL_RULES
 
-# Generated code: FR2xx-FR7xx do not run here (FR401, FR1xx and FR001 still do).
-MIGRATION_GLOBS = ("**/alembic/versions/**", "**/migrations/**")
 RULES_BY_CODE: dict[str, type[Rule]] = {r.code: r for r in ALL_RULES}
-# Tests are not service code even when named like it (`tests/users/test_service.py`).
-_TEST_FILES = pathspec.PathSpec.from_lines(
-    "gitignore", ["**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py"]
-)
 
 
 def rule_by_code_or_name(key: str) -> type[Rule] | None:
@@ -56,7 +51,10 @@ class RuleSet:
     enabled: tuple[str, ...]
     options: dict[str, Any]
     _per_file: tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]
-    _migrations: pathspec.PathSpec
+    _roles: RoleResolver
+    # per role: the enabled codes that run on its files (the rule's own roles, plus the
+    # role's `select` in the configuration)
+    _by_role: dict[str, tuple[str, ...]]
     _services: pathspec.PathSpec
     _models: pathspec.PathSpec
 
@@ -86,63 +84,47 @@ class RuleSet:
         for glob, codes in config.per_file_ignores:
             valid = validate_selectors(codes, f"{where}: per-file-ignores.{glob!r}")
             per_file.append((pathspec.PathSpec.from_lines("gitignore", [glob]), valid))
+        by_role = {}
+        for role in ROLES:
+            extra = validate_selectors(config.role_select.get(role, ()), f"{where}: roles.{role}.select")
+            by_role[role] = tuple(
+                code for code in enabled
+                if role in RULES_BY_CODE[code].roles or any(_matches(s, code) for s in extra)
+            )
         return cls(
             config=config,
             enabled=tuple(enabled),
             options=options,
             _per_file=tuple(per_file),
-            _migrations=pathspec.PathSpec.from_lines("gitignore", MIGRATION_GLOBS),
+            _roles=RoleResolver(config),
+            _by_role=by_role,
             _services=pathspec.PathSpec.from_lines("gitignore", config.services),
             _models=pathspec.PathSpec.from_lines("gitignore", config.models),
         )
 
-    def is_service(self, relative_path: str) -> bool:
-        """Whether a file is service code by the `services` globs (test files never are)."""
-        return self._services.match_file(relative_path) and not _TEST_FILES.match_file(relative_path)
-
-    def is_models(self, relative_path: str) -> bool:
-        """Whether a file may define ORM models by the `models` globs."""
-        return self._models.match_file(relative_path)
-
-    @staticmethod
-    def is_test(relative_path: str) -> bool:
-        """Test files (tests/ directories, test_*.py, *_test.py, conftest.py)."""
-        return _TEST_FILES.match_file(relative_path)
-
-    def roles_for(self, relative_path: str) -> FileRoles:
-        """What the configuration says the file is: service code, a models module, a test."""
+    def roles_for(self, file: SourceFile, data: bytes) -> FileRoles:
+        """What the file is: its role (roles.py) and, for app code, whether the `services` or
+        `models` globs name it."""
+        role = self._roles.role(file.relative, file.path, data)
+        app = role == APP
         return FileRoles(
-            service=self.is_service(relative_path), models=self.is_models(relative_path), test=self.is_test(relative_path)
+            role=role,
+            service=app and self._services.match_file(file.relative),
+            models=self._models.match_file(file.relative),
         )
 
     def rule_class(self, code: str) -> type[Rule]:
         """The rule class of an enabled code."""
         return RULES_BY_CODE[code]
 
-    def codes_for(self, relative_path: str, path: Optional[Path] = None) -> tuple[str, ...]:
-        """Enabled codes for a file (path relative to the config root, POSIX separators)."""
+    def codes_for(self, relative_path: str, role: str = APP) -> tuple[str, ...]:
+        """Enabled codes for a file of this role (path relative to the config root, POSIX
+        separators), minus its per-file-ignores."""
+        codes = self._by_role[role]
         ignored: list[str] = []
-        for spec, codes in self._per_file:
+        for spec, selectors in self._per_file:
             if spec.match_file(relative_path):
-                ignored.extend(codes)
-        in_migrations = self._migrations.match_file(relative_path) or (
-            path is not None and is_alembic_version_file(path)
-        )
-        return tuple(
-            code
-            for code in self.enabled
-            if not any(_matches(s, code) for s in ignored)
-            and not (in_migrations and not RULES_BY_CODE[code].runs_in_migrations)
-        )
-
-
-@lru_cache(maxsize=1024)
-def _is_alembic_versions_dir(directory: Path) -> bool:
-    # Alembic's layout, whatever the directory names: <script dir>/{env.py, script.py.mako, versions/}
-    parent = directory.parent
-    return directory.name == "versions" and ((parent / "env.py").is_file() or (parent / "script.py.mako").is_file())
-
-
-def is_alembic_version_file(path: Path) -> bool:
-    """A file in an Alembic `versions/` directory, recognised by its script directory's env.py."""
-    return _is_alembic_versions_dir(path.parent)
+                ignored.extend(selectors)
+        if not ignored:
+            return codes
+        return tuple(code for code in codes if not any(_matches(s, code) for s in ignored))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from fastapi_review.facts import ROLES
 from fastapi_review.findings import Finding, Severity
 from fastapi_review.rule import Rule
 
@@ -16,7 +17,7 @@ class SyntaxErrorRule(Rule):
     summary = "a file that cannot be parsed (the run goes on)"
     message = "cannot parse this file: {reason}"
     severity: ClassVar[Severity] = "error"
-    runs_in_migrations = True
+    roles = frozenset(ROLES)  # a file that cannot be parsed is reported whatever it is
 
     @classmethod
     def finding(cls, path: str, line: int, column: int, reason: str) -> Finding:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from fastapi_review.facts import ROLES
 from fastapi_review.findings import Finding, Severity
 from fastapi_review.rule import Rule
 
@@ -18,7 +19,7 @@ class InternalErrorRule(Rule):
     summary = "a rule crashed on this file (please report it); the other rules still ran"
     message = "internal error in {component} ({error}): please report it at " + BUG_REPORT
     severity: ClassVar[Severity] = "error"
-    runs_in_migrations = True
+    roles = frozenset(ROLES)
 
     @classmethod
     def finding(cls, path: str, component: str, error: BaseException) -> Finding:

@@ -27,7 +27,6 @@ class MissingParamAnnotation(Rule):
     name = "missing-param-annotation"
     summary = "a function parameter without a type annotation"
     message = "parameter '{param}' of '{function}' has no type annotation; annotate every parameter"
-    runs_in_migrations = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.ctx.scope.function
@@ -59,7 +58,6 @@ class MissingReturnAnnotation(Rule):
     summary = "a function without a return annotation"
     message = "function '{function}' has no return type annotation; add '-> ...'"
     Options = MissingReturnAnnotationOptions
-    runs_in_migrations = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.returns is not None:

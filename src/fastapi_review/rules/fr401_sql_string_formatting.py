@@ -35,7 +35,6 @@ class SqlStringFormatting(Rule):
         "use bound parameters (text('... :name') with parameters)"
     )
     severity: ClassVar[Severity] = "error"
-    runs_in_migrations = True
     # its sinks: text() / literal_column() from SQLAlchemy / SQLModel, or a method named
     # exec_driver_sql, execute(many), scalar(s), fetch(row/val)
     mentions = (*SQLALCHEMY_MODULES, b"exec", b"scalar", b"fetch")
