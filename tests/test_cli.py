@@ -168,7 +168,7 @@ def test_config_from_pyproject(tmp_path: Path) -> None:
     assert out == ["app/a.py:1:5: FR102 function 'f' has no return type annotation; add '-> ...'"]
     # found by walking up from the checked path
     assert run(["-q", "app"], tmp_path / "app" / "..").stdout.splitlines() == out
-    assert len(run(["-q", "--isolated", "."], tmp_path).stdout.splitlines()) == 4  # tests/t.py is a test file: application rules do not read it
+    assert len(run(["-q", "--isolated", "."], tmp_path).stdout.splitlines()) == 2  # tests/ and scripts/ files: application rules do not read them
 
 
 def test_application_rules_skip_migrations_unless_the_role_selects_them(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ def test_alembic_layout_under_any_name_is_a_migration_directory(tmp_path: Path) 
         ("[tool.fastapi-review.rules.FR501]\nallowed-lazy = ['selectn']\n", "unknown value(s) 'selectn'"),
         ("[tool.fastapi-review.rules.FR777]\nx = 1\n", "[tool.fastapi-review.rules.FR777]: unknown rule"),
         ("[tool.fastapi-review\n", "invalid TOML"),
-        ("[tool.fastapi-review.roles.test]\nselect = ['FR1']\n", "unknown role 'test' (one of tests, migrations, generated); did you mean 'tests'?"),
+        ("[tool.fastapi-review.roles.test]\nselect = ['FR1']\n", "unknown role 'test' (one of tests, migrations, generated, scripts); did you mean 'tests'?"),
         ("[tool.fastapi-review.roles.tests]\nmarkers = false\n", "roles.tests: unknown key 'markers'"),
         ("[tool.fastapi-review.roles.generated]\nmarkers = 'no'\n", "roles.generated.markers must be true or false"),
         ("[tool.fastapi-review.roles.tests]\nselect = ['FR9']\n", "roles.tests.select: unknown rule code or prefix 'FR9'"),

@@ -26,6 +26,8 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
     "tests": ("**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py"),
     "migrations": ("**/alembic/versions/**", "**/migrations/**", "**/alembic/env.py"),
     "generated": ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi"),
+    # one-off and operations scripts: run by hand, not served (no application rule by default)
+    "scripts": ("**/scripts/**",),
 }
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 

@@ -8,8 +8,8 @@ from typing import Optional
 from fastapi_review.packing import Packed
 
 # File roles (roles.py decides a file's role; each rule declares the roles it runs on).
-APP, TESTS, MIGRATIONS, GENERATED = "app", "tests", "migrations", "generated"
-ROLES = (APP, TESTS, MIGRATIONS, GENERATED)
+APP, TESTS, MIGRATIONS, GENERATED, SCRIPTS = "app", "tests", "migrations", "generated", "scripts"
+ROLES = (APP, TESTS, MIGRATIONS, GENERATED, SCRIPTS)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """File roles: what a file is to its project, decided once per file.
 
-`app` (the default), `tests`, `migrations` or `generated`, from the configured globs (config.py
+`app` (the default), `tests`, `migrations`, `generated` or `scripts`, from the configured globs (config.py
 holds the defaults) and from the file itself:
 
 - generated: a generated-code header in the first lines (`auto-generated`, `@generated`,
@@ -10,7 +10,8 @@ holds the defaults) and from the file itself:
   (`revision = …` and `down_revision = …` at the top level);
 - tests: the tests globs, except that a `test_*.py` / `*_test.py` file outside any test directory
   is test code only when it holds a test (`def test_…`, `class Test…`, pytest or unittest): an
-  `app/test_utils.py` helper module is app code.
+  `app/test_utils.py` helper module is app code;
+- scripts: the scripts globs (`scripts/` directories: one-off and operations scripts).
 
 The first that holds wins, in that order.  Rules declare the roles they run on (Rule.roles).
 """
@@ -26,7 +27,7 @@ from typing import Optional
 import pathspec
 
 from fastapi_review.config import Config
-from fastapi_review.facts import APP, GENERATED, MIGRATIONS, TESTS
+from fastapi_review.facts import APP, GENERATED, MIGRATIONS, SCRIPTS, TESTS
 
 _HEADER_LINES = 12
 _GENERATED_MARKER = re.compile(rb"@generated\b|do not edit|auto-?generated\b|automatically generated\b", re.IGNORECASE)
@@ -110,6 +111,8 @@ class RoleResolver:
             return MIGRATIONS
         if self._specs[TESTS].match_file(relative) and self._is_test_code(relative, data):
             return TESTS
+        if self._specs[SCRIPTS].match_file(relative):
+            return SCRIPTS
         return APP
 
     def _in_script_directory(self, path: Path) -> bool:
