@@ -276,3 +276,21 @@ def test_starlette_only_file_imports_status_from_starlette(tmp_path: Path) -> No
     config = Config(root=tmp_path.resolve(), select=("FR302",))
     (_, _, after), = fix_source(source.encode(), "api.py", config).changed.values()
     assert after.decode() == "from starlette import status\n" + source.replace("(404,", "(status.HTTP_404_NOT_FOUND,")
+
+
+@pytest.mark.parametrize("project", ["FR601_pydantic_v1", "FR601_fastapi_pin", "FR601_undeclared_v1"])
+def test_fix_never_rewrites_a_pydantic_1_project(tmp_path: Path, project: str) -> None:
+    """`--fix --unsafe-fixes` on the v1 part of each version fixture changes no byte of it (the
+    v2 service beside it is fixed, which shows fixes were on)."""
+    import shutil
+
+    source = Path(__file__).parent / "fixtures" / project
+    shutil.copytree(source, tmp_path / project)
+    (tmp_path / project / ".git").mkdir()  # the repository root: declarations above it do not count
+    v1 = tmp_path / project / "app" / "schemas.py"
+    before = v1.read_bytes()
+    others = [p for p in (tmp_path / project).rglob("schemas.py") if p != v1]
+    others_before = [p.read_bytes() for p in others]
+    run(["--fix", "--unsafe-fixes", "--select", "FR601", "."], tmp_path / project)
+    assert v1.read_bytes() == before
+    assert [p.read_bytes() for p in others] != others_before

@@ -191,3 +191,57 @@ def test_session_expressions() -> None:
         ("s1", True), ("client", False), ("m", True),
         ("self.session", True), ("self.client", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "span", "major"),
+    [
+        (">=1.10,<2", (1, 1), 1),
+        ("<2.0.0", (None, 1), 1),
+        ("<2.5", (None, 2), None),
+        (">=2.0", (2, None), 2),
+        (">=1.8", (1, None), None),
+        ("^1.8", (1, 1), 1),
+        ("~=2.4", (2, 2), 2),
+        ("==1.10.13", (1, 1), 1),
+        ("==2.*", (2, 2), 2),
+        ("", (None, None), None),
+        ("*", (None, None), None),
+        (">=1.10,!=2.0.0,<3", (1, 2), None),
+    ],
+)
+def test_major_range(spec: str, span: tuple, major: object) -> None:
+    from fastapi_review.semantics.versions import decided, major_range
+
+    assert major_range(spec) == span
+    assert decided(span) == major
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pyproject.toml": '[project]\ndependencies = ["pydantic[email] >=2.4", "SQLAlchemy[asyncio]>=2.0.20"]\n'}, {"pydantic": 2, "sqlalchemy": 2}),
+        ({"pyproject.toml": '[project.optional-dependencies]\nserver = ["pydantic<2"]\n'}, {"pydantic": 1}),
+        ({"pyproject.toml": '[dependency-groups]\ndev = ["sqlalchemy~=1.4.0"]\n'}, {"sqlalchemy": 1}),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\npydantic = {version = "^1.10", extras = ["dotenv"]}\nSQLAlchemy = "^2.0"\n'}, {"pydantic": 1, "sqlalchemy": 2}),
+        ({"pyproject.toml": '[tool.poetry.group.dev.dependencies]\npydantic = "^2.1"\n'}, {"pydantic": 2}),
+        ({"requirements.txt": "-r base.txt\npydantic==1.10.2  # pinned\n"}, {"pydantic": 1}),
+        ({"requirements/base.txt": "sqlalchemy>=1.3,<1.4\n"}, {"sqlalchemy": 1}),
+        ({"setup.cfg": "[options]\ninstall_requires =\n    pydantic>=2\n    click\n"}, {"pydantic": 2}),
+        ({"setup.py": "setup(install_requires=['pydantic<2.0', 'fastapi'])\n"}, {"pydantic": 1}),
+        ({"requirements.txt": "pydantic>=1.8\n", "poetry.lock": '[[package]]\nname = "pydantic"\nversion = "2.5.3"\n'}, {"pydantic": 2}),
+        ({"pdm.lock": '[[package]]\nname = "sqlalchemy"\nversion = "1.4.52"\n'}, {"sqlalchemy": 1}),
+        ({"Pipfile.lock": '{"default": {"pydantic": {"version": "==1.9.0"}}}'}, {"pydantic": 1}),
+        ({"requirements.txt": "fastapi==0.68.0\n"}, {"pydantic": 1}),
+        ({"requirements.txt": "fastapi>=0.100\n"}, {}),
+        ({"requirements.txt": "pydantic>=1.8\n"}, {}),
+        ({"pyproject.toml": "not toml ["}, {}),
+    ],
+)
+def test_declared_majors(tmp_path: Path, files: dict, expected: dict) -> None:
+    from fastapi_review.semantics.versions import declared_majors
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert declared_majors(tmp_path) == expected

@@ -72,10 +72,10 @@ class Cache:
         self._ready = False
         self._writer: Optional[ThreadPoolExecutor] = None
 
-    def entry_name(self, path: Path, relative: str, codes: Sequence[str]) -> str:
+    def entry_name(self, path: Path, relative: str, codes: Sequence[str], profile: str = "") -> str:
         """The entry of one file (by its absolute path: runs from any directory share it) as
-        checked with these rules."""
-        key = "\0".join((self._salt, str(path.absolute()), relative, ",".join(codes)))
+        checked with these rules, for this project profile (library versions, dialects)."""
+        key = "\0".join((self._salt, str(path.absolute()), relative, ",".join(codes), profile))
         return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
 
     def load(self, name: str, digest: bytes, display: str) -> "Optional[FileResult]":

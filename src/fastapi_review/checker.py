@@ -127,7 +127,7 @@ def per_file_phase(
         codes = ruleset.codes_for(file.relative, ruleset.roles_for(file, data).role)
         entry = None
         if cache is not None:
-            entry = (cache.entry_name(file.path, file.relative, codes), content_digest(data))
+            entry = (cache.entry_name(file.path, file.relative, codes, repr(ruleset.profile_for(file))), content_digest(data))
             cached = cache.load(*entry, file.display)
             if cached is not None:
                 results[index] = cached

@@ -33,7 +33,8 @@ _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
 _BOOL_KEYS = ("force-exclude",)
-KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, "per-file-ignores", "rules", "roles")
+_VERSION_KEYS = ("pydantic-version", "sqlalchemy-version")
+KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "per-file-ignores", "rules", "roles")
 
 
 class ConfigError(Exception):
@@ -63,6 +64,9 @@ class Config:
     role_select: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # recognise generated code by its header ("auto-generated", "@generated", "DO NOT EDIT")
     generated_markers: bool = True
+    # the library majors the project runs on, when detection must be overridden
+    pydantic_version: Optional[int] = None
+    sqlalchemy_version: Optional[int] = None
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -135,6 +139,10 @@ def parse_table(table: Any, source: Path) -> Config:
             raise ConfigError(f"{prefix}: unknown key {key!r}{did_you_mean(key, KNOWN_KEYS)}")
         if key in _LIST_KEYS:
             values[key.replace("-", "_")] = _string_list(value, f"{prefix}.{key}")
+        elif key in _VERSION_KEYS:
+            if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2):
+                raise ConfigError(f"{prefix}.{key} must be the major version, 1 or 2, not {value!r}")
+            values[key.replace("-", "_")] = value
         elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
                 raise ConfigError(f"{prefix}.{key} must be true or false, not {value!r}")

@@ -14,11 +14,12 @@ from fastapi_review.findings import Finding, Fix
 from fastapi_review.parsing import parse_module, parse_with_ast
 from fastapi_review.positions import node_ranges
 from fastapi_review.project import Requirement
-from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Rule
+from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Profile, Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.file_facts import FileFactsWriter
+from fastapi_review.semantics.versions import V2_MARKERS
 from fastapi_review.suppress import NoqaLines
 
 
@@ -55,7 +56,7 @@ def check_file(
         codes = ruleset.codes_for(file.relative, roles.role)
     if not codes and roles.role == GENERATED:  # generated code no rule reads: not even parsed
         return FileResult(facts=FileFacts(path=file.display, module=file.module[0], is_package=file.module[1]))
-    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes)
+    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes, ruleset.profile_for(file))
 
 
 def _too_deep_for_libcst(data: bytes) -> Optional[str]:
@@ -79,6 +80,7 @@ def _check_source(
     module: tuple[str, bool],
     roles: FileRoles,
     fixes: Optional[FixRequest] = None,
+    profile: Profile = Profile(),
 ) -> FileResult:
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
     result = FileResult(facts=facts)
@@ -116,7 +118,10 @@ def _check_source(
     while True:
         facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
         result.facts = facts
-        ctx = FileContext(display_path, facts, roles, ruleset.config.session_names, data, fixes)
+        # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
+        # does not speak for its undeclared neighbours (nor do its fixes)
+        facts.pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
+        ctx = FileContext(display_path, facts, roles, ruleset.config.session_names, data, fixes, profile)
         rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active if mentioned(code)]
         try:
             _check_tree(ctx, tree, data, rules, result)
@@ -139,6 +144,13 @@ def _check_source(
                 fixes.edits = []
         finally:
             _release(ctx, rules)
+
+
+def _mentions_any(data: bytes, words: tuple[bytes, ...]) -> bool:
+    for word in words:
+        if word in data:
+            return True
+    return False
 
 
 class _Mentions:

@@ -112,4 +112,6 @@ class FileFacts(Packed):
     router_includes: list[tuple[str, str, tuple[int, ...], bool]] = field(default_factory=list)
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")
     uses_async_sqlalchemy: bool = False
+    # uses an API only Pydantic 2 has (semantics.versions.V2_MARKERS)
+    pydantic_v2: bool = False
     syntax_error: Optional[str] = None

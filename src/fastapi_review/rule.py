@@ -36,6 +36,22 @@ class FileRoles:
         return self.role == TESTS
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What the project runs on, as it applies to one file (project_profile.py decides it):
+    library majors from the nearest declaration or the configuration (None: not declared),
+    and the database dialects the project's engine URLs and drivers show."""
+
+    pydantic: Optional[int] = None
+    sqlalchemy: Optional[int] = None
+    dialects: frozenset[str] = frozenset()
+
+    @property
+    def postgresql_only(self) -> bool:
+        """Nothing shows a database other than PostgreSQL (the default assumption)."""
+        return not (self.dialects - {"postgresql"})
+
+
 @dataclass
 class FixRequest:
     """Fix mode (off by default): the fix safeties to collect; the check fills in the tree and,
@@ -58,8 +74,10 @@ class FileContext:
         session_names: tuple[str, ...],
         data: bytes = b"",
         fixes: Optional[FixRequest] = None,
+        profile: Profile = Profile(),
     ) -> None:
         self.path = path
+        self.profile = profile
         self.data = data  # the file's bytes, for cheap whole-file checks
         self.fixes = fixes
         self.is_service_module = roles.service

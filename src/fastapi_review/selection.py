@@ -10,8 +10,9 @@ import pathspec
 from fastapi_review.config import Config, ConfigError, did_you_mean
 from fastapi_review.discovery import SourceFile
 from fastapi_review.facts import APP, ROLES
+from fastapi_review.project_profile import ProfileResolver
 from fastapi_review.roles import RoleResolver
-from fastapi_review.rule import FileRoles, OptionError, Rule, build_options
+from fastapi_review.rule import FileRoles, OptionError, Profile, Rule, build_options
 from fastapi_review.rules import ALL_RULES
 
 RULES_BY_CODE: dict[str, type[Rule]] = {r.code: r for r in ALL_RULES}
@@ -52,6 +53,7 @@ class RuleSet:
     options: dict[str, Any]
     _per_file: tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]
     _roles: RoleResolver
+    _profiles: ProfileResolver
     # per role: the enabled codes that run on its files (the rule's own roles, plus the
     # role's `select` in the configuration)
     _by_role: dict[str, tuple[str, ...]]
@@ -97,6 +99,7 @@ class RuleSet:
             options=options,
             _per_file=tuple(per_file),
             _roles=RoleResolver(config),
+            _profiles=ProfileResolver(config),
             _by_role=by_role,
             _services=pathspec.PathSpec.from_lines("gitignore", config.services),
             _models=pathspec.PathSpec.from_lines("gitignore", config.models),
@@ -116,6 +119,10 @@ class RuleSet:
     def rule_class(self, code: str) -> type[Rule]:
         """The rule class of an enabled code."""
         return RULES_BY_CODE[code]
+
+    def profile_for(self, file: SourceFile) -> Profile:
+        """What the file's project runs on (library majors, dialects)."""
+        return self._profiles.for_file(file.path)
 
     def codes_for(self, relative_path: str, role: str = APP) -> tuple[str, ...]:
         """Enabled codes for a file of this role (path relative to the config root, POSIX

@@ -13,6 +13,7 @@ from fastapi_review.semantics.schemas import (
     carries_description,
 )
 from fastapi_review.semantics.types import unwrap_annotation
+from fastapi_review.semantics.versions import PydanticV2Project
 from fastapi_review.syntax import dotted_name, is_constant_name, string_value
 
 _V1_METHODS = frozenset({"from_orm", "parse_obj"})
@@ -50,9 +51,17 @@ class PydanticV1Config(Rule):
     summary = "class Config: / .from_orm() / .parse_obj() on a Pydantic v2 schema"
     message = "{detail}"
 
+    def setup(self) -> None:
+        # Pydantic 1 projects are right to use the v1 API; undeclared ones must show v2 use
+        pydantic = self.ctx.profile.pydantic
+        self.silent = pydantic == 1
+        self.v2_evidence = PydanticV2Project() if pydantic is None else None
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         scope = self.ctx.scope
         if node.name.value != "Config" or len(scope.classes) < 2 or scope.functions:
+            return
+        if self.silent or scope.in_version_branch:  # `if PYDANTIC_V2: ... else: class Config:`
             return
         # Scope has already pushed `Config`; its enclosing class is the schema
         owner = scope.classes[-2].facts.qualname
@@ -62,7 +71,7 @@ class PydanticV1Config(Rule):
             if orm_mode
             else "Pydantic v1 'class Config': use model_config = ConfigDict(...)"
         )
-        self.report(node, requires=PydanticSchema(owner), fix=self._config_fix(node), detail=detail)
+        self.report(node, requires=(PydanticSchema(owner), self.v2_evidence), fix=self._config_fix(node), detail=detail)
 
     def _config_fix(self, node: cst.ClassDef) -> "RuleFix | None":
         """`class Config:` of plain `key = value` lines with known keys and no comments →
@@ -126,6 +135,8 @@ class PydanticV1Config(Rule):
         func = node.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in _V1_METHODS:
             return
+        if self.silent or self.ctx.scope.in_version_branch:
+            return
         owner = self.ctx.scope.qualify(func.value)
         if owner is None:
             return
@@ -137,7 +148,7 @@ class PydanticV1Config(Rule):
             fix = RuleFix("safe", f"Use .{_V2_NAMES[method]}()", ((func.attr, new),))
         self.report(
             node,
-            requires=PydanticSchema(owner),
+            requires=(PydanticSchema(owner), self.v2_evidence),
             fix=fix,
             detail=f"'{dotted_name(func) or method}()' is the Pydantic v1 API: use '.{_V2_NAMES[method]}()'",
         )

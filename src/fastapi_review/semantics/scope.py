@@ -28,6 +28,7 @@ from fastapi_review.semantics.sessions import (
     looks_like_session_factory,
     session_class_name,
 )
+from fastapi_review.semantics.versions import is_version_test
 from fastapi_review.syntax import called, dotted_name, unsubscript
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -58,6 +59,8 @@ class Scope:
         self._loop_frames: list[list[cst.CSTNode]] = [[]]
         self._type_checking_bodies: set[int] = set()
         self._type_checking_depth = 0
+        self._version_bodies: set[int] = set()
+        self._version_depth = 0
         self._column_node: Optional[cst.CSTNode] = None
         self._column: Optional[ColumnDecl] = None
         self._callee_node: Optional[cst.Call] = None
@@ -217,6 +220,18 @@ class Scope:
         name = dotted_name(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
         if name is not None and name.rsplit(".", 1)[-1] == "TYPE_CHECKING":
             self._type_checking_bodies.add(id(node.body))
+        elif is_version_test(test):
+            # `if PYDANTIC_V2: ... else: ...`: each branch is written for the version it runs on
+            self._version_bodies.add(id(node.body))
+            orelse = node.orelse
+            if isinstance(orelse, cst.Else):
+                self._version_bodies.add(id(orelse.body))
+
+    @property
+    def in_version_branch(self) -> bool:
+        """Inside a branch of an `if` on a library or Python version (`if PYDANTIC_V2:`,
+        `if sys.version_info >= ...`, `if pydantic.VERSION.startswith("1")`)."""
+        return self._version_depth > 0
 
     @property
     def in_type_checking(self) -> bool:
@@ -241,12 +256,16 @@ class Scope:
             self._loop_frames[-1].append(loop)
         elif id(node) in self._type_checking_bodies:
             self._type_checking_depth += 1
+        if id(node) in self._version_bodies:
+            self._version_depth += 1
 
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if id(node) in self._loop_of_body:
             self._loop_frames[-1].pop()
         elif id(node) in self._type_checking_bodies:
             self._type_checking_depth -= 1
+        if id(node) in self._version_bodies:
+            self._version_depth -= 1
 
     visit_SimpleStatementSuite = visit_IndentedBlock  # type: ignore[assignment]
     leave_SimpleStatementSuite = leave_IndentedBlock  # type: ignore[assignment]
