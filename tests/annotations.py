@@ -1,8 +1,9 @@
 """Fixture annotations (STYLE.md): `# expect: CODE[ xN]`, `# ok: CODE`, `# todo-expect:`, `# todo-ok:`.
 
 Parsed with strict regular expressions, never eval.  A file header `# config: {json}` sets
-rule options (`{"FR102": {"allow-init-without-return": false}}`) and `# select: A,B`
-names the rules a fixture exercises together.
+rule options (`{"FR102": {"allow-init-without-return": false}}`), `# settings: {json}` sets
+Config fields (`{"learn_conventions": true}`: fixtures check rule logic with convention
+learning off unless they say so) and `# select: A,B` names the rules a fixture exercises together.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 _MARKER = re.compile(r"#\s*(expect|ok|todo-expect|todo-ok):\s*((?:FR\d{3}(?:\s+x\d+)?)(?:\s*,\s*FR\d{3}(?:\s+x\d+)?)*)")
 _ITEM = re.compile(r"^(FR\d{3})(?:\s+x(\d+))?$")
 _CONFIG = re.compile(r"^#\s*config:\s*(\{.*\})\s*$")
+_SETTINGS = re.compile(r"^#\s*settings:\s*(\{.*\})\s*$")
 _SELECT = re.compile(r"^#\s*select:\s*(FR\d{3}(?:\s*,\s*FR\d{3})*)\s*$")
 
 
@@ -29,6 +31,7 @@ class Annotations:
     todo_ok: Counter = field(default_factory=Counter)
     config: dict = field(default_factory=dict)
     select: tuple = ()
+    settings: dict = field(default_factory=dict)  # Config fields, e.g. {"learn_conventions": true}
 
 
 def parse_file(path: Path, relative: str, into: Annotations) -> None:
@@ -36,6 +39,9 @@ def parse_file(path: Path, relative: str, into: Annotations) -> None:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if m := _CONFIG.match(line):
             into.config.update(json.loads(m.group(1)))
+            continue
+        if m := _SETTINGS.match(line):
+            into.settings.update(json.loads(m.group(1)))
             continue
         if m := _SELECT.match(line):
             into.select += tuple(c.strip() for c in m.group(1).split(","))

@@ -56,7 +56,7 @@ def _project(root: Path) -> Path:
 
 
 def _config(root: Path) -> Config:
-    return Config(root=root, source=root / "pyproject.toml", select=("FR502", "FR101"))
+    return Config(root=root, source=root / "pyproject.toml", select=("FR502", "FR101"), learn_conventions=False)
 
 
 @pytest.fixture

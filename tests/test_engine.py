@@ -27,7 +27,7 @@ MODEL = (
 
 
 def test_file_result_is_picklable_and_holds_no_cst(tmp_path: Path) -> None:
-    ruleset = RuleSet.from_config(Config(root=tmp_path))
+    ruleset = RuleSet.from_config(Config(root=tmp_path, learn_conventions=False))
     result = on_big_stack(check_file, SourceFile(tmp_path / "m.py", "m.py", "m.py"), MODEL.encode(), ruleset, ruleset.enabled)
     assert result.deferred and result.findings
     restored = pickle.loads(pickle.dumps(result))

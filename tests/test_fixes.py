@@ -28,7 +28,7 @@ FIXABLE_RULES = {r.code for r in ALL_RULES if r.fix_safety is not None}
 def fix_fixture(source: Path, data: bytes) -> tuple[bytes, int]:
     """The fixture's bytes with every fix of its rule(s) applied (safe and unsafe)."""
     codes = parse_fixture(source).select or (source.name[:5],)
-    config = Config(root=source.parent.resolve(), select=codes)
+    config = Config(root=source.parent.resolve(), select=codes, learn_conventions=False)
     fixed = fix_source(data, str(source.relative_to(source.parent)), config, unsafe=True)
     changed = list(fixed.changed.values())
     return (changed[0][2] if changed else data), fixed.fixed_count()
@@ -43,7 +43,7 @@ def test_every_fixable_rule_has_a_fixed_fixture() -> None:
 def test_fixes_have_the_safety_their_rule_declares(source: Path) -> None:
     if source.name.endswith(".fixed.py"):
         return
-    config = Config(root=source.parent.resolve(), select=("ALL",))
+    config = Config(root=source.parent.resolve(), select=("ALL",), learn_conventions=False)
     for finding in fix_source(source.read_bytes(), source.name, config).report.findings:
         declared = RULES_BY_CODE[finding.code].fix_safety
         assert (finding.fix.safety if finding.fix else None) in (None, declared), finding

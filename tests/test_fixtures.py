@@ -29,7 +29,8 @@ def run_fixture(fixture: Path) -> tuple[Counter, Annotations]:
     """Check a fixture with its own rule(s) selected; (relative path, line, code) → count."""
     annotations = parse_fixture(fixture)
     root = fixture if fixture.is_dir() else fixture.parent
-    config = Config(root=root.resolve(), select=_rule_codes(fixture, annotations), rule_options=annotations.config)
+    settings = {"learn_conventions": False, **annotations.settings}
+    config = Config(root=root.resolve(), select=_rule_codes(fixture, annotations), rule_options=annotations.config, **settings)
     cwd = os.getcwd()
     os.chdir(root)
     try:

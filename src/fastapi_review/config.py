@@ -32,7 +32,7 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
-_BOOL_KEYS = ("force-exclude",)
+_BOOL_KEYS = ("force-exclude", "learn-conventions")
 _VERSION_KEYS = ("pydantic-version", "sqlalchemy-version")
 KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "per-file-ignores", "rules", "roles")
 
@@ -64,6 +64,8 @@ class Config:
     role_select: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # recognise generated code by its header ("auto-generated", "@generated", "DO NOT EDIT")
     generated_markers: bool = True
+    # convention rules report only where the project mostly follows the convention
+    learn_conventions: bool = True
     # the library majors the project runs on, when detection must be overridden
     pydantic_version: Optional[int] = None
     sqlalchemy_version: Optional[int] = None

@@ -121,7 +121,9 @@ def _check_source(
         # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
         # does not speak for its undeclared neighbours (nor do its fixes)
         facts.pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
-        ctx = FileContext(display_path, facts, roles, ruleset.config.session_names, data, fixes, profile)
+        ctx = FileContext(
+            display_path, facts, roles, ruleset.config.session_names, data, fixes, profile, ruleset.config.learn_conventions
+        )
         rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active if mentioned(code)]
         try:
             _check_tree(ctx, tree, data, rules, result)

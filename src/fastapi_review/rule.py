@@ -19,6 +19,7 @@ from fastapi_review.facts import APP, TESTS, FileFacts
 from fastapi_review.findings import Finding, Severity
 from fastapi_review.positions import Unit
 from fastapi_review.project import Requirement
+from fastapi_review.semantics.conventions import ProjectConvention
 from fastapi_review.semantics.names import ORM_LIBRARIES
 from fastapi_review.semantics.scope import Scope
 
@@ -75,9 +76,11 @@ class FileContext:
         data: bytes = b"",
         fixes: Optional[FixRequest] = None,
         profile: Profile = Profile(),
+        learn_conventions: bool = True,
     ) -> None:
         self.path = path
         self.profile = profile
+        self.learn_conventions = learn_conventions
         self.data = data  # the file's bytes, for cheap whole-file checks
         self.fixes = fixes
         self.is_service_module = roles.service
@@ -173,6 +176,10 @@ class Rule:
     # The file roles (roles.py) the rule runs on: application rules read app code only; the
     # configuration can add a role's files to a rule (roles.<role>.select).
     roles: ClassVar[frozenset[str]] = frozenset({APP})
+    # A rule about a convention a team may or may not keep (type hints, route docstrings, status
+    # constants, field descriptions, …): it counts the sites that follow it (`conforms`) and, with
+    # `learn-conventions` on, reports only in projects that mostly follow it (semantics/conventions.py).
+    convention: ClassVar[bool] = False
     # the safety of the fix the rule offers with (some of) its findings; None: no fix
     fix_safety: ClassVar[Optional[Literal["safe", "unsafe"]]] = None
     # Words one of which every file the rule can report in contains (the modules its names must
@@ -207,8 +214,20 @@ class Rule:
             needed = (requires,)
         else:
             needed = tuple(r for r in requires if r is not None)
+        if self.convention:
+            counts = self.ctx.facts.conventions
+            follow, deviate = counts.get(self.code, (0, 0))
+            counts[self.code] = (follow, deviate + 1)
+            if self.ctx.learn_conventions:
+                needed = (*needed, ProjectConvention(self.code))
         where = self.ctx.current_unit if unit == "current" else unit
         self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
+
+    def conforms(self) -> None:
+        """Count a site that follows this (convention) rule's convention."""
+        counts = self.ctx.facts.conventions
+        follow, deviate = counts.get(self.code, (0, 0))
+        counts[self.code] = (follow + 1, deviate)
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""

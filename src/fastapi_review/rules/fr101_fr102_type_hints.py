@@ -27,6 +27,7 @@ class MissingParamAnnotation(Rule):
     name = "missing-param-annotation"
     summary = "a function parameter without a type annotation"
     message = "parameter '{param}' of '{function}' has no type annotation; annotate every parameter"
+    convention = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.ctx.scope.function
@@ -39,7 +40,9 @@ class MissingParamAnnotation(Rule):
         ordered += [*params.kwonly_params]
         ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param)]
         for param in ordered:
-            if param.annotation is None and param.name.value != "_":
+            if param.annotation is not None:
+                self.conforms()
+            elif param.name.value != "_":
                 self.report(param.name, param=param.name.value, function=node.name.value)
 
 
@@ -57,10 +60,12 @@ class MissingReturnAnnotation(Rule):
     name = "missing-return-annotation"
     summary = "a function without a return annotation"
     message = "function '{function}' has no return type annotation; add '-> ...'"
+    convention = True
     Options = MissingReturnAnnotationOptions
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.returns is not None:
+            self.conforms()
             return
         if node.name.value == "__init__" and self.options.allow_init_without_return and _has_annotated_param(node):
             return

@@ -16,14 +16,21 @@ class RouteMissingDocstring(Rule):
     name = "route-missing-docstring"
     summary = "a route handler without a docstring (its OpenAPI description)"
     message = "route handler '{handler}' has no docstring: FastAPI uses it as the operation's description in the OpenAPI docs"
+    convention = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.ctx.scope.handler_being_visited(node)
-        if function is None or node.get_docstring() is not None:
+        if function is None:
+            return
+        if node.get_docstring() is not None:
+            self.conforms()
             return
         scope = self.ctx.scope
         for route in function.routes:
-            if keyword_arg(route.call, "description") is not None or route.hidden:
+            if route.hidden:
+                return
+            if keyword_arg(route.call, "description") is not None:
+                self.conforms()
                 return
         requirements = [function.route_requirement, *(schema_requirement(r, scope) for r in function.routes)]
         self.report(node.name, requires=requirements, handler=node.name.value)

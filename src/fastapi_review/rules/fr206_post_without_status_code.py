@@ -18,15 +18,20 @@ class PostWithoutStatusCode(Rule):
     name = "post-without-status-code"
     summary = "@X.post(...) without an explicit status_code="
     message = "POST route '{handler}' has no status_code=: FastAPI answers 200; set status_code=status.HTTP_201_CREATED for a create (or the code it really returns)"
+    convention = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.ctx.scope.handler_being_visited(node)
         if function is None:
             return
         for route in function.routes:
-            if route.method == "post" and keyword_arg(route.call, "status_code") is None:
-                self.report(node.name, requires=route.requirement, fix=self._fix(route.call), handler=node.name.value)
-                return
+            if route.method != "post":
+                continue
+            if keyword_arg(route.call, "status_code") is not None:
+                self.conforms()
+                continue
+            self.report(node.name, requires=route.requirement, fix=self._fix(route.call), handler=node.name.value)
+            return
 
     def _fix(self, call: cst.Call) -> "RuleFix | None":
         if any(arg.star for arg in call.args) or not importable(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES):

@@ -63,6 +63,7 @@ class HttpStatusLiteral(Rule):
     name = "http-status-literal"
     summary = "an integer literal status code in HTTPException / responses / route decorators"
     message = "status code {code} written as a literal: use fastapi.status.{constant}"
+    convention = True
 
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
@@ -79,7 +80,12 @@ class HttpStatusLiteral(Rule):
             self._check(keyword_arg(route.call, "status_code"))
 
     def _check(self, arg: "cst.Arg | None") -> None:
-        if arg is None or not isinstance(arg.value, cst.Integer):
+        if arg is None:
+            return
+        if isinstance(arg.value, cst.Attribute):  # status.HTTP_404_NOT_FOUND, HTTPStatus.OK
+            self.conforms()
+            return
+        if not isinstance(arg.value, cst.Integer):
             return
         code = status_code_value(arg.value, self.ctx.scope)
         constant = status_constant(code) if code is not None else None
@@ -106,6 +112,7 @@ class HttpExceptionMissingDetail(Rule):
     name = "http-exception-missing-detail"
     summary = "HTTPException(...) without detail="
     message = "HTTPException without detail: say what went wrong (detail=...) so clients can act on it"
+    convention = True
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.scope.callee(node) not in HTTP_EXCEPTIONS:
@@ -114,6 +121,8 @@ class HttpExceptionMissingDetail(Rule):
             return  # detail may come from **kwargs
         if keyword_arg(node, "detail") is None and positional_arg(node, 1) is None:
             self.report(node)
+        else:
+            self.conforms()
 
 
 class HttpExceptionInService(Rule):

@@ -334,8 +334,13 @@ class LegacyQueryApi(Rule):
     name = "legacy-query-api"
     summary = "session.query(...) (SQLAlchemy 1.x Query API)"
     message = "'{receiver}.query(...)' is the legacy Query API (not available on AsyncSession): use select() with execute()/scalars()"
+    convention = True
 
     def visit_Call(self, node: cst.Call) -> None:
         found = _session_method(node, self)
-        if found is not None and found[1] == "query":
+        if found is None:
+            return
+        if found[1] == "query":
             self.report(node, receiver=dotted_name(found[0]) or "session")
+        elif found[1] in ("execute", "scalars", "scalar"):
+            self.conforms()

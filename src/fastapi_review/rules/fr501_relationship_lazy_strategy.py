@@ -31,6 +31,7 @@ class RelationshipLazyStrategy(Rule):
     name = "relationship-lazy-strategy"
     summary = "relationship() on a model without an eager lazy= strategy, or an unknown one"
     message = "{detail}"
+    convention = True
     Options = RelationshipLazyOptions
     # relationship() / Relationship() / Mapped kinds resolve to SQLAlchemy / SQLModel
     mentions = SQLALCHEMY_MODULES
@@ -63,7 +64,9 @@ class RelationshipLazyStrategy(Rule):
         strategy = declared.strategy
         if strategy not in LAZY_STRATEGIES:
             self._report(target, f"relationship '{name}' has unknown lazy strategy {strategy!r}: SQLAlchemy rejects it at mapper configuration; valid: {', '.join(LAZY_STRATEGIES)}")
-        elif strategy not in self.options.allowed_lazy:
+        elif strategy in self.options.allowed_lazy:
+            self.conforms()
+        else:
             self._report(target, f"relationship '{name}' uses lazy=\"{strategy}\", which loads on attribute access (N+1, and MissingGreenlet under AsyncSession); use one of: {', '.join(self.options.allowed_lazy)}")
 
     def _report(self, target: cst.Name, detail: str, fix: "RuleFix | None" = None) -> None:

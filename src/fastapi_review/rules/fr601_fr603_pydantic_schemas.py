@@ -177,6 +177,7 @@ class FieldMissingDescription(Rule):
     name = "field-missing-description"
     summary = "a Pydantic schema field without Field(description=...)"
     message = "field '{field}' of '{schema}' has no description: use Field(description=...) so OpenAPI documents it"
+    convention = True
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         scope = self.ctx.scope
@@ -186,7 +187,10 @@ class FieldMissingDescription(Rule):
         if name.startswith("_") or is_constant_name(name) or name == "model_config":
             return
         annotation = node.annotation.annotation
-        if self._is_classvar(annotation) or self._has_description(node.value) or self._annotated_description(annotation):
+        if self._is_classvar(annotation):
+            return
+        if self._has_description(node.value) or self._annotated_description(annotation):
+            self.conforms()
             return
         parts = unwrap_annotation(annotation, scope)
         if any(self._is_hidden(p) for p in [annotation, *parts]):

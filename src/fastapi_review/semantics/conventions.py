@@ -1,0 +1,41 @@
+"""Project conventions learned from the project itself.
+
+A convention rule (Rule.convention) counts, per file, the sites that follow its convention and
+the sites it reports (FileFacts.conventions).  With `learn-conventions` on (the default), its
+findings wait on ProjectConvention: they are kept only where the project mostly follows the
+convention — at least as many sites conform as deviate — so the deviations are the project's
+own outliers.  A project that never writes route docstrings, status constants or field
+descriptions has decided so; telling it on every route is noise.  Below MIN_SITES sites a
+project has shown no convention of its own, and the checklist's stands (everything reported).
+"""
+
+from __future__ import annotations
+
+from fastapi_review.project import ProjectIndex, Requirement
+
+MIN_SITES = 10
+
+
+def convention_counts(index: ProjectIndex, code: str) -> tuple[int, int]:
+    """(sites that follow, sites that deviate) of a rule's convention over the whole project."""
+
+    def count() -> tuple[int, int]:
+        follow = deviate = 0
+        for module in index.modules.values():
+            counts = module.conventions.get(code)
+            if counts is not None:
+                follow += counts[0]
+                deviate += counts[1]
+        return follow, deviate
+
+    return index.memo(("convention", code), count)
+
+
+class ProjectConvention(Requirement, kind="project_convention"):
+    """The project follows rule `code`'s convention at least as often as it deviates from it."""
+
+    code: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        follow, deviate = convention_counts(index, self.code)
+        return follow >= deviate or follow + deviate < MIN_SITES
