@@ -58,7 +58,7 @@ def test_requirements_pickle_small_and_compare_by_kind() -> None:
 
     assert OrmModel("a.B") != TableModel("a.B")  # same field, another question
     assert {OrmModel("a.B"), OrmModel("a.B")} == {OrmModel("a.B")}
-    assert MissingColumns("a.B", ("created_at",)).columns == ("created_at",)
+    assert MissingColumns("a.B", ("created_at",), True).columns == ("created_at",)
     with pytest.raises(TypeError):
         OrmModel()  # type: ignore[call-arg]
 

@@ -103,12 +103,22 @@ def test_orm_models_across_files() -> None:
             class Plain: pass
             class WithTable:
                 __table__ = some_table
+            class QueryBuilderTable:  # another library's table class: no ORM provenance
+                __table__ = "users"
+            class NamedOnly:
+                __tablename__ = "users"
+            from pydantic import BaseModel
+            from some.orm.extension import Model
+            class NamedPydantic(BaseModel):
+                __tablename__ = "users"
+            class ExtensionModel(Model):  # a base outside the project may be declarative
+                __tablename__ = "things"
         """,
     })
     is_model = lambda name: models.is_orm_model(index, f"app.models.user.{name}")  # noqa: E731
-    for name in ("User", "Admin", "Concrete", "Old", "ViaDecl", "Imperative", "Hero", "WithTable"):
+    for name in ("User", "Admin", "Concrete", "Old", "ViaDecl", "Imperative", "Hero", "WithTable", "ExtensionModel"):
         assert is_model(name), name
-    for name in ("AbstractThing", "HeroRead", "Plain", "Missing"):
+    for name in ("AbstractThing", "HeroRead", "Plain", "Missing", "QueryBuilderTable", "NamedOnly", "NamedPydantic"):
         assert not is_model(name), name
     assert not models.is_orm_model(index, "app.db.base.Base")
     assert not models.is_orm_model(index, "app.db.base.TimestampMixin")

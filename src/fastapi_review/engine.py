@@ -120,6 +120,7 @@ def _check_source(
         result.facts = facts
         # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
         # does not speak for its undeclared neighbours (nor do its fixes)
+        facts.models_module = roles.models
         facts.pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
         ctx = FileContext(
             display_path, facts, roles, ruleset.config.session_names, data, fixes, profile, ruleset.config.learn_conventions

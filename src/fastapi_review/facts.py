@@ -112,6 +112,8 @@ class FileFacts(Packed):
     router_includes: list[tuple[str, str, tuple[int, ...], bool]] = field(default_factory=list)
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")
     uses_async_sqlalchemy: bool = False
+    # matches the `models` globs (FR505 learns where the project keeps its models)
+    models_module: bool = False
     # convention rules (semantics/conventions.py): code → (sites that follow, sites reported)
     conventions: dict[str, tuple[int, int]] = field(default_factory=dict)
     # uses an API only Pydantic 2 has (semantics.versions.V2_MARKERS)

@@ -31,5 +31,5 @@ class MissingTimestamps(Rule):
         columns = self.options.timestamp_columns
         if len(scope.classes) != 1 or scope.functions or not columns or scope.in_type_checking:
             return
-        requirement = MissingColumns(scope.class_qualname_here, tuple(columns))
+        requirement = MissingColumns(scope.class_qualname_here, tuple(columns), self.ctx.learn_conventions)
         self.report(node.name, requires=requirement, model=node.name.value, columns=" / ".join(columns))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.models import MappingModel
+from fastapi_review.semantics.models import StrayModel
 
 
 class ModelOutsideModelsPackage(Rule):
@@ -23,4 +23,4 @@ class ModelOutsideModelsPackage(Rule):
             return
         if scope.in_type_checking:
             return  # typing-only classes are never mapped
-        self.report(node.name, requires=MappingModel(scope.class_qualname_here), model=node.name.value)
+        self.report(node.name, requires=StrayModel(scope.class_qualname_here, ctx.learn_conventions), model=node.name.value)

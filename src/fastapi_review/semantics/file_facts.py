@@ -422,7 +422,9 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                 length = string_length(value, scope)
                 if length is not None:
                     facts.string_lengths[target.value] = length
-                if target.value in ("__tablename__", "__table__") and value is not None:
+                if target.value in ("__tablename__", "__table__") and value is not None and not (
+                    target.value == "__table__" and isinstance(value, cst.SimpleString)  # a query builder's table name
+                ):
                     facts.has_tablename = True
                     facts.table_assigned = facts.table_assigned or target.value == "__table__"
                 elif target.value == "__abstract__":

@@ -8,6 +8,8 @@ from fastapi_review.facts import ClassFacts
 from fastapi_review.project import DECLARATIVE_NAME, ProjectIndex, Requirement
 from fastapi_review.semantics.names import in_library
 
+MIN_MODELS = 4  # fewer table models show no convention of the project's own
+
 # Class bases that make a class a declarative base itself.
 _DECLARATIVE_BASE_CLASSES = frozenset({"DeclarativeBase", "DeclarativeBaseNoMeta"})
 # Calls whose result bound to a name is a declarative base.
@@ -47,13 +49,31 @@ def _is_sqlmodel_table(index: ProjectIndex, cls: ClassFacts) -> bool:
     )
 
 
+# Libraries whose classes are never SQLAlchemy declarative classes.
+_NOT_ORM = ("pydantic.", "typing.", "builtins.", "abc.", "enum.", "dataclasses.", "collections.")
+
+
+def _may_descend_from_orm(index: ProjectIndex, cls: ClassFacts) -> bool:
+    """ORM provenance for a class with `__tablename__` / `__table__`: a base traced to a
+    declarative base, or one outside the project that may be one (a SQLAlchemy extension's
+    Model).  A class without bases, or whose bases are all project classes without such a base
+    and known non-ORM library classes, is something else (a query builder's table class)."""
+    for ancestor in index.ancestors(cls.qualname):
+        resolved = index.resolve(ancestor)
+        if resolved == DECLARATIVE_NAME or (isinstance(resolved, ClassFacts) and is_declarative_base_class(resolved)):
+            return True
+        if resolved is None and not ancestor.startswith(_NOT_ORM) and ancestor != "object":
+            return True
+    return False
+
+
 def is_orm_model(index: ProjectIndex, qualname: str) -> bool:
     """A concrete mapped class: not abstract, not the declarative base itself."""
     cls = index.resolve(qualname)
     if not isinstance(cls, ClassFacts) or cls.abstract or is_declarative_base_class(cls):
         return False
     return (
-        cls.has_tablename
+        (cls.has_tablename and (cls.table_assigned or _may_descend_from_orm(index, cls)))
         or _is_mapped_by_decorator(cls)
         or _is_sqlmodel_table(index, cls)
         or derives_from_declarative(index, cls)
@@ -154,15 +174,6 @@ class TableModel(Requirement, kind="table_model"):
         return is_table_model(index, self.qualname)
 
 
-class MappingModel(Requirement, kind="mapping_model"):
-    """The class is a model that declares a mapping (its own table, columns or mapper args)."""
-
-    qualname: str
-
-    def holds(self, index: ProjectIndex) -> bool:
-        return declares_mapping(index, self.qualname)
-
-
 class DeclarativeClass(Requirement, kind="declarative_class"):
     """The class is a model or an abstract class of a declarative hierarchy."""
 
@@ -172,18 +183,104 @@ class DeclarativeClass(Requirement, kind="declarative_class"):
         return is_declarative_class(index, self.qualname)
 
 
+# Names teams give the creation / modification timestamps (FR502 accepts any of a group for
+# the default created_at / updated_at).
+CREATED_SYNONYMS = frozenset({
+    "created_at", "created", "created_on", "created_time", "create_time", "created_date", "creation_date",
+    "creation_time", "date_created", "time_created", "inserted_at", "insert_time", "ctime", "created_ts",
+})
+UPDATED_SYNONYMS = frozenset({
+    "updated_at", "updated", "updated_on", "updated_time", "update_time", "updated_date", "date_updated",
+    "time_updated", "modified_at", "modified", "modified_on", "modified_time", "modified_date", "date_modified",
+    "last_modified", "last_modified_at", "last_updated", "last_updated_at", "mtime", "updated_ts", "changed_at",
+})
+
+
+def lacks_columns(names: set[str], columns: tuple[str, ...]) -> bool:
+    """Whether a model binding `names` lacks one of `columns` (the defaults by any synonym)."""
+    for column in columns:
+        if column in names:
+            continue
+        if column in CREATED_SYNONYMS and names & CREATED_SYNONYMS:
+            continue
+        if column in UPDATED_SYNONYMS and names & UPDATED_SYNONYMS:
+            continue
+        return True
+    return False
+
+
+def _timestamp_convention(index: ProjectIndex, columns: tuple[str, ...]) -> tuple[int, int]:
+    """(table models with the timestamps, table models without) over the project."""
+
+    def count() -> tuple[int, int]:
+        follow = deviate = 0
+        for cls in index.classes():
+            if not is_table_model(index, cls.qualname) or cls.table_assigned:
+                continue
+            names = inherited_attributes(index, cls.qualname)
+            if names is None:
+                continue
+            if lacks_columns(names, columns):
+                deviate += 1
+            else:
+                follow += 1
+        return follow, deviate
+
+    return index.memo(("timestamps", columns), count)
+
+
 class MissingColumns(Requirement, kind="missing_columns"):
     """The class is a table model (not a reflected table or view) that neither declares nor
-    inherits every one of `columns`."""
+    inherits every one of `columns` (or their synonyms); with `learn`, in a project whose table
+    models mostly have them (from MIN_MODELS models on)."""
 
     qualname: str
     columns: tuple[str, ...]
+    learn: bool
 
     def holds(self, index: ProjectIndex) -> bool:
         if not is_table_model(index, self.qualname) or _table_assigned(index, self.qualname):
             return False
         names = inherited_attributes(index, self.qualname)
-        return names is not None and not set(self.columns) <= names
+        if names is None or not lacks_columns(names, self.columns):
+            return False
+        if not self.learn:
+            return True
+        follow, deviate = _timestamp_convention(index, self.columns)
+        return follow >= deviate or follow + deviate < MIN_MODELS
+
+
+def _models_convention(index: ProjectIndex) -> tuple[int, int]:
+    """(models declared in models modules, models declared elsewhere) over the project."""
+
+    def count() -> tuple[int, int]:
+        inside = outside = 0
+        for facts in index.files:
+            for cls in facts.classes:
+                if declares_mapping(index, cls.qualname):
+                    if facts.models_module:
+                        inside += 1
+                    else:
+                        outside += 1
+        return inside, outside
+
+    return index.memo("models-location", count)
+
+
+class StrayModel(Requirement, kind="stray_model"):
+    """The class declares a mapping outside the models modules; with `learn`, in a project that
+    keeps most of its models in models modules (from MIN_MODELS models on)."""
+
+    qualname: str
+    learn: bool
+
+    def holds(self, index: ProjectIndex) -> bool:
+        if not declares_mapping(index, self.qualname):
+            return False
+        if not self.learn:
+            return True
+        inside, outside = _models_convention(index)
+        return inside >= outside or inside + outside < MIN_MODELS
 
 
 class NaiveDatetimeMap(Requirement, kind="naive_datetime_map"):
