@@ -256,3 +256,19 @@ def test_role_globs_and_markers_are_configurable(tmp_path: Path) -> None:
         "qa/checks.py:1:7: FR101 parameter 'x' of 'f' has no type annotation; annotate every parameter",
         "tests/t.py:1:7: FR101 parameter 'x' of 'f' has no type annotation; annotate every parameter",
     ]
+
+
+def test_mixed_dialect_project_gets_variant_advice_and_no_jsonb_fix(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "FR507_mixed_dialects", tmp_path / "p")
+    (tmp_path / "p" / ".git").mkdir()
+    out = run(["-q", "--select", "FR507", "."], tmp_path / "p").stdout.splitlines()
+    assert out == [
+        "app/models.py:13:5: FR507 column 'payload' uses JSON: the project also runs on sqlite: use "
+        'JSON().with_variant(JSONB(), "postgresql") to store JSONB on PostgreSQL (indexable, binary) and keep JSON elsewhere'
+    ]
+    assert run(["--diff", "--unsafe-fixes", "--select", "FR507", "."], tmp_path / "p").stdout == ""
+    # told the models target PostgreSQL only, the rule gives the plain advice again
+    (tmp_path / "p" / "pyproject.toml").write_text('[tool.fastapi-review.rules.FR507]\ndialect = "postgresql"\n')
+    assert "use sqlalchemy.dialects.postgresql.JSONB" in run(["-q", "--select", "FR507", "."], tmp_path / "p").stdout

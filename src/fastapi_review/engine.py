@@ -19,7 +19,7 @@ from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.file_facts import FileFactsWriter
-from fastapi_review.semantics.versions import V2_MARKERS
+from fastapi_review.semantics.versions import V2_MARKERS, url_dialects
 from fastapi_review.suppress import NoqaLines
 
 
@@ -121,6 +121,7 @@ def _check_source(
         # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
         # does not speak for its undeclared neighbours (nor do its fixes)
         facts.models_module = roles.models
+        facts.dialects = url_dialects(data)
         facts.pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
         ctx = FileContext(
             display_path, facts, roles, ruleset.config.session_names, data, fixes, profile, ruleset.config.learn_conventions

@@ -116,6 +116,8 @@ class FileFacts(Packed):
     models_module: bool = False
     # convention rules (semantics/conventions.py): code → (sites that follow, sites reported)
     conventions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # dialects of the database URLs written in the file (`sqlite:///`, `postgresql+asyncpg://`)
+    dialects: list[str] = field(default_factory=list)
     # uses an API only Pydantic 2 has (semantics.versions.V2_MARKERS)
     pydantic_v2: bool = False
     syntax_error: Optional[str] = None

@@ -9,7 +9,7 @@ from typing import Optional
 
 from fastapi_review.config import Config
 from fastapi_review.rule import Profile
-from fastapi_review.semantics.versions import declared_majors, mentions
+from fastapi_review.semantics.versions import declared_dialects, declared_majors, mentions
 
 
 @lru_cache(maxsize=4096)
@@ -32,6 +32,18 @@ def _nearest(directory: Path, library: str) -> tuple[Optional[int], Optional[Pat
     return None, None
 
 
+@lru_cache(maxsize=4096)
+def _dialects(directory: Path) -> frozenset[str]:
+    """The dialects of the drivers declared nearest to `directory` (up to the repository root)."""
+    for current in (directory, *directory.parents):
+        found = declared_dialects(current)
+        if found:
+            return frozenset(found)
+        if (current / ".git").exists():
+            break
+    return frozenset()
+
+
 class ProfileResolver:
     """Profiles per file for one configuration (cached per directory)."""
 
@@ -43,7 +55,7 @@ class ProfileResolver:
         directory = path.absolute().parent if path is not None else Path.cwd()
         pydantic = self._pydantic if self._pydantic is not None else _nearest(directory, "pydantic")[0]
         sqlalchemy = self._sqlalchemy if self._sqlalchemy is not None else _nearest(directory, "sqlalchemy")[0]
-        return Profile(pydantic=pydantic, sqlalchemy=sqlalchemy)
+        return Profile(pydantic=pydantic, sqlalchemy=sqlalchemy, dialects=_dialects(directory))
 
     def explain(self, path: Path) -> dict[str, str]:
         """Where each value of the file's profile comes from (for `fastapi-review explain`)."""

@@ -17,17 +17,19 @@ from fastapi_review.semantics.columns import (
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.models import DeclarativeClass, NaiveDatetimeMap, OrmModel
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.versions import DialectTarget
 from fastapi_review.syntax import dotted_name, last_name, string_value
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
-DIALECTS = ("postgresql", "mysql", "sqlite", "mssql", "oracle")
+DIALECTS = ("auto", "postgresql", "mysql", "sqlite", "mssql", "oracle")
 
 
 @dataclass(frozen=True)
 class DialectOptions:
-    """Options of FR506 / FR507: the database the models target."""
+    """Options of FR506 / FR507: the database the models target ("auto": what the project's
+    declared drivers and database URLs show; PostgreSQL when they show nothing)."""
 
-    dialect: str = field(default="postgresql", metadata={"choices": DIALECTS})
+    dialect: str = field(default="auto", metadata={"choices": DIALECTS})
 
 
 class _ColumnRule(Rule):
@@ -92,7 +94,17 @@ class _PostgresColumnRule(_ColumnRule):
     checks_tables = True
 
     def active(self) -> bool:
-        return self.options.dialect == "postgresql"
+        dialect = self.options.dialect
+        if dialect != "auto":
+            return dialect == "postgresql"
+        declared = self.ctx.profile.dialects
+        return not declared or "postgresql" in declared
+
+    def target(self, want: str = "postgresql") -> "DialectTarget | None":
+        """With dialect "auto": the project-wide check that its databases fit `want`."""
+        if self.options.dialect != "auto":
+            return None
+        return DialectTarget(tuple(sorted(self.ctx.profile.dialects)), want)
 
 
 class NaiveDatetimeColumn(_PostgresColumnRule):
@@ -107,16 +119,16 @@ class NaiveDatetimeColumn(_PostgresColumnRule):
     def check(self, column: ColumnDecl) -> None:
         if "DateTime" in column.type_ancestors:
             if is_timezone_aware(column.type_expr) is False:
-                self.report(column.target, fix=self._fix(column), detail=f"column '{column.name}' is a DateTime without timezone=True")
+                self.report(column.target, requires=self.target(), fix=self._fix(column), detail=f"column '{column.name}' is a DateTime without timezone=True")
             return
         if column.type_expr is not None or not is_datetime_annotation(column.python_type, self.ctx.scope):
             return
         if column.kind == "Field":  # SQLModel maps datetime to a naive DateTime
-            self.report(column.target, requires=self._in_model_requirement(), detail=f"field '{column.name}' is a datetime mapped to a naive DateTime")
+            self.report(column.target, requires=(self._in_model_requirement(), self.target()), detail=f"field '{column.name}' is a datetime mapped to a naive DateTime")
         else:  # no fix: the column has no type to add timezone=True to
             self.report(
                 column.target,
-                requires=NaiveDatetimeMap(self.ctx.scope.class_qualname_here),
+                requires=(NaiveDatetimeMap(self.ctx.scope.class_qualname_here), self.target()),
                 detail=f"column '{column.name}' is Mapped[datetime] and the declarative base's type_annotation_map does not make datetime timezone-aware",
             )
 
@@ -141,13 +153,18 @@ class JsonNotJsonb(_PostgresColumnRule):
     fix_safety = "unsafe"
     name = "json-not-jsonb"
     summary = "a JSON column type on PostgreSQL instead of JSONB"
-    message = "column '{column}' uses JSON: on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
+    message = "column '{column}' uses JSON: {advice}"
 
     def check(self, column: ColumnDecl) -> None:
         if column.type_qualname is None:
             return
         if "JSON" in column.type_ancestors and not column.type_qualname.endswith("JSONB"):
-            self.report(column.target, fix=self._fix(column), column=column.name)
+            advice = "on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
+            # PostgreSQL only: JSONB, with the fix; PostgreSQL and others: a variant, no fix
+            self.report(column.target, requires=self.target("postgresql-only"), fix=self._fix(column), column=column.name, advice=advice)
+            mixed = self.target("mixed")
+            if mixed is not None:
+                self.report(column.target, requires=mixed, column=column.name, advice=mixed)
 
     def _fix(self, column: ColumnDecl) -> "RuleFix | None":
         """`JSON` → `JSONB` (the same arguments), imported from sqlalchemy.dialects.postgresql."""

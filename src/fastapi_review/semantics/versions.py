@@ -46,6 +46,39 @@ _VERSION_NAME = re.compile(r"(?i)(^|[._])(pydantic|sqlalchemy|sqla)?_?(v\d|versi
 MajorRange = tuple[Optional[int], Optional[int]]  # (lowest, highest) possible major; None: open
 
 
+def project_dialects(index: ProjectIndex) -> frozenset[str]:
+    """The dialects of every database URL written in the project's files."""
+    return index.memo("dialects", lambda: frozenset(d for m in index.modules.values() for d in m.dialects))
+
+
+class DialectTarget(Requirement, kind="dialect_target"):
+    """What the project's databases are — the dialects its nearest declaration's drivers speak,
+    plus every database URL in its files — fits `want`: "postgresql" (PostgreSQL among them, or
+    nothing known: the default), "postgresql-only", or "mixed" (PostgreSQL and others; the
+    detail names the others)."""
+
+    declared: tuple[str, ...]
+    want: str
+
+    def _dialects(self, index: ProjectIndex) -> frozenset[str]:
+        return frozenset(self.declared) | project_dialects(index)
+
+    def holds(self, index: ProjectIndex) -> bool:
+        dialects = self._dialects(index)
+        if self.want == "mixed":
+            return "postgresql" in dialects and len(dialects) > 1
+        if self.want == "postgresql-only":
+            return dialects <= {"postgresql"}
+        return not dialects or "postgresql" in dialects
+
+    def detail(self, index: ProjectIndex) -> Optional[str]:
+        others = ", ".join(sorted(self._dialects(index) - {"postgresql"}))
+        return (
+            f"the project also runs on {others}: use JSON().with_variant(JSONB(), \"postgresql\") "
+            "to store JSONB on PostgreSQL (indexable, binary) and keep JSON elsewhere"
+        )
+
+
 class PydanticV2Project(Requirement, kind="pydantic_v2_project"):
     """The project's code uses a Pydantic-2-only API somewhere (for projects whose declarations
     do not say which major they run on)."""
@@ -164,6 +197,30 @@ def declared_majors(directory: Path) -> dict[str, int]:
         if any(_fastapi_before_pydantic_2(spec) for spec in specs.get("fastapi", ())) and fastapi:
             found["pydantic"] = 1
     return found
+
+
+# Database drivers a project declares → the dialect they speak.
+DRIVERS = {
+    "asyncpg": "postgresql", "psycopg2": "postgresql", "psycopg2-binary": "postgresql", "psycopg": "postgresql",
+    "psycopg-binary": "postgresql", "pg8000": "postgresql", "aiosqlite": "sqlite", "pysqlite3": "sqlite",
+    "pymysql": "mysql", "mysqlclient": "mysql", "aiomysql": "mysql", "asyncmy": "mysql",
+    "mysql-connector-python": "mysql", "pyodbc": "mssql", "aioodbc": "mssql", "pymssql": "mssql",
+    "oracledb": "oracle", "cx-oracle": "oracle",
+}
+# Database URLs in code and configuration: `postgresql+asyncpg://`, `sqlite:///`, …
+DATABASE_URL = re.compile(rb"\b(postgres(?:ql)?|sqlite|mysql|mariadb|mssql|oracle)(?:\+\w+)?://")
+_URL_DIALECT = {b"postgres": "postgresql", b"postgresql": "postgresql", b"mariadb": "mysql"}
+
+
+def url_dialects(data: bytes) -> list[str]:
+    """The dialects of the database URLs written in a file."""
+    found = {_URL_DIALECT.get(m, m.decode()) for m in DATABASE_URL.findall(data)} if b"://" in data else set()
+    return sorted(found)
+
+
+def declared_dialects(directory: Path) -> set[str]:
+    """The dialects of the database drivers the declaration files in `directory` name."""
+    return {DRIVERS[name] for name, _ in _specifiers(directory) if name in DRIVERS}
 
 
 def mentions(directory: Path) -> set[str]:
