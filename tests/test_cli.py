@@ -272,3 +272,30 @@ def test_mixed_dialect_project_gets_variant_advice_and_no_jsonb_fix(tmp_path: Pa
     # told the models target PostgreSQL only, the rule gives the plain advice again
     (tmp_path / "p" / "pyproject.toml").write_text('[tool.fastapi-review.rules.FR507]\ndialect = "postgresql"\n')
     assert "use sqlalchemy.dialects.postgresql.JSONB" in run(["-q", "--select", "FR507", "."], tmp_path / "p").stdout
+
+
+def test_explain_shows_role_versions_dialects_conventions_and_rules(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "FR507_mixed_dialects", tmp_path / "p")
+    project = tmp_path / "p"
+    (project / ".git").mkdir()
+    (project / "requirements.txt").write_text("pydantic>=2.5\nasyncpg\n")
+    out = run(["explain", "app/models.py"], project).stdout.splitlines()
+    assert out[0] == "file: app/models.py"
+    assert "role: app (models module)" in out
+    assert f"pydantic: 2 (declared in {project.resolve()})" in out
+    assert "sqlalchemy: not declared" in out
+    assert "database drivers declared: postgresql" in out
+    assert "database URLs in the project: postgresql, sqlite" in out
+    assert any(line.startswith("  FR502 timestamps on table models: 0 models follow, 1 deviate -> reported (fewer than 4") for line in out)
+    assert out[-1].startswith("rules that run on this file (39): FR001 FR002 FR101")
+    conftest = json.loads(run(["explain", "--format", "json", "tests/conftest.py"], project).stdout)
+    assert conftest["role"] == "tests" and conftest["rules"] == ["FR001", "FR002"]
+    (project / "pyproject.toml").write_text('[tool.fastapi-review]\nlearn-conventions = false\nignore = ["FR2"]\n')
+    info = json.loads(run(["explain", "--format", "json", "app/models.py"], project).stdout)
+    assert info["configuration"] == str(project.resolve() / "pyproject.toml")
+    assert info["learn_conventions"] is False and "FR201" not in info["rules"]
+    assert {c["verdict"] for c in info["conventions"]} == {"reported (learn-conventions is off)"}
+    assert run(["explain", "missing.py"], project).exit_code == 2

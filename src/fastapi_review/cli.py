@@ -265,6 +265,26 @@ def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
     return load_config(Path(config_path) if config_path else None, start)
 
 
+@main.command("explain")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+def explain_file(path: str, config_path: Optional[str], isolated: bool, output_format: str, no_cache: bool) -> None:
+    """Show why PATH gets the findings it gets: configuration, file role, library versions,
+    dialects, the conventions learned from its project, and the rules that run on it."""
+    from fastapi_review.explain import explain, format_explanation
+
+    try:
+        config = _load(config_path, isolated, Path(path))
+        info = explain(path, config, None if no_cache else _cache(config, None))
+    except (ConfigError, OSError) as exc:
+        click.echo(f"fastapi-review: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(json.dumps(info, indent=2) if output_format == "json" else format_explanation(info), nl=output_format == "json")
+
+
 @main.command("clean")
 @click.argument("path", default=".", type=click.Path())
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="The cache to delete (default: the project's .fastapi_review_cache/).")

@@ -124,6 +124,10 @@ class RuleSet:
         """What the file's project runs on (library majors, dialects)."""
         return self._profiles.for_file(file.path)
 
+    def profile_sources(self, file: SourceFile) -> dict[str, str]:
+        """Where each library major of the file's profile comes from (for `explain`)."""
+        return self._profiles.explain(file.path)
+
     def codes_for(self, relative_path: str, role: str = APP) -> tuple[str, ...]:
         """Enabled codes for a file of this role (path relative to the config root, POSIX
         separators), minus its per-file-ignores."""

@@ -209,7 +209,7 @@ def lacks_columns(names: set[str], columns: tuple[str, ...]) -> bool:
     return False
 
 
-def _timestamp_convention(index: ProjectIndex, columns: tuple[str, ...]) -> tuple[int, int]:
+def timestamp_convention(index: ProjectIndex, columns: tuple[str, ...]) -> tuple[int, int]:
     """(table models with the timestamps, table models without) over the project."""
 
     def count() -> tuple[int, int]:
@@ -246,11 +246,11 @@ class MissingColumns(Requirement, kind="missing_columns"):
             return False
         if not self.learn:
             return True
-        follow, deviate = _timestamp_convention(index, self.columns)
+        follow, deviate = timestamp_convention(index, self.columns)
         return follow >= deviate or follow + deviate < MIN_MODELS
 
 
-def _models_convention(index: ProjectIndex) -> tuple[int, int]:
+def models_convention(index: ProjectIndex) -> tuple[int, int]:
     """(models declared in models modules, models declared elsewhere) over the project."""
 
     def count() -> tuple[int, int]:
@@ -279,7 +279,7 @@ class StrayModel(Requirement, kind="stray_model"):
             return False
         if not self.learn:
             return True
-        inside, outside = _models_convention(index)
+        inside, outside = models_convention(index)
         return inside >= outside or inside + outside < MIN_MODELS
 
 
