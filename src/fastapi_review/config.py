@@ -24,7 +24,8 @@ DEFAULT_MODELS = ("**/models/**", "**/models.py")
 # content (generated-code headers, the Alembic revision shape, test code in test_*.py).
 DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
     "tests": ("**/tests/**", "**/test/**", "test_*.py", "*_test.py", "conftest.py"),
-    "migrations": ("**/alembic/versions/**", "**/migrations/**", "**/alembic/env.py"),
+    # an Alembic tree, a migrations/ package, or a migrations.py of hand-written migrations
+    "migrations": ("**/alembic/versions/**", "**/migrations/**", "**/alembic/env.py", "migrations.py"),
     "generated": ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi"),
     # one-off and operations scripts: run by hand, not served (no application rule by default)
     "scripts": ("**/scripts/**",),

@@ -6,7 +6,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import REQUEST_CLASSES
-from fastapi_review.semantics.routes import marked_not_body
+from fastapi_review.semantics.routes import in_schema_requirements, marked_not_body
 from fastapi_review.semantics.types import untyped_container, unwrap_annotation
 
 
@@ -24,6 +24,9 @@ class UntypedRequestBody(Rule):
             return
         if all(route.method == "websocket" for route in function.routes):
             return
+        documented = in_schema_requirements(function.routes, self.ctx.scope)
+        if documented is None:
+            return
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
             if param.annotation is None or marked_not_body(param, self.ctx.scope):
@@ -32,7 +35,7 @@ class UntypedRequestBody(Rule):
             if untyped is not None:
                 self.report(
                     param.name,
-                    requires=function.route_requirement,
+                    requires=(function.route_requirement, *documented),
                     detail=f"parameter '{param.name.value}' of '{node.name.value}' is {untyped}",
                 )
 
@@ -46,5 +49,8 @@ class UntypedRequestBody(Rule):
         annotation = function.params.get(func.value.value)
         if annotation is None:
             return
+        documented = in_schema_requirements(function.routes, self.ctx.scope)
+        if documented is None:
+            return
         if any(self.ctx.scope.imports.resolve(t) in REQUEST_CLASSES for t in unwrap_annotation(annotation, self.ctx.scope)):
-            self.report(node, requires=function.route_requirement, detail=f"'{func.value.value}.{func.attr.value}()' reads the raw body")
+            self.report(node, requires=(function.route_requirement, *documented), detail=f"'{func.value.value}.{func.attr.value}()' reads the raw body")

@@ -6,6 +6,7 @@ import libcst as cst
 
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
+from fastapi_review.semantics.routes import in_schema_requirements
 from fastapi_review.semantics.exceptions import (
     HTTP_EXCEPTIONS,
     NoExceptionHandler,
@@ -119,10 +120,13 @@ class HttpExceptionMissingDetail(Rule):
             return
         if any(arg.star for arg in node.args):
             return  # detail may come from **kwargs
-        if keyword_arg(node, "detail") is None and positional_arg(node, 1) is None:
-            self.report(node)
-        else:
+        if keyword_arg(node, "detail") is not None or positional_arg(node, 1) is not None:
             self.conforms()
+            return
+        function = self.ctx.scope.route_function
+        documented = in_schema_requirements(function.routes, self.ctx.scope) if function is not None else []
+        if documented is not None:  # a handler hidden from the schema is no API contract
+            self.report(node, requires=documented)
 
 
 class HttpExceptionInService(Rule):

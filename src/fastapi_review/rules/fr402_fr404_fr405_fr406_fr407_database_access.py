@@ -31,7 +31,7 @@ from fastapi_review.semantics.sqlalchemy_facts import (
     ASYNC_SESSION_COROUTINES,
 )
 from fastapi_review.semantics.types import unwrap_annotation
-from fastapi_review.syntax import dotted_name
+from fastapi_review.syntax import dotted_name, last_name
 
 _READS_BY_KEY = frozenset({"get", "get_one", "refresh"})
 _STATEMENT_READS = frozenset({"execute", "scalar", "scalars", "stream", "stream_scalars", "exec"})
@@ -165,10 +165,13 @@ class SyncSessionInAsync(Rule):
 
     def setup(self) -> None:
         self._params: list[dict[str, tuple[cst.Name, Unit, "Requirement | None"]]] = []
+        # per function: (candidates handed to a thread pool, candidates used any other way)
+        self._used: list[tuple[set[str], set[str]]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         candidates: dict[str, tuple[cst.Name, Unit, "Requirement | None"]] = {}
         self._params.append(candidates)
+        self._used.append((set(), set()))
         if node.asynchronous is None:
             return
         scope = self.ctx.scope
@@ -195,10 +198,14 @@ class SyncSessionInAsync(Rule):
                 self._params[-1].pop(receiver.value, None)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        offloaded, used = self._used.pop()
         for name, (target, unit, requirement) in self._params.pop().items():
-            self.report(target, unit=unit, requires=requirement, what=f"parameter '{name}' is a sync Session", function=node.name.value)
+            if name not in offloaded or name in used:  # only ever run in a thread pool: not blocking
+                self.report(target, unit=unit, requires=requirement, what=f"parameter '{name}' is a sync Session", function=node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self._params and self._params[-1]:
+            self._note_uses(node)
         function = self.ctx.scope.function
         if function is None or function.node.asynchronous is None:
             return
@@ -214,6 +221,22 @@ class SyncSessionInAsync(Rule):
                 what=f"{dotted_name(node.func)}() creates a sync Session",
                 function=function.node.name.value,
             )
+
+
+    def _note_uses(self, node: cst.Call) -> None:
+        candidates = self._params[-1]
+        offloaded, used = self._used[-1]
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in candidates:
+            used.add(func.value.value)
+        into = offloaded if last_name(func) in _THREAD_POOL_CALLS else used
+        for arg in node.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value in candidates:
+                into.add(arg.value.value)
+
+
+# Calls that run their function argument in a worker thread (a sync session is fine there).
+_THREAD_POOL_CALLS = frozenset({"run_in_threadpool", "to_thread", "run_in_executor", "run_sync", "run_sync_in_worker_thread"})
 
 
 class MissingAwait(Rule):

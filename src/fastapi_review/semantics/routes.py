@@ -44,6 +44,15 @@ def schema_requirement(route: Route, scope: Context) -> Requirement:
     return ShownInSchema(qualified)
 
 
+def in_schema_requirements(routes: "list[Route]", scope: Context) -> Optional[list[Requirement]]:
+    """For rules about the documented API: None when a route is hidden from the OpenAPI schema
+    here (include_in_schema=False), else the index checks that no route's router is hidden
+    (an HTML back office on FastAPI(openapi_url=None), an internal router)."""
+    if any(route.hidden for route in routes):
+        return None
+    return [schema_requirement(route, scope) for route in routes]
+
+
 def router_binding(call: cst.Call, callee: str, scope: Context) -> Optional[tuple[str, bool]]:
     """("app" / "router", hidden from the schema) when `call` (calling `callee`, qualified)
     makes a FastAPI app or an APIRouter (or an instance of a subclass), else None."""
