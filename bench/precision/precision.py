@@ -214,8 +214,10 @@ def report(args: argparse.Namespace) -> None:
         where = {(f["repo"], f["path"], str(f["line"]), f["code"]) for f in findings}
         half_repos = {r["name"] for r in load_corpus() if r["half"] == half}
         leaks = sum(1 for f in findings if ROLE_PATH.search(f["path"]))
+        by_role = _role_counts(findings, args.corpus_dir) if args.corpus_dir else None
         print(f"\n== {half}: {len(findings)} findings in {len(half_repos)} repositories; "
-              f"{leaks} in test/migration/generated paths")
+              f"{leaks} in paths that look like tests/migrations/generated code"
+              + (f"; by the checker's own file roles: {dict(sorted(by_role.items()))}" if by_role else ""))
         print(f"{'code':6} {'findings':>8} {'labelled':>8} {'TP':>3} {'FP':>3} {'noise':>5} {'precision':>9} {'recall':>9}")
         weighted = total = 0.0
         unlabelled = 0
@@ -246,6 +248,26 @@ def report(args: argparse.Namespace) -> None:
               f"unlabelled in sample: {unlabelled}")
 
 
+def _role_counts(findings: list[dict], corpus_dir: str) -> Counter:
+    """Findings per file role, as the checker decides roles (roles.py) for each file."""
+    from fastapi_review.config import Config
+    from fastapi_review.roles import RoleResolver
+
+    repos = {r["name"]: r for r in load_corpus()}
+    resolvers: dict[str, tuple[RoleResolver, Path]] = {}
+    counts: Counter = Counter()
+    for finding in findings:
+        repo = repos[finding["repo"]]
+        if repo["name"] not in resolvers:
+            root = (Path(corpus_dir) / slug(repo["name"]) / repo.get("root", ".")).resolve()
+            resolvers[repo["name"]] = (RoleResolver(Config(root=root)), root)
+        resolver, root = resolvers[repo["name"]]
+        path = (Path(corpus_dir) / slug(repo["name"]) / finding["path"]).resolve()
+        relative = path.relative_to(root).as_posix()
+        counts[resolver.role(relative, path, path.read_bytes())] += 1
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +286,8 @@ def main() -> None:
         p.add_argument("--out", required=True)
         p.add_argument("--half", choices=["dev", "test"])
         p.add_argument("--per-rule", type=int, default=15)
+        if name == "report":
+            p.add_argument("--corpus-dir", help="also count findings per file role, as the checker decides roles")
         if name == "sample":
             p.add_argument("--unlabelled", action="store_true", help="only the findings not labelled yet")
         p.set_defaults(func=func)

@@ -121,6 +121,7 @@ def _check_source(
         # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
         # does not speak for its undeclared neighbours (nor do its fixes)
         facts.models_module = roles.models
+        facts.role = roles.role
         facts.dialects = url_dialects(data)
         facts.pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
         ctx = FileContext(

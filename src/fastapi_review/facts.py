@@ -112,6 +112,8 @@ class FileFacts(Packed):
     router_includes: list[tuple[str, str, tuple[int, ...], bool]] = field(default_factory=list)
     # imports sqlalchemy.ext.asyncio / sqlmodel.ext.asyncio (FR701's "project uses AsyncSession")
     uses_async_sqlalchemy: bool = False
+    # the file's role (roles.py): project-wide rules weigh app code only (FR504's query sites)
+    role: str = APP
     # matches the `models` globs (FR505 learns where the project keeps its models)
     models_module: bool = False
     # convention rules (semantics/conventions.py): code → (sites that follow, sites reported)

@@ -30,7 +30,7 @@ def count_statements_and_branches(body: Sequence[cst.BaseStatement]) -> tuple[in
         statements += 1
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             continue
-        if isinstance(stmt, (cst.If, cst.For, cst.While)):
+        if isinstance(stmt, (cst.If, cst.For, cst.While)) and not _is_guard_clause(stmt):
             branches += 1
         if isinstance(stmt, (cst.Try, cst.TryStar)):
             branches += len(stmt.handlers)
@@ -49,6 +49,16 @@ def count_statements_and_branches(body: Sequence[cst.BaseStatement]) -> tuple[in
         elif isinstance(orelse, cst.Else):
             stack.extend(_block(orelse.body))
     return statements, branches
+
+
+def _is_guard_clause(stmt: cst.CSTNode) -> bool:
+    """`if not allowed: raise HTTPException(...)`: validation, not a branch of the logic."""
+    if not isinstance(stmt, cst.If) or stmt.orelse is not None:
+        return False
+    body = _block(stmt.body)
+    return len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Raise) for small in body[0].body
+    )
 
 
 def _block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:

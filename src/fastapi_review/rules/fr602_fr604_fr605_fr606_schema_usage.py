@@ -18,7 +18,10 @@ from fastapi_review.semantics.schemas import (
 from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.syntax import arg_is, dotted_name, is_constant_name, keyword_arg
 
-DEFAULT_SENSITIVE = "password|passwd|secret|token|api_key|private_key|hashed_"
+# Credentials a server keeps about its users: returned, they leak.  Tokens, client secrets and
+# API keys are usually *issued* by the endpoint that returns them (login, OAuth, checkout), so
+# they are not in the default; add them (`sensitive-fields`) where a project never returns any.
+DEFAULT_SENSITIVE = "password|passwd|hashed_|private_key"
 _SECRET_TYPES = frozenset({"SecretStr", "SecretBytes"})
 _NOT_SECRET_TYPES = frozenset({"int", "float", "bool", "datetime", "date", "timedelta", "Literal", "None", "UUID", "UUID4", "Decimal"})
 _BOUNDED = ("max_length", "max_items")

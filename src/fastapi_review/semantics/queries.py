@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from fastapi_review.facts import APP
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.models import is_orm_class_or_mixin
 
@@ -10,6 +11,8 @@ from fastapi_review.semantics.models import is_orm_class_or_mixin
 def _sites_by_column(index: ProjectIndex) -> dict[tuple[str, str], list[tuple[str, int]]]:
     sites: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for f in index.files:
+        if f.role != APP:  # a backfill script or a test querying a column is no workload
+            continue
         for model, name, line in f.query_sites:
             canonical = index.canonical_class(model)
             if canonical is not None:
