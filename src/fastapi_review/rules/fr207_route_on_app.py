@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import AppBinding
+from fastapi_review.semantics.routes import OPERATIONAL_PATHS, AppBinding, AppWithRouters
 
 
 class RouteOnApp(Rule):
@@ -21,11 +21,15 @@ class RouteOnApp(Rule):
         if function is None:
             return
         for route in function.routes:
+            if route.path is not None and OPERATIONAL_PATHS.match(route.path):
+                return  # `/`, `/health`, `/version`: conventionally on the app
             if route.kind == "app":
-                self.report(node.name, handler=node.name.value, app=route.router)
+                app = f"{self.ctx.facts.module}.{route.router}"
+                self.report(node.name, requires=AppWithRouters(app), handler=node.name.value, app=route.router)
                 return
             if route.kind is None:
                 imported = self.ctx.scope.imports.resolve_dotted(route.router)
                 if imported is not None:
-                    self.report(node.name, requires=AppBinding(imported), handler=node.name.value, app=route.router)
+                    requirements = (AppBinding(imported), AppWithRouters(imported))
+                    self.report(node.name, requires=requirements, handler=node.name.value, app=route.router)
                     return

@@ -310,6 +310,25 @@ class RouterBinding(Requirement, kind="router_binding"):
         return binding_kind(index, self.qualname) is not None
 
 
+# Operational endpoints that conventionally live on the application itself.
+OPERATIONAL_PATHS = re.compile(
+    r"^/?$|^/(api/)?(health|healthz|healthcheck|health-check|ping|status|ready|readiness|live|liveness|"
+    r"version|metrics|favicon\.ico|robots\.txt)/?$"
+)
+
+
+class AppWithRouters(Requirement, kind="app_with_routers"):
+    """The application includes routers somewhere in the project: it organises its routes in
+    routers, so one declared on the app itself is an outlier."""
+
+    app: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        app = index.canonical(self.app)
+        parents = index.memo(AppWithRouters, lambda: {index.canonical(parent) for f in index.files for parent, *_ in f.router_includes})
+        return app in parents
+
+
 class AppBinding(Requirement, kind="app_binding"):
     """The imported name is bound to a FastAPI app (not a router)."""
 
