@@ -94,7 +94,7 @@ def test_project_phase_reruns_when_another_file_changes(tmp_path: Path, checked:
     config = _config(root)
     cache = Cache(tmp_path / "cache", config)
     assert check_paths([str(root)], config, cache=cache).findings == []
-    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched_at"))
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
     checked.clear()
     findings = check_paths([str(root)], config, cache=cache).findings
     assert [Path(p).name for p in checked] == ["db.py"]  # models.py came from the cache...
@@ -191,7 +191,7 @@ def test_chunks_cover_every_task_largest_first() -> None:
 
 def test_single_file_run_uses_the_projects_cached_facts(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched_at"))
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
     config = _config(root)
     models = str(root / "app" / "models.py")
     # alone, the file cannot know its mixin lacks updated_at: silent (precision first)
@@ -255,7 +255,7 @@ def test_progress_bar_only_on_a_terminal_and_for_long_runs(tmp_path: Path) -> No
 
 def test_cli_stdin_run_sees_the_project(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched_at"))
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
     args = ["-", "--stdin-filename", "app/models.py"]
     with_project = run([*args, "-q"], root, stdin=MODELS)
     assert with_project.exit_code == 1 and "app/models.py:6:7: FR502" in with_project.stdout

@@ -73,7 +73,7 @@ class Base(DeclarativeBase):
 
 
 class CreatedMixin:
-    created_at: Mapped[datetime]
+    created_by: Mapped[str]  # who, not when: the model has no timestamps
 '''
 
 MODEL = '''\
@@ -90,7 +90,7 @@ class User(CreatedMixin, Base):
 
 @pytest.mark.asyncio
 async def test_diagnostics_know_the_rest_of_the_project(client: LanguageClient, tmp_path: Path) -> None:
-    # the mixin that lacks updated_at is in another file: only the project knows (FR502)
+    # the mixin (without timestamps) is in another file: only the project knows (FR502)
     (tmp_path / "pyproject.toml").write_text("[tool.fastapi-review]\nselect = ['FR502']\n")
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")

@@ -165,13 +165,15 @@ class SyncSessionInAsync(Rule):
 
     def setup(self) -> None:
         self._params: list[dict[str, tuple[cst.Name, Unit, "Requirement | None"]]] = []
-        # per function: (candidates handed to a thread pool, candidates used any other way)
-        self._used: list[tuple[set[str], set[str]]] = []
+        # per function: the candidates the body uses on the event loop — a method called on it,
+        # or passed to a call that is not awaited (a sync function) nor a thread pool's
+        self._used: list[set[str]] = []
+        self._awaited: set[int] = set()  # ids of awaited calls (their callee is a coroutine)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         candidates: dict[str, tuple[cst.Name, Unit, "Requirement | None"]] = {}
         self._params.append(candidates)
-        self._used.append((set(), set()))
+        self._used.append(set())
         if node.asynchronous is None:
             return
         scope = self.ctx.scope
@@ -192,15 +194,17 @@ class SyncSessionInAsync(Rule):
     def visit_Await(self, node: cst.Await) -> None:
         # `await session.execute(...)`: the object is async whatever its annotation says
         expr = node.expression
+        if isinstance(expr, cst.Call):
+            self._awaited.add(id(expr))
         if self._params and isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
             receiver = expr.func.value
             if isinstance(receiver, cst.Name):
                 self._params[-1].pop(receiver.value, None)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        offloaded, used = self._used.pop()
+        used = self._used.pop()
         for name, (target, unit, requirement) in self._params.pop().items():
-            if name not in offloaded or name in used:  # only ever run in a thread pool: not blocking
+            if name in used:  # evidence that the sync session runs on the event loop
                 self.report(target, unit=unit, requires=requirement, what=f"parameter '{name}' is a sync Session", function=node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -225,14 +229,15 @@ class SyncSessionInAsync(Rule):
 
     def _note_uses(self, node: cst.Call) -> None:
         candidates = self._params[-1]
-        offloaded, used = self._used[-1]
+        used = self._used[-1]
         func = node.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in candidates:
             used.add(func.value.value)
-        into = offloaded if last_name(func) in _THREAD_POOL_CALLS else used
+        if id(node) in self._awaited or last_name(func) in _THREAD_POOL_CALLS:
+            return  # an async callee or a thread pool: what becomes of the session is not here
         for arg in node.args:
             if isinstance(arg.value, cst.Name) and arg.value.value in candidates:
-                into.add(arg.value.value)
+                used.add(arg.value.value)
 
 
 # Calls that run their function argument in a worker thread (a sync session is fine there).

@@ -7,6 +7,7 @@ import libcst as cst
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
 from fastapi_review.semantics.schemas import (
+    ApiSchema,
     PydanticSchema,
     SchemaWithoutAttributeDocstrings,
     UndescribedAlias,
@@ -211,7 +212,8 @@ class FieldMissingDescription(Rule):
             if self._has_attribute_docstring(node)
             else PydanticSchema(qualname)
         )
-        self.report(node.target, requires=[requirement, *alias_requirements], field=name, schema=scope.classes[-1].facts.name)
+        requires = [requirement, ApiSchema(qualname), *alias_requirements]
+        self.report(node.target, requires=requires, field=name, schema=scope.classes[-1].facts.name)
 
     def _is_hidden(self, annotation: cst.BaseExpression) -> bool:
         """`SkipJsonSchema[...]`: the field is not in the OpenAPI schema at all."""

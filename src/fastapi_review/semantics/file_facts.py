@@ -25,7 +25,7 @@ from fastapi_review.semantics.relationships import relationship_declaration
 from fastapi_review.semantics.routes import marked_not_body, route_key, router_binding
 from fastapi_review.semantics.schemas import annotated_with_description
 from fastapi_review.semantics.scope import Scope
-from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotation, is_session_expr, session_class_name
+from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotation, is_session_expr, session_class_name, sessionmaker_kind
 from fastapi_review.semantics.types import type_refs
 from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text
 
@@ -120,7 +120,7 @@ class FileFactsWriter:
         elif last == "generate_base":
             facts.declarative_bases.append(name)
         elif in_library(callee, "sqlalchemy") and last in SESSIONMAKERS:
-            facts.session_factories[name] = "async" if last.startswith("async") else "sync"
+            facts.session_factories[name] = sessionmaker_kind(value, last, scope)
         else:
             bound = router_binding(value, callee, scope)
             if bound is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Optional
 
 from fastapi_review.facts import ClassFacts
@@ -196,6 +198,24 @@ UPDATED_SYNONYMS = frozenset({
 })
 
 
+# A column that keeps the row's own time (an event's `occurred_at`, a log's `login_time`, a
+# token's `expires_at`): the model records time its own way (append-only rows, expiries).
+_OWN_TIME = re.compile(r"(^|_)(at|time|date|datetime|timestamp|ts|day)$|^(date|time|timestamp)_|expir")
+
+
+def keeps_own_time(index: ProjectIndex, qualname: str, names: set[str]) -> bool:
+    """The model has a time column of its own kind, or is a pure association table (its own
+    columns are all keys): timestamps there would say nothing."""
+    if any(_OWN_TIME.search(name) for name in names if not name.startswith("__")):
+        return True
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts):
+        return False
+    own = [a for a in cls.attributes if not a.startswith("__") and a not in cls.relationships]
+    links = [a for a in own if a.endswith("_id")]
+    return len(links) >= 2 and all(a == "id" or a.endswith("_id") for a in own)
+
+
 def lacks_columns(names: set[str], columns: tuple[str, ...]) -> bool:
     """Whether a model binding `names` lacks one of `columns` (the defaults by any synonym)."""
     for column in columns:
@@ -243,6 +263,8 @@ class MissingColumns(Requirement, kind="missing_columns"):
             return False
         names = inherited_attributes(index, self.qualname)
         if names is None or not lacks_columns(names, self.columns):
+            return False
+        if self.learn and keeps_own_time(index, self.qualname, names):
             return False
         if not self.learn:
             return True

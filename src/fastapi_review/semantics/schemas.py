@@ -257,6 +257,21 @@ class ResponseSchema(Requirement, kind="response_schema"):
         return _listed([_label(r) for r in index.routes() if canonical in _route_closure(index, r)])
 
 
+class ApiSchema(Requirement, kind="api_schema"):
+    """A schema some route's request body or response reaches (directly, as a base or a nested
+    field): it is in the OpenAPI document.  A domain command, an internal DTO or a logging
+    model is not."""
+
+    schema: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        canonical = index.canonical_class(self.schema)
+        if canonical is None:
+            return False
+        used = usage(index)
+        return canonical in used.response_closure or canonical in used.body_closure
+
+
 class RequestSchema(Requirement, kind="request_schema"):
     """A v2 schema some request body reaches."""
 

@@ -65,6 +65,18 @@ def is_sync_session_annotation(annotation: cst.BaseExpression, scope: Context) -
     return session_class_name(annotation, scope) in SYNC_SESSION_NAMES
 
 
+def sessionmaker_kind(call: cst.Call, callee_name: str, scope: Context) -> str:
+    """"async" / "sync": what sessions a sessionmaker() call makes — async_sessionmaker(), or
+    sessionmaker(class_=AsyncSession, ...), makes async ones."""
+    if callee_name.startswith("async"):
+        return "async"
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "class_":
+            if session_class_name(arg.value, scope) in ASYNC_KINDS:
+                return "async"
+    return "sync"
+
+
 def is_sync_session_call(call: cst.Call, scope: Context) -> bool:
     """`Session(...)` or a call of a name bound to a sync `sessionmaker(...)` in this module."""
     qualified = scope.callee(call)
