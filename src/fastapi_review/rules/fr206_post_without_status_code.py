@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.http import STATUS_MODULES
@@ -24,9 +27,14 @@ class PostWithoutStatusCode(Rule):
         function = self.ctx.scope.handler_being_visited(node)
         if function is None:
             return
+        creates: "bool | None" = None
         for route in function.routes:
             if route.method != "post":
                 continue
+            if creates is None:
+                creates = _creates(node)
+            if not creates:
+                continue  # a login, a search, an action: 200 is right
             if keyword_arg(route.call, "status_code") is not None:
                 self.conforms()
                 continue
@@ -39,3 +47,19 @@ class PostWithoutStatusCode(Rule):
         created = cst.Attribute(cst.Name("status"), cst.Name("HTTP_201_CREATED"))
         fixed = add_keyword(call, "status_code", created)
         return RuleFix("unsafe", "Add status_code=status.HTTP_201_CREATED", ((call, fixed),), (("fastapi", "status"),))
+
+
+# Evidence that a POST handler creates something (201 is then the right answer): its name says
+# so, or it adds / creates / inserts / saves through some object.
+_CREATE_NAME = re.compile(r"^(create|add|new|insert|register|signup|sign_up|upload|invite|issue|make)(_|$)|_create$|^post_")
+_CREATE_CALLS = frozenset({"add", "add_all", "create", "insert", "save", "bulk_create", "create_one", "insert_one"})
+
+
+def _creates(node: cst.FunctionDef) -> bool:
+    if _CREATE_NAME.search(node.name.value):
+        return True
+    for child in descendants(node.body):
+        if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value in _CREATE_CALLS:
+            return True
+    return False
+
