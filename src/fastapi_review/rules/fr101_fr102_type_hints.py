@@ -20,6 +20,14 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class MissingParamAnnotationOptions:
+    """Options of FR101."""
+
+    # `*args` / `**kwargs` that pass arguments through would be annotated `Any`: no information
+    check_star_args: bool = False
+
+
 class MissingParamAnnotation(Rule):
     """A parameter without a type annotation, one finding per parameter."""
 
@@ -28,6 +36,7 @@ class MissingParamAnnotation(Rule):
     summary = "a function parameter without a type annotation"
     message = "parameter '{param}' of '{function}' has no type annotation; annotate every parameter"
     convention = True
+    Options = MissingParamAnnotationOptions
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.ctx.scope.function
@@ -36,9 +45,10 @@ class MissingParamAnnotation(Rule):
         implicit_first = function is not None and function.is_method and not _is_staticmethod(node)
         if implicit_first and ordered:
             ordered = ordered[1:]
-        ordered += [p for p in (params.star_arg,) if isinstance(p, cst.Param)]
+        star = self.options.check_star_args
+        ordered += [p for p in (params.star_arg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
         ordered += [*params.kwonly_params]
-        ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param)]
+        ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
         for param in ordered:
             if param.annotation is not None:
                 self.conforms()
