@@ -55,8 +55,8 @@ class UnindexedFilterColumn(Rule):
             return
         if column.call is not None and any(arg_is(column.keyword(flag), "True") for flag in INDEX_FLAGS):
             return
-        if "Boolean" in column.type_ancestors or _is_bool(column.python_type, scope):
-            return
+        if "Boolean" in column.type_ancestors or "Enum" in column.type_ancestors or _is_bool(column.python_type, scope):
+            return  # a few distinct values: an index on it alone rarely serves a query
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
 
     def finish(self) -> None:
