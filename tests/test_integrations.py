@@ -56,11 +56,11 @@ def test_show_source(tmp_path: Path) -> None:
 
 
 def test_stdin_with_filename_uses_config_and_per_file_ignores(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-review.per-file-ignores]\n"tools/**" = ["FR102"]\n')
-    (tmp_path / "tools").mkdir()
-    result = run(["-", "--stdin-filename", "tools/job.py", "-q"], tmp_path, stdin=BAD)
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-review.per-file-ignores]\n"jobs/**" = ["FR102"]\n')
+    (tmp_path / "jobs").mkdir()
+    result = run(["-", "--stdin-filename", "jobs/job.py", "-q"], tmp_path, stdin=BAD)
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == ["tools/job.py:1:7: FR101 parameter 'x' of 'f' has no type annotation; annotate every parameter"]
+    assert result.stdout.splitlines() == ["jobs/job.py:1:7: FR101 parameter 'x' of 'f' has no type annotation; annotate every parameter"]
     assert run(["-", "a.py"], tmp_path, stdin=BAD).exit_code == 2
 
 

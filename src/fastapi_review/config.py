@@ -28,7 +28,7 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
     "migrations": ("**/alembic/versions/**", "**/migrations/**", "**/alembic/env.py", "migrations.py"),
     "generated": ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi"),
     # one-off and operations scripts: run by hand, not served (no application rule by default)
-    "scripts": ("**/scripts/**",),
+    "scripts": ("**/scripts/**", "tools/**"),
 }
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 

@@ -219,7 +219,7 @@ class Rule:
             follow, deviate = counts.get(self.code, (0, 0))
             counts[self.code] = (follow, deviate + 1)
             if self.ctx.learn_conventions:
-                needed = (*needed, ProjectConvention(self.code))
+                needed = (*needed, ProjectConvention(self.code, self.ctx.facts.module))
         where = self.ctx.current_unit if unit == "current" else unit
         self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
 

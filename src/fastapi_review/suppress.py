@@ -6,6 +6,12 @@ import re
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 _SPLIT = re.compile(r"[,\s]+")
+# Other linters' codes for the same finding: a project that silenced flake8-annotations / ruff
+# there has decided (`def f(x):  # noqa: ANN001`).
+EQUIVALENT_CODES = {
+    "FR101": ("ANN001", "ANN002", "ANN003"),
+    "FR102": ("ANN201", "ANN202", "ANN204", "ANN205", "ANN206"),
+}
 
 
 class NoqaLines:
@@ -34,4 +40,10 @@ class NoqaLines:
             return False
         if codes == "all":
             return True
-        return any(code.startswith(c) for c in codes)  # type: ignore[union-attr]
+        for listed in codes:  # type: ignore[union-attr]
+            if code.startswith(listed):
+                return True
+            for equivalent in EQUIVALENT_CODES.get(code, ()):
+                if equivalent.startswith(listed):
+                    return True
+        return False

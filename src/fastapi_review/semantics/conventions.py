@@ -14,6 +14,7 @@ from __future__ import annotations
 from fastapi_review.project import ProjectIndex, Requirement
 
 MIN_SITES = 10
+MIN_FILE_SITES = 5
 
 
 def convention_counts(index: ProjectIndex, code: str) -> tuple[int, int]:
@@ -32,10 +33,20 @@ def convention_counts(index: ProjectIndex, code: str) -> tuple[int, int]:
 
 
 class ProjectConvention(Requirement, kind="project_convention"):
-    """The project follows rule `code`'s convention at least as often as it deviates from it."""
+    """The project follows rule `code`'s convention at least as often as it deviates from it,
+    and so does its module (from MIN_FILE_SITES sites in it): a module written without
+    the convention — a legacy module, the private endpoints of a project that documents only
+    its public ones — is a decision of its own, not a pile of outliers."""
 
     code: str
+    module: str
 
     def holds(self, index: ProjectIndex) -> bool:
         follow, deviate = convention_counts(index, self.code)
-        return follow >= deviate or follow + deviate < MIN_SITES
+        if follow < deviate and follow + deviate >= MIN_SITES:
+            return False
+        facts = index.modules.get(self.module)
+        counts = facts.conventions.get(self.code) if facts is not None else None
+        if counts is None:
+            return True
+        return counts[0] >= counts[1] or counts[0] + counts[1] < MIN_FILE_SITES
