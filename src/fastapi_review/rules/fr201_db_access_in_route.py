@@ -9,6 +9,7 @@ import libcst as cst
 from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.routes import in_schema_requirements
 from fastapi_review.semantics.sessions import SESSION_IO_METHODS, is_session_expr, session_alias_requirement
 from fastapi_review.syntax import dotted_name
 
@@ -74,4 +75,7 @@ class DbAccessInRoute(Rule):
         call, what, requirement = found[0]
         function = self.ctx.scope.function
         route_requirement = function.route_requirement if function is not None else None
-        self.report(call, requires=(requirement, route_requirement), handler=node.name.value, what=what)
+        documented = in_schema_requirements(function.routes, self.ctx.scope) if function is not None else []
+        if documented is None:
+            return  # hidden from the API schema: an HTML back office or an internal hook
+        self.report(call, requires=(requirement, route_requirement, *documented), handler=node.name.value, what=what)

@@ -6,6 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.context import Route
 from fastapi_review.semantics.http import is_response_class, status_code_value
@@ -32,9 +33,25 @@ class RouteMissingResponseModel(Rule):
         if not all(self._needs_model(route) for route in function.routes):
             return
         reason = self._annotation_problem(node.returns.annotation if node.returns else None)
+        if reason == "no return annotation" and not self._returns_a_body(node):
+            return  # returns nothing, or only Response objects: there is no JSON body to model
         if reason is not None:
             requirements = [function.route_requirement, *(schema_requirement(r, self.ctx.scope) for r in function.routes)]
             self.report(node.name, requires=requirements, handler=node.name.value, reason=reason)
+
+    def _returns_a_body(self, node: cst.FunctionDef) -> bool:
+        """Whether the handler returns a value that becomes a JSON body (not None, not a Response)."""
+        scope = self.ctx.scope
+        for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if not isinstance(child, cst.Return) or child.value is None:
+                continue
+            value = child.value
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            if isinstance(value, cst.Call) and is_response_class(scope.callee(value) or ""):
+                continue
+            return True
+        return False
 
     def _needs_model(self, route: Route) -> bool:
         if route.method == "websocket" or route.hidden:
