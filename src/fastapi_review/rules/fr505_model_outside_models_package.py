@@ -14,7 +14,7 @@ class ModelOutsideModelsPackage(Rule):
     code = "FR505"
     name = "model-outside-models-package"
     summary = "an ORM model defined in a module outside the models globs"
-    message = "ORM model '{model}' is defined outside the models package: move it under models/ (config: models globs)"
+    message = "ORM model '{model}' is defined outside the models package{where}: move it there (config: models globs)"
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         ctx = self.ctx
@@ -23,4 +23,5 @@ class ModelOutsideModelsPackage(Rule):
             return
         if scope.in_type_checking:
             return  # typing-only classes are never mapped
-        self.report(node.name, requires=StrayModel(scope.class_qualname_here, ctx.learn_conventions), model=node.name.value)
+        stray = StrayModel(scope.class_qualname_here, ctx.learn_conventions)
+        self.report(node.name, requires=stray, model=node.name.value, where=stray)

@@ -304,6 +304,22 @@ class StrayModel(Requirement, kind="stray_model"):
         inside, outside = models_convention(index)
         return inside >= outside or inside + outside < MIN_MODELS
 
+    def detail(self, index: ProjectIndex) -> str:
+        """Where the project keeps its models: ' (the project keeps 12 models in app.models)'."""
+        packages: dict[str, int] = {}
+        for facts in index.files:
+            if facts.models_module:
+                count = sum(1 for cls in facts.classes if declares_mapping(index, cls.qualname))
+                if count:
+                    package = facts.module if facts.is_package or facts.module.endswith("models") else facts.module.rpartition(".")[0]
+                    packages[package or facts.module] = packages.get(package or facts.module, 0) + count
+        if not packages:
+            return ""
+        ranked = sorted(packages.items(), key=lambda item: (-item[1], item[0]))
+        total = sum(packages.values())
+        shown = ", ".join(name for name, _ in ranked[:2]) + (" and others" if len(ranked) > 2 else "")
+        return f" (the project keeps {total} model{'' if total == 1 else 's'} in {shown})"
+
 
 class NaiveDatetimeMap(Requirement, kind="naive_datetime_map"):
     """The class is declarative and its base does not map `datetime` to a timezone-aware type."""
