@@ -14,7 +14,7 @@ from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file, project_root
 from fastapi_review.project import ProjectIndex
 from fastapi_review.selection import RULES_BY_CODE, RuleSet
-from fastapi_review.semantics.conventions import MIN_SITES, convention_counts
+from fastapi_review.semantics.conventions import MIN_SITES, convention_counts, narrower_conventions
 from fastapi_review.semantics.models import MIN_MODELS, models_convention, timestamp_convention
 from fastapi_review.semantics.versions import project_dialects
 
@@ -36,6 +36,10 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
         if rule.convention:
             follow, deviate = convention_counts(index, code)
             conventions.append(_convention(code, rule.name, "sites", follow, deviate, MIN_SITES, learn))
+            for key in narrower_conventions(index, code):  # the narrower ones the project decided against
+                follow, deviate = convention_counts(index, key)
+                if learn and follow < deviate and follow + deviate >= MIN_SITES:
+                    conventions.append(_convention(key, key.split(":", 1)[1], "sites", follow, deviate, MIN_SITES, learn))
     if "FR502" in ruleset.enabled:
         columns = tuple(ruleset.options["FR502"].timestamp_columns)
         follow, deviate = timestamp_convention(index, columns)

@@ -202,6 +202,7 @@ class Rule:
         requires: Optional[Requirement] | Sequence[Optional[Requirement]] = None,
         unit: Unit | str = "current",
         fix: Optional[RuleFix] = None,
+        convention_kind: str = "",
         **message_args: object,
     ) -> None:
         """Report `node`; `requires` (one requirement or several) defers the finding until the
@@ -216,18 +217,23 @@ class Rule:
             needed = tuple(r for r in requires if r is not None)
         if self.convention:
             counts = self.ctx.facts.conventions
-            follow, deviate = counts.get(self.code, (0, 0))
-            counts[self.code] = (follow, deviate + 1)
-            if self.ctx.learn_conventions:
-                needed = (*needed, ProjectConvention(self.code, self.ctx.facts.module))
+            module = self.ctx.facts.module
+            for key in (self.code, f"{self.code}:{convention_kind}") if convention_kind else (self.code,):
+                follow, deviate = counts.get(key, (0, 0))
+                counts[key] = (follow, deviate + 1)
+                if self.ctx.learn_conventions:
+                    needed = (*needed, ProjectConvention(key, module))
         where = self.ctx.current_unit if unit == "current" else unit
         self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
 
-    def conforms(self) -> None:
-        """Count a site that follows this (convention) rule's convention."""
+    def conforms(self, convention_kind: str = "") -> None:
+        """Count a site that follows this (convention) rule's convention; `convention_kind`
+        also counts it for a narrower convention of the same rule (FR102's procedures, FR101's
+        parameters of one name), which `report(..., convention_kind=...)` then also checks."""
         counts = self.ctx.facts.conventions
-        follow, deviate = counts.get(self.code, (0, 0))
-        counts[self.code] = (follow + 1, deviate)
+        for key in (self.code, f"{self.code}:{convention_kind}") if convention_kind else (self.code,):
+            follow, deviate = counts.get(key, (0, 0))
+            counts[key] = (follow + 1, deviate)
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
 from fastapi_review.syntax import dotted_name
 
@@ -49,11 +50,16 @@ class MissingParamAnnotation(Rule):
         ordered += [p for p in (params.star_arg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
         ordered += [*params.kwonly_params]
         ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
+        if _is_setter(node):
+            return  # the getter's return annotation types the value
         for param in ordered:
+            # each parameter name is a convention of its own too: `db_session` left bare
+            # across a project is a decision, not a slip
+            kind = f"param={param.name.value}"
             if param.annotation is not None:
-                self.conforms()
+                self.conforms(kind)
             elif param.name.value != "_":
-                self.report(param.name, param=param.name.value, function=node.name.value)
+                self.report(param.name, convention_kind=kind, param=param.name.value, function=node.name.value)
 
 
 @dataclass(frozen=True)
@@ -74,12 +80,37 @@ class MissingReturnAnnotation(Rule):
     Options = MissingReturnAnnotationOptions
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # procedures (nothing returned) are a convention of their own: many projects write
+        # every `-> T` and leave `-> None` out
+        kind = "returns-value" if _returns_value(node) else "procedure"
         if node.returns is not None:
-            self.conforms()
+            self.conforms(kind)
             return
         if node.name.value == "__init__" and self.options.allow_init_without_return and _has_annotated_param(node):
             return
-        self.report(node.name, function=node.name.value)
+        if _is_setter(node):
+            return
+        self.report(node.name, convention_kind=kind, function=node.name.value)
+
+
+def _is_setter(node: cst.FunctionDef) -> bool:
+    """`@x.setter` / `@x.deleter`: typed by the property's getter."""
+    for decorator in node.decorators:
+        target = decorator.decorator
+        if isinstance(target, cst.Attribute) and target.attr.value in ("setter", "deleter"):
+            return True
+    return False
+
+
+def _returns_value(node: cst.FunctionDef) -> bool:
+    """A `return <value>` (not None) or a `yield` in the function itself (not nested defs)."""
+    for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(child, cst.Return) and child.value is not None:
+            if not (isinstance(child.value, cst.Name) and child.value.value == "None"):
+                return True
+        elif isinstance(child, (cst.Yield,)):
+            return True
+    return False
 
 
 def _has_annotated_param(node: cst.FunctionDef) -> bool:

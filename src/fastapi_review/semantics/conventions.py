@@ -32,8 +32,15 @@ def convention_counts(index: ProjectIndex, code: str) -> tuple[int, int]:
     return index.memo(("convention", code), count)
 
 
+def narrower_conventions(index: ProjectIndex, code: str) -> list[str]:
+    """The `code:kind` conventions counted anywhere in the project, sorted."""
+    prefix = f"{code}:"
+    return sorted({key for m in index.modules.values() for key in m.conventions if key.startswith(prefix)})
+
+
 class ProjectConvention(Requirement, kind="project_convention"):
-    """The project follows rule `code`'s convention at least as often as it deviates from it,
+    """The project follows rule `code`'s convention (`code:kind` for a narrower one: `FR102:
+    procedure`, `FR101:param=db`) at least as often as it deviates from it,
     and so does its module (from MIN_FILE_SITES sites in it): a module written without
     the convention — a legacy module, the private endpoints of a project that documents only
     its public ones — is a decision of its own, not a pile of outliers."""
