@@ -8,7 +8,7 @@ from fastapi_review.positions import Unit
 from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.names import may_be_project_name
-from fastapi_review.semantics.sessions import SessionFactory, is_session_factory_call
+from fastapi_review.semantics.sessions import SessionFactory, is_session_annotation, is_session_factory_call
 from fastapi_review.syntax import dotted_name, last_name
 
 _DEPENDS = frozenset({"Depends", "Security"})
@@ -23,6 +23,10 @@ class SessionNotInjected(Rule):
     name = "session-not-injected"
     summary = "a route handler or service creating its own session instead of receiving it via Depends"
     message = "{detail}: receive the session as a parameter (Depends(get_session)) so one request uses one transaction and tests can override it"
+    # A project whose services open their own sessions (managers with a session maker, jobs
+    # that run outside requests) has chosen that design: the convention is learned from the
+    # handlers and services that receive a session as a parameter.
+    convention = True
 
     def setup(self) -> None:
         self._candidates: list[tuple[cst.Call, cst.FunctionDef, str, "Requirement | None", Unit]] = []
@@ -34,6 +38,17 @@ class SessionNotInjected(Rule):
         if scope.function is None:
             return False
         return scope.route_function is not None or self.ctx.in_service_code
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self._in_scope():
+            return
+        scope = self.ctx.scope
+        p = node.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            annotated = param.annotation is not None and is_session_annotation(param.annotation.annotation, scope)
+            if annotated or param.name.value in self.ctx.session_names:
+                self.conforms()  # a session received, not made
+                return
 
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
