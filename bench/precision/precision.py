@@ -3,7 +3,8 @@
     python bench/precision/precision.py prepare --corpus-dir DIR [--mirror DIR]
     python bench/precision/precision.py run     --corpus-dir DIR --out DIR [--checker CMD]
     python bench/precision/precision.py sample  --out DIR [--half dev|test] [--per-rule 15]
-    python bench/precision/precision.py report  --out DIR [--half dev|test]
+    python bench/precision/precision.py report  --out DIR [--half dev|test] [--corpus-dir DIR]
+    python bench/precision/precision.py compare --before DIR --after DIR
 
 `prepare` puts each pinned repository of corpus.toml at DIR/<owner>+<name> (from a local bare
 mirror when given, else `git clone` from GitHub), `run` checks each one's root with the default
@@ -268,6 +269,51 @@ def _role_counts(findings: list[dict], corpus_dir: str) -> Counter:
     return counts
 
 
+def _stats(out: Path, half: str, per_rule: int) -> tuple[dict[str, dict], float | None, int]:
+    """Per rule: findings, labelled, TP/FP/noise, precision; the weighted share; the findings."""
+    labels = _labels()
+    findings = _findings(out, half)
+    counts = Counter(f["code"] for f in findings)
+    chosen = _sample(findings, per_rule)
+    rules: dict[str, dict] = {}
+    weighted = total = 0.0
+    for code in sorted(counts):
+        verdicts: Counter = Counter()
+        for f in chosen[half, code]:
+            label = labels.get(_key(f["repo"], f["path"], f["line"], f["column"], f["code"]))
+            if label is not None:
+                verdicts[label["verdict"]] += 1
+        labelled = sum(verdicts.values())
+        precision = verdicts["TP"] / labelled if labelled else None
+        rules[code] = {"findings": counts[code], "labelled": labelled, **{v: verdicts[v] for v in VERDICTS}, "precision": precision}
+        if precision is not None:
+            weighted += precision * counts[code]
+            total += counts[code]
+    return rules, (weighted / total if total else None), len(findings)
+
+
+def compare(args: argparse.Namespace) -> None:
+    """A Markdown table per half: each rule before and after (for results.md)."""
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    for half in ("dev", "test"):
+        before, before_share, before_total = _stats(Path(args.before), half, args.per_rule)
+        after, after_share, after_total = _stats(Path(args.after), half, args.per_rule)
+        print(f"## {half}\n")
+        share = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
+        print(f"Findings {before_total:,} → {after_total:,}; finding-weighted wanted share "
+              f"**{share(before_share)} → {share(after_share)}**.\n")
+        print("| rule | findings before | precision before | findings after | precision after (TP/FP/noise of labelled) |")
+        print("|---|---:|---:|---:|---:|")
+        for code in sorted(set(before) | set(after)):
+            b, a = before.get(code), after.get(code)
+            after_cell = "-" if a is None else f"{pct(a['precision'])} ({a['TP']}/{a['FP']}/{a['noise']} of {a['labelled']})"
+            print(f"| {code} | {b['findings'] if b else 0} | {pct(b['precision']) if b else '-'} | "
+                  f"{a['findings'] if a else 0} | {after_cell} |")
+        print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +337,11 @@ def main() -> None:
         if name == "sample":
             p.add_argument("--unlabelled", action="store_true", help="only the findings not labelled yet")
         p.set_defaults(func=func)
+    p = commands.add_parser("compare", help="Markdown tables of two runs, per half and rule")
+    p.add_argument("--before", required=True)
+    p.add_argument("--after", required=True)
+    p.add_argument("--per-rule", type=int, default=15)
+    p.set_defaults(func=compare)
     args = parser.parse_args()
     args.func(args)
 
