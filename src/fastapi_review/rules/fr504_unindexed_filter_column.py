@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Optional
 
@@ -20,6 +22,9 @@ class UnindexedFilterColumnOptions:
     """Options of FR504."""
 
     min_query_sites: int = 2
+
+
+_FEW_VALUES = re.compile(r"(^|_)(status|state|kind|type|role|priority|severity|level|order|position)$")
 
 
 class UnindexedFilterColumn(Rule):
@@ -57,6 +62,8 @@ class UnindexedFilterColumn(Rule):
             return
         if "Boolean" in column.type_ancestors or "Enum" in column.type_ancestors or _is_bool(column.python_type, scope):
             return  # a few distinct values: an index on it alone rarely serves a query
+        if _FEW_VALUES.search(column.name):
+            return  # `status`, `kind`, `priority`: named like a column of a few values
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
 
     def finish(self) -> None:

@@ -33,6 +33,12 @@ _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
                             "one", "one_or_none", "first", "all", "unique", "merge", "refresh"})
 _FILTERS = frozenset({"where", "filter", "filter_by", "order_by"})
+# Column operators a plain b-tree index does not serve (pattern search, NULL tests): such a
+# filter is no evidence that the column needs an index (FR504)
+_UNINDEXABLE_OPERATORS = frozenset({
+    "like", "ilike", "notlike", "notilike", "not_like", "not_ilike", "contains", "icontains", "endswith",
+    "iendswith", "match", "regexp_match", "is_", "isnot", "is_not",
+})
 _CLIENT_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 
 
@@ -265,6 +271,13 @@ class FileFactsWriter:
             stack: list[cst.CSTNode] = [a.value for a in node.args]
             while stack:
                 current = stack.pop()
+                if (
+                    isinstance(current, cst.Call)
+                    and isinstance(current.func, cst.Attribute)
+                    and current.func.attr.value in _UNINDEXABLE_OPERATORS
+                ):
+                    stack.extend(a.value for a in current.args)  # `User.name.ilike(q)`: no b-tree helps
+                    continue
                 if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value[:1].isupper():
                     qualified = self.scope.qualify(current.value)
                     if qualified is not None:

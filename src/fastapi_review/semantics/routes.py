@@ -313,7 +313,7 @@ class RouterBinding(Requirement, kind="router_binding"):
 # Operational endpoints that conventionally live on the application itself.
 OPERATIONAL_PATHS = re.compile(
     r"^/?$|^/(api/)?(health|healthz|healthcheck|health-check|ping|status|ready|readiness|live|liveness|"
-    r"version|metrics|favicon\.ico|robots\.txt)/?$"
+    r"version|metrics|probe|livez|readyz|favicon\.ico|robots\.txt)/?$"
 )
 
 
