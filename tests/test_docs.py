@@ -108,3 +108,24 @@ def test_readme_quickstart_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"```sh\n{ci}\n```" in readme
+
+
+def test_readme_configuration_example_is_valid() -> None:
+    """The `[tool.fastapi-review]` example users copy parses, validates and builds a rule set."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    from fastapi_review.config import parse_table
+    from fastapi_review.selection import RuleSet
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    table = tomllib.loads(block)["tool"]["fastapi-review"]
+    config = parse_table(table, ROOT / "pyproject.toml")
+    assert config.role_select == {"tests": ("FR101",)} and config.generated_markers is False
+    assert config.pydantic_version == 2 and config.learn_conventions is True
+    assert "FR304" in RuleSet.from_config(config).enabled
