@@ -249,9 +249,9 @@ def test_major_range(spec: str, span: tuple, major: object) -> None:
     ],
 )
 def test_declared_majors(tmp_path: Path, files: dict, expected: dict) -> None:
-    from fastapi_review.semantics.versions import declared_majors
+    from fastapi_review.semantics.versions import read_declarations
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert declared_majors(tmp_path) == expected
+    assert read_declarations(tmp_path).majors == expected

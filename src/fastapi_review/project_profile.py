@@ -5,42 +5,44 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from fastapi_review.config import Config
 from fastapi_review.rule import Profile
-from fastapi_review.semantics.versions import declared_dialects, declared_majors, mentions
+from fastapi_review.semantics.versions import Declarations, read_declarations
 
 
 @lru_cache(maxsize=4096)
-def _declarations(directory: Path) -> tuple[frozenset[str], tuple[tuple[str, int], ...]]:
-    return frozenset(mentions(directory)), tuple(sorted(declared_majors(directory).items()))
+def _declarations(directory: Path) -> Declarations:
+    return read_declarations(directory)
+
+
+def _up_to_repository_root(directory: Path) -> Iterator[Path]:
+    """`directory` and its parents, up to the repository root (a directory holding .git)."""
+    for current in (directory, *directory.parents):
+        yield current
+        if (current / ".git").exists():
+            return
 
 
 @lru_cache(maxsize=4096)
 def _nearest(directory: Path, library: str) -> tuple[Optional[int], Optional[Path]]:
     """The major declared by the nearest directory at or above `directory` that names the
-    library (a directory naming only fastapi counts for pydantic when its pin decides it); the
-    search ends at the repository root (a directory holding .git)."""
-    for current in (directory, *directory.parents):
-        named, majors = _declarations(current)
-        decided = dict(majors)
-        if library in named or library in decided:
-            return decided.get(library), current
-        if (current / ".git").exists():
-            break
+    library (a directory naming only fastapi counts for pydantic when its pin decides it)."""
+    for current in _up_to_repository_root(directory):
+        declarations = _declarations(current)
+        if library in declarations.named or library in declarations.majors:
+            return declarations.majors.get(library), current
     return None, None
 
 
 @lru_cache(maxsize=4096)
 def _dialects(directory: Path) -> frozenset[str]:
-    """The dialects of the drivers declared nearest to `directory` (up to the repository root)."""
-    for current in (directory, *directory.parents):
-        found = declared_dialects(current)
+    """The dialects of the drivers declared nearest to `directory`."""
+    for current in _up_to_repository_root(directory):
+        found = _declarations(current).dialects
         if found:
-            return frozenset(found)
-        if (current / ".git").exists():
-            break
+            return found
     return frozenset()
 
 

@@ -20,6 +20,7 @@ import configparser
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -130,10 +131,7 @@ def major_range(specifier: str) -> MajorRange:
         operator, major = match.group(1) or "==", int(match.group(2))
         minor, patch = int(match.group(3) or 0), int(match.group(4) or 0)
         if operator in ("==", "===", "~=", "^", "~"):
-            if "*" in clause and operator == "==" and match.group(3) is None:
-                low, high = _tighten(low, high, major, major)
-            else:
-                low, high = _tighten(low, high, major, major if operator != "~=" or match.group(3) is None or match.group(4) is not None else major)
+            low, high = _tighten(low, high, major, major)
         elif operator in (">=", ">"):
             low, high = _tighten(low, high, major, None)
         elif operator == "<":
@@ -173,12 +171,30 @@ def _requirement(line: str) -> Optional[tuple[str, str]]:
     return match.group(1).lower().replace("_", "-"), match.group(2).strip()
 
 
-def declared_majors(directory: Path) -> dict[str, int]:
-    """What the declaration files in `directory` say: library → major (only decided ones)."""
+@dataclass(frozen=True)
+class Declarations:
+    """What the declaration files of one directory say (each file read once)."""
+
+    named: frozenset[str]  # of LIBRARIES and fastapi, those named at all
+    majors: dict[str, int]  # library → major, the decided ones only
+    dialects: frozenset[str]  # of the database drivers named
+
+
+def read_declarations(directory: Path) -> Declarations:
+    """Read the lock files and requirement specifiers in `directory`."""
     locked = _locked_versions(directory)
+    specifiers = _specifiers(directory)
     specs: dict[str, list[str]] = {}
-    for name, spec in _specifiers(directory):
+    for name, spec in specifiers:
         specs.setdefault(name, []).append(spec)
+    return Declarations(
+        named=frozenset((set(specs) | set(locked)) & {*LIBRARIES, "fastapi"}),
+        majors=_majors(locked, specs),
+        dialects=frozenset(DRIVERS[name] for name in specs if name in DRIVERS),
+    )
+
+
+def _majors(locked: dict[str, int], specs: dict[str, list[str]]) -> dict[str, int]:
     found: dict[str, int] = {}
     for library in LIBRARIES:
         if library in locked:
@@ -192,10 +208,8 @@ def declared_majors(directory: Path) -> dict[str, int]:
         major = decided(span)
         if major is not None:
             found[library] = major
-    if "pydantic" not in found:
-        fastapi = [major_range(spec) for spec in specs.get("fastapi", ())]
-        if any(_fastapi_before_pydantic_2(spec) for spec in specs.get("fastapi", ())) and fastapi:
-            found["pydantic"] = 1
+    if "pydantic" not in found and any(_fastapi_before_pydantic_2(spec) for spec in specs.get("fastapi", ())):
+        found["pydantic"] = 1
     return found
 
 
@@ -216,17 +230,6 @@ def url_dialects(data: bytes) -> list[str]:
     """The dialects of the database URLs written in a file."""
     found = {_URL_DIALECT.get(m, m.decode()) for m in DATABASE_URL.findall(data)} if b"://" in data else set()
     return sorted(found)
-
-
-def declared_dialects(directory: Path) -> set[str]:
-    """The dialects of the database drivers the declaration files in `directory` name."""
-    return {DRIVERS[name] for name, _ in _specifiers(directory) if name in DRIVERS}
-
-
-def mentions(directory: Path) -> set[str]:
-    """The libraries (of LIBRARIES, plus fastapi) the declaration files in `directory` name at all."""
-    names = {name for name, _ in _specifiers(directory)} | set(_locked_versions(directory))
-    return names & {*LIBRARIES, "fastapi"}
 
 
 def _fastapi_before_pydantic_2(spec: str) -> bool:
