@@ -65,9 +65,9 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = parallel.engine.check_file
 
-    def spy(file: SourceFile, *args: object) -> object:
+    def spy(file: SourceFile, *args: object, **kwargs: object) -> object:
         seen.append(file.display)
-        return original(file, *args)  # type: ignore[arg-type]
+        return original(file, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel.engine, "check_file", spy)
     return seen

@@ -124,15 +124,17 @@ def per_file_phase(
         except OSError as exc:
             results[index] = _unreadable(file, ruleset.codes_for(file.relative), exc)
             continue
-        codes = ruleset.codes_for(file.relative, ruleset.roles_for(file, data).role)
+        roles = ruleset.roles_for(file, data)
+        profile = ruleset.profile_for(file)
+        codes = ruleset.codes_for(file.relative, roles.role)
         entry = None
         if cache is not None:
-            entry = (cache.entry_name(file.path, file.relative, codes, repr(ruleset.profile_for(file))), content_digest(data))
+            entry = (cache.entry_name(file.path, file.relative, codes, repr(profile)), content_digest(data))
             cached = cache.load(*entry, file.display)
             if cached is not None:
                 results[index] = cached
                 continue
-        tasks.append(Task(index, file, codes, data, entry))
+        tasks.append(Task(index, file, codes, data, entry, roles, profile))
     if progress is not None:
         progress.start(len(files))
         progress.advance(len(files) - len(tasks))

@@ -42,6 +42,8 @@ def check_file(
     ruleset: RuleSet,
     codes: Optional[Sequence[str]] = None,
     fixes: Optional[FixRequest] = None,
+    roles: Optional[FileRoles] = None,
+    profile: Optional[Profile] = None,
 ) -> FileResult:
     """Check one file's bytes with its enabled rules (`codes`, default: what the rule set enables
     for it) and, given `fixes`, collect the fixes of the findings.  The one per-file entry point
@@ -51,12 +53,15 @@ def check_file(
     recurse, and deeply nested (hostile or generated) code must reach their own limits instead
     of crashing the process.
     """
-    roles = ruleset.roles_for(file, data)
+    if roles is None:
+        roles = ruleset.roles_for(file, data)
+    if profile is None:
+        profile = ruleset.profile_for(file)
     if codes is None:
         codes = ruleset.codes_for(file.relative, roles.role)
     if not codes and roles.role == GENERATED:  # generated code no rule reads: not even parsed
         return FileResult(facts=FileFacts(path=file.display, module=file.module[0], is_package=file.module[1]))
-    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes, ruleset.profile_for(file))
+    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes, profile)
 
 
 def _too_deep_for_libcst(data: bytes) -> Optional[str]:
@@ -113,17 +118,19 @@ def _check_source(
         fixes.tree = tree
     active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code)]
     mentioned = _Mentions(data, ruleset)
+    dialects = url_dialects(data)
+    # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
+    # does not speak for its undeclared neighbours (nor do its fixes)
+    pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
     # A rule that raises is dropped and the file checked again without it (a crash costs a
     # second walk of that one file, never the run); a crash outside the rules drops the file.
     while True:
         facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
         result.facts = facts
-        # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
-        # does not speak for its undeclared neighbours (nor do its fixes)
         facts.models_module = roles.models
         facts.role = roles.role
-        facts.dialects = url_dialects(data)
-        facts.pydantic_v2 = profile.pydantic is None and _mentions_any(data, V2_MARKERS)
+        facts.dialects = dialects
+        facts.pydantic_v2 = pydantic_v2
         ctx = FileContext(
             display_path, facts, roles, ruleset.config.session_names, data, fixes, profile, ruleset.config.learn_conventions
         )

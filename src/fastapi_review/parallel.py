@@ -22,6 +22,7 @@ from fastapi_review import engine
 from fastapi_review.cache import Cache
 from fastapi_review.discovery import SourceFile
 from fastapi_review.engine import FileResult
+from fastapi_review.rule import FileRoles, Profile
 from fastapi_review.selection import RuleSet
 
 # Below this many files to check, a pool's start-up costs more than it saves.
@@ -45,6 +46,9 @@ class Task:
     codes: tuple[str, ...]
     data: bytes
     cache_entry: Optional[tuple[str, bytes]] = None  # (entry name, content digest) to store under
+    # what the run already decided about the file (its role, its project's profile)
+    roles: Optional[FileRoles] = None
+    profile: Optional[Profile] = None
 
 
 def default_jobs() -> int:
@@ -84,7 +88,7 @@ def _check_in_process(tasks: Sequence[Task], ruleset: RuleSet, cache: Optional[C
 
 
 def _check_task(task: Task, ruleset: RuleSet, cache: Optional[Cache]) -> FileResult:
-    result = engine.check_file(task.file, task.data, ruleset, task.codes)
+    result = engine.check_file(task.file, task.data, ruleset, task.codes, roles=task.roles, profile=task.profile)
     if cache is not None and task.cache_entry is not None:
         cache.store(*task.cache_entry, result)
     return result

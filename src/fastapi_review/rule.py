@@ -47,11 +47,6 @@ class Profile:
     sqlalchemy: Optional[int] = None
     dialects: frozenset[str] = frozenset()
 
-    @property
-    def postgresql_only(self) -> bool:
-        """Nothing shows a database other than PostgreSQL (the default assumption)."""
-        return not (self.dialects - {"postgresql"})
-
 
 @dataclass
 class FixRequest:
@@ -86,7 +81,6 @@ class FileContext:
         self.is_service_module = roles.service
         self.is_models_module = roles.models
         self.is_test_module = roles.test
-        self.role = roles.role
         self.facts = facts
         self.scope = Scope(facts)
         self.session_names = session_names
