@@ -14,7 +14,7 @@ from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file, project_root
 from fastapi_review.project import ProjectIndex
 from fastapi_review.selection import RULES_BY_CODE, RuleSet
-from fastapi_review.semantics.conventions import MIN_SITES, convention_counts, narrower_conventions
+from fastapi_review.semantics.conventions import MIN_SITES, convention_counts, follows, narrower_conventions
 from fastapi_review.semantics.models import MIN_MODELS, models_convention, timestamp_convention
 from fastapi_review.semantics.versions import project_dialects
 
@@ -38,7 +38,7 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
             conventions.append(_convention(code, rule.name, "sites", follow, deviate, MIN_SITES, learn))
             for key in narrower_conventions(index, code):  # the narrower ones the project decided against
                 follow, deviate = convention_counts(index, key)
-                if learn and follow < deviate and follow + deviate >= MIN_SITES:
+                if learn and not follows(follow, deviate, MIN_SITES):
                     conventions.append(_convention(key, key.split(":", 1)[1], "sites", follow, deviate, MIN_SITES, learn))
     if "FR502" in ruleset.enabled:
         columns = tuple(ruleset.options["FR502"].timestamp_columns)
@@ -70,12 +70,12 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
 def _convention(code: str, what: str, unit: str, follow: int, deviate: int, minimum: int, learn: bool) -> dict[str, Any]:
     if not learn:
         verdict = "reported (learn-conventions is off)"
+    elif not follows(follow, deviate, minimum):
+        verdict = "silent: the project does not follow it"
     elif follow + deviate < minimum:
         verdict = f"reported (fewer than {minimum} {unit}: no convention of the project's own)"
-    elif follow >= deviate:
-        verdict = "reported: the project follows it, deviations are outliers"
     else:
-        verdict = "silent: the project does not follow it"
+        verdict = "reported: the project follows it, deviations are outliers"
     return {"code": code, "what": what, "follow": follow, "deviate": deviate, "unit": unit, "verdict": verdict}
 
 

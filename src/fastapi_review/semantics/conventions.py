@@ -17,6 +17,12 @@ MIN_SITES = 10
 MIN_FILE_SITES = 5
 
 
+def follows(follow: int, deviate: int, minimum: int) -> bool:
+    """Whether findings stand: the sites follow the convention at least as often as they deviate,
+    or there are fewer than `minimum` of them (no convention of the project's own shows)."""
+    return follow >= deviate or follow + deviate < minimum
+
+
 def convention_counts(index: ProjectIndex, code: str) -> tuple[int, int]:
     """(sites that follow, sites that deviate) of a rule's convention over the whole project."""
 
@@ -49,11 +55,8 @@ class ProjectConvention(Requirement, kind="project_convention"):
     module: str
 
     def holds(self, index: ProjectIndex) -> bool:
-        follow, deviate = convention_counts(index, self.code)
-        if follow < deviate and follow + deviate >= MIN_SITES:
+        if not follows(*convention_counts(index, self.code), MIN_SITES):
             return False
         facts = index.modules.get(self.module)
         counts = facts.conventions.get(self.code) if facts is not None else None
-        if counts is None:
-            return True
-        return counts[0] >= counts[1] or counts[0] + counts[1] < MIN_FILE_SITES
+        return counts is None or follows(*counts, MIN_FILE_SITES)

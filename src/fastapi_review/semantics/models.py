@@ -8,6 +8,7 @@ from typing import Optional
 
 from fastapi_review.facts import ClassFacts
 from fastapi_review.project import DECLARATIVE_NAME, ProjectIndex, Requirement
+from fastapi_review.semantics.conventions import follows
 from fastapi_review.semantics.names import in_library
 
 MIN_MODELS = 4  # fewer table models show no convention of the project's own
@@ -264,12 +265,11 @@ class MissingColumns(Requirement, kind="missing_columns"):
         names = inherited_attributes(index, self.qualname)
         if names is None or not lacks_columns(names, self.columns):
             return False
-        if self.learn and keeps_own_time(index, self.qualname, names):
-            return False
         if not self.learn:
             return True
-        follow, deviate = timestamp_convention(index, self.columns)
-        return follow >= deviate or follow + deviate < MIN_MODELS
+        if keeps_own_time(index, self.qualname, names):
+            return False
+        return follows(*timestamp_convention(index, self.columns), MIN_MODELS)
 
 
 def models_convention(index: ProjectIndex) -> tuple[int, int]:
@@ -299,10 +299,7 @@ class StrayModel(Requirement, kind="stray_model"):
     def holds(self, index: ProjectIndex) -> bool:
         if not declares_mapping(index, self.qualname):
             return False
-        if not self.learn:
-            return True
-        inside, outside = models_convention(index)
-        return inside >= outside or inside + outside < MIN_MODELS
+        return not self.learn or follows(*models_convention(index), MIN_MODELS)
 
     def detail(self, index: ProjectIndex) -> str:
         """Where the project keeps its models: ' (the project keeps 12 models in app.models)'."""
