@@ -27,8 +27,9 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
     # an Alembic tree, a migrations/ package, or a migrations.py of hand-written migrations
     "migrations": ("**/alembic/versions/**", "**/migrations/**", "**/alembic/env.py", "migrations.py"),
     "generated": ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi"),
-    # one-off and operations scripts: run by hand, not served (no application rule by default)
-    "scripts": ("**/scripts/**", "tools/**"),
+    # one-off and operations scripts: run by hand, not served (no application rule by default);
+    # also demo, documentation and benchmark code
+    "scripts": ("**/scripts/**", "tools/**", "**/examples/**", "docs/**", "docs_src/**", "benchmarks/**", "benches/**"),
 }
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 

@@ -14,7 +14,15 @@ from fastapi_review.config import Config
 from fastapi_review.discovery import SourceFile, discover, named_file, project_root
 from fastapi_review.project import ProjectIndex
 from fastapi_review.selection import RULES_BY_CODE, RuleSet
-from fastapi_review.semantics.conventions import MIN_SITES, convention_counts, follows, narrower_conventions
+from fastapi_review.semantics.conventions import (
+    MIN_FILE_SITES,
+    MIN_SITES,
+    convention_counts,
+    follows,
+    narrower_conventions,
+    package_counts,
+    package_of,
+)
 from fastapi_review.semantics.models import MIN_MODELS, models_convention, timestamp_convention
 from fastapi_review.semantics.versions import project_dialects
 
@@ -31,6 +39,8 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
     index = _project_index(file, config, ruleset, cache, jobs)
     conventions = []
     learn = config.learn_conventions
+    resolved = file.path.resolve()
+    mine = next((m for m in index.modules.values() if Path(m.path).resolve() == resolved), None)
     for code in ruleset.enabled:
         rule = RULES_BY_CODE[code]
         if rule.convention:
@@ -40,6 +50,14 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
                 follow, deviate = convention_counts(index, key)
                 if learn and not follows(follow, deviate, MIN_SITES):
                     conventions.append(_convention(key, key.split(":", 1)[1], "sites", follow, deviate, MIN_SITES, learn))
+            if mine is not None and learn:  # this file's package and module, where they decided against
+                package = package_of(mine.module)
+                follow, deviate = package_counts(index, code, package) if package else (0, 0)
+                if not follows(follow, deviate, MIN_SITES):
+                    conventions.append(_convention(code, f"in package {package}", "sites", follow, deviate, MIN_SITES, learn))
+                follow, deviate = mine.conventions.get(code, (0, 0))
+                if not follows(follow, deviate, MIN_FILE_SITES):
+                    conventions.append(_convention(code, "in this module", "sites", follow, deviate, MIN_FILE_SITES, learn))
     if "FR502" in ruleset.enabled:
         columns = tuple(ruleset.options["FR502"].timestamp_columns)
         follow, deviate = timestamp_convention(index, columns)

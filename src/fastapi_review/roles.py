@@ -11,7 +11,10 @@ holds the defaults) and from the file itself:
 - tests: the tests globs, except that a `test_*.py` / `*_test.py` file outside any test directory
   is test code only when it holds a test (`def test_…`, `class Test…`, pytest or unittest): an
   `app/test_utils.py` helper module is app code;
-- scripts: the scripts globs (`scripts/` directories: one-off and operations scripts).
+- scripts: the scripts globs (`scripts/` directories: one-off and operations scripts; `examples/`,
+  `docs/`, benchmarks), and standalone scripts: a module with a top-level `if __name__ ==
+  "__main__":` guard that is not part of a package (no `__init__.py` beside it) and builds no
+  FastAPI app or router — a backfill or seed script kept next to the code.
 
 The first that holds wins, in that order.  Rules declare the roles they run on (Rule.roles).
 """
@@ -35,6 +38,8 @@ _REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _DOWN_REVISION = re.compile(rb"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _TEST_CODE = re.compile(rb"^\s*(?:async\s+)?def test_|^\s*class Test|^\s*(?:import|from) (?:pytest|unittest)\b", re.MULTILINE)
 _TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+_MAIN_GUARD = re.compile(rb"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.MULTILINE)
+_SERVES_HTTP = re.compile(rb"\b(?:FastAPI|APIRouter)\s*\(")
 
 
 def has_generated_header(data: bytes) -> bool:
@@ -90,6 +95,23 @@ def script_locations(root: Path) -> tuple[Path, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1024)
+def _is_package(directory: Path) -> bool:
+    return (directory / "__init__.py").is_file()
+
+
+def is_standalone_script(path: Path, data: bytes) -> bool:
+    """A module run as a script and nothing else: a top-level `__main__` guard, outside any
+    package, building no FastAPI app or router (a `main.py` that serves the app stays app code)."""
+    return (
+        b"__main__" in data
+        and path.name != "__main__.py"
+        and bool(_MAIN_GUARD.search(data))
+        and not _SERVES_HTTP.search(data)
+        and not _is_package(path.absolute().parent)
+    )
+
+
 class RoleResolver:
     """Decides file roles for one configuration."""
 
@@ -111,7 +133,7 @@ class RoleResolver:
             return MIGRATIONS
         if self._specs[TESTS].match_file(relative) and self._is_test_code(relative, data):
             return TESTS
-        if self._specs[SCRIPTS].match_file(relative):
+        if self._specs[SCRIPTS].match_file(relative) or (path is not None and is_standalone_script(path, data)):
             return SCRIPTS
         return APP
 

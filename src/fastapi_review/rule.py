@@ -196,7 +196,7 @@ class Rule:
         requires: Optional[Requirement] | Sequence[Optional[Requirement]] = None,
         unit: Unit | str = "current",
         fix: Optional[RuleFix] = None,
-        convention_kind: str = "",
+        convention_kind: str | tuple[str, ...] = "",
         **message_args: object,
     ) -> None:
         """Report `node`; `requires` (one requirement or several) defers the finding until the
@@ -212,7 +212,7 @@ class Rule:
         if self.convention:
             counts = self.ctx.facts.conventions
             module = self.ctx.facts.module
-            for key in (self.code, f"{self.code}:{convention_kind}") if convention_kind else (self.code,):
+            for key in self._convention_keys(convention_kind):
                 follow, deviate = counts.get(key, (0, 0))
                 counts[key] = (follow, deviate + 1)
                 if self.ctx.learn_conventions:
@@ -220,17 +220,22 @@ class Rule:
         where = self.ctx.current_unit if unit == "current" else unit
         self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
 
-    def conforms(self, convention_kind: str = "") -> None:
-        """Count a site that follows this (convention) rule's convention; `convention_kind`
-        also counts it for a narrower convention of the same rule (FR102's procedures, FR101's
-        parameters of one name), which `report(..., convention_kind=...)` then also checks."""
+    def conforms(self, convention_kind: str | tuple[str, ...] = "") -> None:
+        """Count a site that follows this (convention) rule's convention; `convention_kind` (one
+        or several) also counts it for narrower conventions of the same rule (FR102's procedures,
+        FR101's parameters of one name, the functions of one name), which `report(...,
+        convention_kind=...)` then also checks."""
         counts = self.ctx.facts.conventions
-        for key in (self.code, f"{self.code}:{convention_kind}") if convention_kind else (self.code,):
+        for key in self._convention_keys(convention_kind):
             follow, deviate = counts.get(key, (0, 0))
             counts[key] = (follow + 1, deviate)
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""
+
+    def _convention_keys(self, kinds: str | tuple[str, ...]) -> tuple[str, ...]:
+        narrower = (kinds,) if isinstance(kinds, str) else kinds
+        return (self.code, *(f"{self.code}:{kind}" for kind in narrower if kind))
 
 
 def option_key(field: "dataclasses.Field[Any]") -> str:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
-from fastapi_review.syntax import dotted_name
+from fastapi_review.syntax import dotted_name, keyword_arg
 
 _STATIC = frozenset({"staticmethod"})
 
@@ -52,10 +52,12 @@ class MissingParamAnnotation(Rule):
         ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
         if _is_setter(node):
             return  # the getter's return annotation types the value
+        named = f"def={node.name.value}"
         for param in ordered:
             # each parameter name is a convention of its own too: `db_session` left bare
-            # across a project is a decision, not a slip
-            kind = f"param={param.name.value}"
+            # across a project is a decision, not a slip; so is each function name: the
+            # `embed` of every provider class
+            kind = (f"param={param.name.value}", named)
             if param.annotation is not None:
                 self.conforms(kind)
             elif param.name.value != "_":
@@ -82,7 +84,7 @@ class MissingReturnAnnotation(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # procedures (nothing returned) are a convention of their own: many projects write
         # every `-> T` and leave `-> None` out
-        kind = "returns-value" if _returns_value(node) else "procedure"
+        kind = ("returns-value" if _returns_value(node) else "procedure", f"def={node.name.value}")
         if node.returns is not None:
             self.conforms(kind)
             return
@@ -90,7 +92,19 @@ class MissingReturnAnnotation(Rule):
             return
         if _is_setter(node):
             return
+        if self._declares_response_model(node):
+            return  # the route's contract is declared: FastAPI validates and documents the return
         self.report(node.name, convention_kind=kind, function=node.name.value)
+
+    def _declares_response_model(self, node: cst.FunctionDef) -> bool:
+        function = self.ctx.scope.handler_being_visited(node)
+        if function is None or not function.routes:
+            return False
+        for route in function.routes:
+            model = keyword_arg(route.call, "response_model")
+            if model is None or (isinstance(model.value, cst.Name) and model.value.value == "None"):
+                return False
+        return True
 
 
 def _is_setter(node: cst.FunctionDef) -> bool:

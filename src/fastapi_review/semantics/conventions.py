@@ -38,6 +38,26 @@ def convention_counts(index: ProjectIndex, code: str) -> tuple[int, int]:
     return index.memo(("convention", code), count)
 
 
+def package_of(module: str) -> str:
+    """The package a module belongs to: its dotted name without the last part."""
+    return module.rpartition(".")[0]
+
+
+def package_counts(index: ProjectIndex, code: str, package: str) -> tuple[int, int]:
+    """(follow, deviate) of a convention over the modules directly in one package."""
+
+    def count() -> dict[str, tuple[int, int]]:
+        totals: dict[str, tuple[int, int]] = {}
+        for name, module in index.modules.items():
+            counts = module.conventions.get(code)
+            if counts is not None:
+                follow, deviate = totals.get(package_of(name), (0, 0))
+                totals[package_of(name)] = (follow + counts[0], deviate + counts[1])
+        return totals
+
+    return index.memo(("convention-packages", code), count).get(package, (0, 0))
+
+
 def narrower_conventions(index: ProjectIndex, code: str) -> list[str]:
     """The `code:kind` conventions counted anywhere in the project, sorted."""
     prefix = f"{code}:"
@@ -46,16 +66,21 @@ def narrower_conventions(index: ProjectIndex, code: str) -> list[str]:
 
 class ProjectConvention(Requirement, kind="project_convention"):
     """The project follows rule `code`'s convention (`code:kind` for a narrower one: `FR102:
-    procedure`, `FR101:param=db`) at least as often as it deviates from it,
-    and so does its module (from MIN_FILE_SITES sites in it): a module written without
-    the convention — a legacy module, the private endpoints of a project that documents only
-    its public ones — is a decision of its own, not a pile of outliers."""
+    procedure`, `FR101:param=db`) at least as often as it deviates from it, and so do the
+    module's package (from MIN_SITES sites in its modules) and the module itself (from
+    MIN_FILE_SITES sites in it): a package or module written without the convention — the
+    provider implementations of a plugin package, a legacy module, the private endpoints of a
+    project that documents only its public ones — is a decision of its own, not a pile of
+    outliers."""
 
     code: str
     module: str
 
     def holds(self, index: ProjectIndex) -> bool:
         if not follows(*convention_counts(index, self.code), MIN_SITES):
+            return False
+        package = package_of(self.module)
+        if package and not follows(*package_counts(index, self.code, package), MIN_SITES):
             return False
         facts = index.modules.get(self.module)
         counts = facts.conventions.get(self.code) if facts is not None else None
