@@ -9,6 +9,7 @@ from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage
 from fastapi_review.semantics.models import TableModel
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
+from fastapi_review.semantics.versions import DialectTarget
 from fastapi_review.syntax import arg_is, keyword_arg, last_name, string_value
 
 
@@ -96,4 +97,6 @@ class UnindexedForeignKey(Rule):
                 continue
             # a mixin's or abstract base's column may be indexed by the classes that use it
             requires = TableModel(owner) if id(target) in self._class_columns else None
-            self.report(target, unit=unit, requires=requires, column=column)
+            # MySQL (InnoDB) indexes every foreign key itself
+            dialects = DialectTarget(tuple(sorted(self.ctx.profile.dialects)), "not-mysql-only")
+            self.report(target, unit=unit, requires=(requires, dialects), column=column)

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
 
+from fastapi_review.project import Requirement
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule, RuleFix
 from fastapi_review.semantics.columns import (
     ColumnDecl,
     column_declaration,
     is_datetime_annotation,
     is_timezone_aware,
+    says_timezone_false,
 )
 from fastapi_review.semantics.edits import add_keyword, importable
-from fastapi_review.semantics.models import DeclarativeClass, NaiveDatetimeMap, OrmModel
+from fastapi_review.semantics.models import DeclarativeClass, NaiveDatetimeMap, OrmModel, UpdatedAtUnwritten
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.versions import DialectTarget
-from fastapi_review.syntax import dotted_name, last_name, string_value
+from fastapi_review.syntax import dotted_name, last_name, source_text, string_value
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 DIALECTS = ("auto", "postgresql", "mysql", "sqlite", "mssql", "oracle")
@@ -118,6 +121,8 @@ class NaiveDatetimeColumn(_PostgresColumnRule):
 
     def check(self, column: ColumnDecl) -> None:
         if "DateTime" in column.type_ancestors:
+            if says_timezone_false(column.type_expr):
+                return  # `timezone=False` written out: the project chose naive times
             if is_timezone_aware(column.type_expr) is False:
                 self.report(column.target, requires=self.target(), fix=self._fix(column), detail=f"column '{column.name}' is a DateTime without timezone=True")
             return
@@ -183,6 +188,7 @@ class JsonNotJsonb(_PostgresColumnRule):
         return RuleFix("unsafe", "Use JSONB", ((head, jsonb.with_changes(lpar=head.lpar, rpar=head.rpar)),), imports)
 
 
+_ON_UPDATE = re.compile(r"\bon\s+update\b", re.IGNORECASE)
 _NAIVE_CLOCKS = frozenset({"datetime.datetime.utcnow", "datetime.datetime.now", "datetime.datetime.today"})
 
 
@@ -198,14 +204,16 @@ class TimestampDefault(_ColumnRule):
         if column.call is None:
             return
         problems = []
+        requires: list[Requirement] = [self._in_model_requirement()] if column.kind == "Field" else []
         default = column.keyword("default") or column.keyword("default_factory")
         if default is not None and self._naive_clock(default.value):
             problems.append("defaults to the application clock in naive time; use server_default=func.now() (or an aware default)")
         if column.name == "updated_at" and not self._has_onupdate(column) and not self._maintained_by_listener():
             problems.append("has no onupdate=: it keeps its first value forever; add onupdate=func.now()")
+            if len(problems) == 1:
+                requires.append(UpdatedAtUnwritten())  # the project's own update code may set it
         if not problems:
             return
-        requires = self._in_model_requirement() if column.kind == "Field" else None
         self.report(column.target, requires=requires, column=column.name, detail=" and ".join(problems))
 
     def _naive_clock(self, value: cst.BaseExpression) -> bool:
@@ -226,6 +234,9 @@ class TimestampDefault(_ColumnRule):
     def _has_onupdate(self, column: ColumnDecl) -> bool:
         if column.keyword("onupdate"):
             return True
+        server_default = column.keyword("server_default")
+        if server_default is not None and _ON_UPDATE.search(source_text(server_default.value)):
+            return True  # MySQL's `DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP`
         server = column.keyword("server_onupdate")
         if server is not None:
             # FetchedValue(): a database trigger maintains it; func.now() here emits no DDL

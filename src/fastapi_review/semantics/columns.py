@@ -146,6 +146,14 @@ def is_timezone_aware(type_expr: Optional[cst.BaseExpression]) -> Optional[bool]
     return None
 
 
+def says_timezone_false(type_expr: Optional[cst.BaseExpression]) -> bool:
+    """`DateTime(timezone=False)`: naive by an explicit decision, not by default."""
+    return isinstance(type_expr, cst.Call) and any(
+        a.keyword is not None and a.keyword.value == "timezone" and isinstance(a.value, cst.Name) and a.value.value == "False"
+        for a in type_expr.args
+    )
+
+
 def is_datetime_annotation(expr: Optional[cst.BaseExpression], scope: Context) -> bool:
     """`datetime`, `datetime.datetime`, `Optional[datetime]`, `datetime | None`, `"datetime"`."""
     if expr is None:

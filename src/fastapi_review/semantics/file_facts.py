@@ -27,7 +27,7 @@ from fastapi_review.semantics.schemas import annotated_with_description
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotation, is_session_expr, session_class_name, sessionmaker_kind
 from fastapi_review.semantics.types import type_refs
-from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text
+from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text, string_value
 
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
@@ -70,6 +70,8 @@ class FileFactsWriter:
         module = dotted_name(node.module) if node.module is not None else None
         if module is not None and module.endswith("ext.asyncio") and in_library(module, *ORM_LIBRARIES):
             self.facts.uses_async_sqlalchemy = True
+        if module is not None and in_library(module, *UPDATED_AT_LIBRARIES):
+            self.facts.writes_updated_at = True
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         scope = self.scope
@@ -81,6 +83,8 @@ class FileFactsWriter:
     # -- module-level bindings -----------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         scope = self.scope
+        if scope.functions and any(_names_updated_at(t.target) for t in node.targets):
+            self.facts.writes_updated_at = True
         if self._frames and self._is_session_query(node.value, self._frames[-1].orm_names):
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
@@ -246,6 +250,8 @@ class FileFactsWriter:
                     frame.calls.append(f"{self.facts.module}.{local}")
         if self.is_test:
             self._test_request(node)
+        elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):
+            self.facts.writes_updated_at = True
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
             self._exception_handler(node.args[0].value)
@@ -350,6 +356,38 @@ class FileFactsWriter:
         if scope.in_class_body and isinstance(node.target, cst.Name) and not node.target.value.startswith("_"):
             cls = scope.classes[-1].facts
             cls.field_refs = cls.field_refs + tuple(type_refs(node.annotation.annotation, scope, True))
+
+
+UPDATED_AT = "updated_at"
+# CRUD libraries whose update helpers set `updated_at` themselves
+UPDATED_AT_LIBRARIES = ("fastcrud",)
+
+
+def _names_updated_at(target: cst.BaseExpression) -> bool:
+    """`obj.updated_at` or `data["updated_at"]` as an assignment target."""
+    if isinstance(target, cst.Attribute):
+        return target.attr.value == UPDATED_AT
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        index = target.slice[0].slice
+        return isinstance(index, cst.Index) and string_value(index.value) == UPDATED_AT
+    return False
+
+
+def _writes_updated_at(call: cst.Call) -> bool:
+    """`update(M).values(updated_at=…)`, `M(updated_at=…)`, `setattr(o, "updated_at", …)`,
+    `.values({"updated_at": …})`: the code itself writes the column."""
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == UPDATED_AT:
+                return True
+        elif isinstance(arg.value, cst.Dict):
+            if any(isinstance(e, cst.DictElement) and string_value(e.key) == UPDATED_AT for e in arg.value.elements):
+                return True
+    func = call.func
+    return (
+        isinstance(func, cst.Name) and func.value == "setattr" and len(call.args) >= 2
+        and string_value(call.args[1].value) == UPDATED_AT
+    )
 
 
 def _chain_entity(expr: cst.BaseExpression, scope: Scope) -> Optional[str]:

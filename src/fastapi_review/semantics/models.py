@@ -6,7 +6,7 @@ import re
 
 from typing import Optional
 
-from fastapi_review.facts import ClassFacts
+from fastapi_review.facts import APP, ClassFacts
 from fastapi_review.project import DECLARATIVE_NAME, ProjectIndex, Requirement
 from fastapi_review.semantics.conventions import follows
 from fastapi_review.semantics.names import in_library
@@ -325,3 +325,14 @@ class NaiveDatetimeMap(Requirement, kind="naive_datetime_map"):
 
     def holds(self, index: ProjectIndex) -> bool:
         return is_declarative_class(index, self.qualname) and datetime_map_of(index, self.qualname) is not True
+
+
+class UpdatedAtUnwritten(Requirement, kind="updated_at_unwritten"):
+    """No application module writes `updated_at` itself (FileFacts.writes_updated_at): a project
+    whose update code sets it — or whose CRUD library does — keeps it current without onupdate=."""
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return not index.memo(
+            ("writes_updated_at",),
+            lambda: any(m.writes_updated_at and m.role == APP for m in index.modules.values()),
+        )

@@ -55,8 +55,9 @@ def project_dialects(index: ProjectIndex) -> frozenset[str]:
 class DialectTarget(Requirement, kind="dialect_target"):
     """What the project's databases are — the dialects its nearest declaration's drivers speak,
     plus every database URL in its files — fits `want`: "postgresql" (PostgreSQL among them, or
-    nothing known: the default), "postgresql-only", or "mixed" (PostgreSQL and others; the
-    detail names the others)."""
+    nothing known: the default), "postgresql-only", "mixed" (PostgreSQL and others; the
+    detail names the others), or "not-mysql-only" (MySQL, whose InnoDB indexes foreign keys
+    itself, is not the only one)."""
 
     declared: tuple[str, ...]
     want: str
@@ -70,6 +71,8 @@ class DialectTarget(Requirement, kind="dialect_target"):
             return "postgresql" in dialects and len(dialects) > 1
         if self.want == "postgresql-only":
             return dialects <= {"postgresql"}
+        if self.want == "not-mysql-only":
+            return not dialects or not dialects <= {"mysql"}
         return not dialects or "postgresql" in dialects
 
     def detail(self, index: ProjectIndex) -> Optional[str]:
