@@ -9,7 +9,7 @@ import libcst as cst
 from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, importable
-from fastapi_review.semantics.http import STATUS_MODULES
+from fastapi_review.semantics.http import STATUS_MODULES, is_response_class
 from fastapi_review.syntax import keyword_arg
 
 
@@ -32,14 +32,25 @@ class PostWithoutStatusCode(Rule):
             if route.method != "post":
                 continue
             if creates is None:
-                creates = _creates(node)
+                creates = _creates(node) and not self._sets_own_status(node)
             if not creates:
-                continue  # a login, a search, an action: 200 is right
+                continue  # a login, a search, an action: 200 is right; or the handler answers itself
             if keyword_arg(route.call, "status_code") is not None:
                 self.conforms()
                 continue
             self.report(node.name, requires=route.requirement, fix=self._fix(route.call), handler=node.name.value)
             return
+
+    def _sets_own_status(self, node: cst.FunctionDef) -> bool:
+        """The handler decides its status itself: `response.status_code = …`, or it returns a
+        `JSONResponse(...)` / `Response(...)` (the decorator's status_code= would not apply)."""
+        scope = self.ctx.scope
+        for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(child, cst.AssignTarget) and isinstance(child.target, cst.Attribute) and child.target.attr.value == "status_code":
+                return True
+            if isinstance(child, cst.Return) and isinstance(child.value, cst.Call) and is_response_class(scope.callee(child.value)):
+                return True
+        return False
 
     def _fix(self, call: cst.Call) -> "RuleFix | None":
         if any(arg.star for arg in call.args) or not importable(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES):
@@ -55,9 +66,19 @@ _CREATE_NAME = re.compile(r"^(create|add|new|insert|register|signup|sign_up|uplo
 _CREATE_CALLS = frozenset({"add", "add_all", "create", "insert", "save", "bulk_create", "create_one", "insert_one"})
 
 
+# A name that says the handler does something else: a bulk delete that enqueues work through
+# some `.add()`, a poll, a search
+_OTHER_NAME = re.compile(
+    r"^(bulk_)?(read|get|list|count|search|filter|find|query|delete|remove|update|patch|set|cancel|pause|resume"
+    r"|poll|login|logout|refresh|validate|verify|check|preview|reset|sync|export|download|ping|health)(_|$)"
+)
+
+
 def _creates(node: cst.FunctionDef) -> bool:
     if _CREATE_NAME.search(node.name.value):
         return True
+    if _OTHER_NAME.search(node.name.value):
+        return False
     for child in descendants(node.body):
         if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value in _CREATE_CALLS:
             return True

@@ -7,6 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.schemas import NotPydanticSchema
 from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject, is_session_expr
@@ -167,8 +168,45 @@ class StatefulService(Rule):
         head = inner[0].value if inner and isinstance(inner[0], cst.Subscript) else (inner[0] if inner else None)
         return head is not None and (dotted_name(head) or "").rsplit(".", 1)[-1] in _IMMUTABLE_TYPES
 
-    def visit_Global(self, node: cst.Global) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         ctx = self.ctx
-        if ctx.in_service_code and not ctx.is_test_module:
-            names = ", ".join(n.name.value for n in node.names)
-            self.report(node, detail=f"service code rebinds module state with 'global {names}'")
+        if not ctx.in_service_code or ctx.is_test_module:
+            return
+        body = descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        for statement in body:
+            if not isinstance(statement, cst.Global):
+                continue
+            names = [n.name.value for n in statement.names]
+            if all(_lazily_initialised(name, body) for name in names):
+                continue  # `if _client is None: _client = make()`: one process-wide handle, made once
+            self.report(statement, detail=f"service code rebinds module state with 'global {', '.join(names)}'")
+
+
+def _assigned_names(node: cst.CSTNode) -> list[str]:
+    if isinstance(node, cst.Assign):
+        return [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+    if isinstance(node, (cst.AnnAssign, cst.AugAssign)) and isinstance(node.target, cst.Name):
+        return [node.target.value]
+    return []
+
+
+def _unset_test(test: cst.BaseExpression, name: str) -> bool:
+    """`name is None` / `not name`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value == name
+    return (
+        isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == name
+        and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None"
+    )
+
+
+def _lazily_initialised(name: str, body: list[cst.CSTNode]) -> bool:
+    """Every assignment to the global `name` in the function sits under `if name is None:` (or
+    `if not name:`): a lazy singleton, set once per process — not state kept between requests."""
+    guarded: set[int] = set()
+    for node in body:
+        if isinstance(node, cst.If) and _unset_test(node.test, name):
+            guarded.update(id(n) for n in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    assignments = [n for n in body if name in _assigned_names(n)]
+    return bool(assignments) and all(id(n) in guarded for n in assignments)
