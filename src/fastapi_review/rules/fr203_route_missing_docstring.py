@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import OPERATIONAL_PATHS, schema_requirement
+from fastapi_review.semantics.routes import is_operational, schema_requirement
 from fastapi_review.syntax import keyword_arg
 
 
@@ -27,8 +27,8 @@ class RouteMissingDocstring(Rule):
             return
         scope = self.ctx.scope
         for route in function.routes:
-            if route.hidden or (route.path is not None and OPERATIONAL_PATHS.match(route.path)):
-                return  # hidden, or `/health`-like: nothing to describe
+            if route.hidden or route.method == "websocket" or is_operational(route, node.name.value):
+                return  # hidden, a websocket (not in OpenAPI), or `/health`-like: nothing to describe
             if keyword_arg(route.call, "description") is not None:
                 self.conforms()
                 return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.routes import OPERATIONAL_PATHS, AppBinding, AppWithRouters
+from fastapi_review.semantics.routes import AppBinding, AppWithRouters, is_operational
 
 
 class RouteOnApp(Rule):
@@ -21,7 +21,7 @@ class RouteOnApp(Rule):
         if function is None:
             return
         for route in function.routes:
-            if route.path is not None and OPERATIONAL_PATHS.match(route.path):
+            if is_operational(route, node.name.value):
                 return  # `/`, `/health`, `/version`: conventionally on the app
             if route.kind == "app":
                 app = f"{self.ctx.facts.module}.{route.router}"

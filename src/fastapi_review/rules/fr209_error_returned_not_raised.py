@@ -12,10 +12,14 @@ from fastapi_review.semantics.http import (
     is_response_class,
     status_code_value,
 )
+from fastapi_review.semantics.context import FunctionInfo
+from fastapi_review.semantics.routes import is_operational
 from fastapi_review.semantics.types import unwrap_annotation
 from fastapi_review.syntax import keyword_arg, positional_arg, string_value
 
 _ERROR_KEYS = frozenset({"error", "errors"})
+# an error envelope is small: {"error": msg}, {"status": "error", "error": msg, "code": 404}
+_ENVELOPE_KEYS = 3
 
 
 class ErrorReturnedNotRaised(Rule):
@@ -31,11 +35,13 @@ class ErrorReturnedNotRaised(Rule):
         if function is None or node.value is None:
             return
         detail = self._error_value(node.value)
-        if detail is not None:
+        if detail is not None and not (detail.startswith("returns a 5") and _is_probe(function)):
             self.report(node, requires=function.route_requirement, handler=function.node.name.value, detail=detail)
 
     def _error_value(self, value: cst.BaseExpression) -> Optional[str]:
         if isinstance(value, cst.Dict):
+            if len(value.elements) > _ENVELOPE_KEYS:
+                return None  # a payload that carries an "errors" field, not an error envelope
             for element in value.elements:
                 if isinstance(element, cst.DictElement) and string_value(element.key) in _ERROR_KEYS:
                     return f"returns an {string_value(element.key)!r} dict with a success status"
@@ -61,8 +67,13 @@ class ErrorReturnedNotRaised(Rule):
             ):
                 continue
             code = status_code_value(node.value, self.ctx.scope)
-            if code is not None and code >= 400:
+            if code is not None and code >= 400 and not (code >= 500 and _is_probe(function)):
                 self.report(
                     node, requires=function.route_requirement, handler=function.node.name.value,
                     detail=f"sets {attr.value.value}.status_code = {code} and returns",
                 )
+
+
+def _is_probe(function: FunctionInfo) -> bool:
+    """A health or readiness probe: answering 503 is its contract, not an error returned."""
+    return bool(function.routes) and all(is_operational(r, function.node.name.value) for r in function.routes)

@@ -317,6 +317,19 @@ OPERATIONAL_PATHS = re.compile(
 )
 
 
+# A handler named for a probe, when its path is not a literal (`path=settings.health_path`)
+_OPERATIONAL_HANDLER = re.compile(r"^_?(health|healthz|healthcheck|health_check|ping|ready|readiness|live|liveness|probe|livez|readyz)(_|$)")
+
+
+def is_operational(route: Route, handler: str) -> bool:
+    """A `/`, `/health`, `/ready`, `/version`-like route: operational, conventionally on the app,
+    with nothing to document, and free to answer 503 to a probe.  An unknown path counts when
+    the handler's name says probe."""
+    if route.path is not None:
+        return bool(OPERATIONAL_PATHS.match(route.path))
+    return bool(_OPERATIONAL_HANDLER.match(handler))
+
+
 class AppWithRouters(Requirement, kind="app_with_routers"):
     """The application includes routers somewhere in the project: it organises its routes in
     routers, so one declared on the app itself is an outlier."""
