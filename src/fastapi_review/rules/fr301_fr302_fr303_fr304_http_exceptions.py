@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
+
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
 from fastapi_review.semantics.routes import in_schema_requirements
@@ -40,6 +42,40 @@ class GenericExceptionInRoute(Rule):
         "raise HTTPException with a status and detail, or a domain exception with a registered handler"
     )
 
+    def setup(self) -> None:
+        # raises in the body of a `try` of the handler, with the types its `except` clauses catch
+        self._caught: dict[int, frozenset[str]] = {}
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if self.ctx.scope.route_function is None:
+            return
+        caught: set[str] = set()
+        for handler in node.handlers:
+            if not self._answers(handler):
+                continue  # it re-raises or logs: the exception still ends as a 500
+            if handler.type is None:
+                caught.add("builtins.BaseException")
+                continue
+            types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+            caught.update(q for q in (qualify_exception(t, self.ctx.scope) for t in types) if q is not None)
+        if not caught:
+            return
+        for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(child, cst.Raise):
+                self._caught[id(child)] = self._caught.get(id(child), frozenset()) | frozenset(caught)
+
+    def _answers(self, handler: cst.ExceptHandler) -> bool:
+        """The except clause answers the request: it returns, or raises HTTPException or a
+        project exception (not a bare `raise`, not another generic exception)."""
+        for child in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(child, cst.Return):
+                return True
+            if isinstance(child, cst.Raise):
+                raised = exception_type(child.exc)
+                if raised is not None and qualify_exception(raised, self.ctx.scope) not in GENERIC_EXCEPTIONS:
+                    return True
+        return False
+
     def visit_Raise(self, node: cst.Raise) -> None:
         function = self.ctx.scope.route_function
         raised = exception_type(node.exc)
@@ -48,6 +84,8 @@ class GenericExceptionInRoute(Rule):
         qualified = qualify_exception(raised, self.ctx.scope)
         if qualified not in GENERIC_EXCEPTIONS:
             return
+        if self._caught.get(id(node), frozenset()).intersection(builtin_lineage(qualified)):
+            return  # the handler's own `except` catches it (and answers for it)
         self.report(
             node,
             requires=(NoExceptionHandler(builtin_lineage(qualified)), function.route_requirement),
