@@ -140,7 +140,7 @@ def test_parser_nodes_equal_libcsts_own() -> None:
     [
         "async def f(conn, name: str):\n    return await conn.fetch(f'SELECT * FROM t WHERE n = {name}')\n",
         "def f(cursor, name: str):\n    cursor.executemany('DELETE FROM t WHERE n = ' + name, [])\n",
-        "from sqlmodel import text\nq = text(f'SELECT {x}')\n",
+        "from sqlmodel import text\nq = text(f'SELECT * FROM t WHERE n = {x}')\n",
     ],
 )
 def test_sql_sinks_without_sqlalchemy_words_are_still_checked(tmp_path: Path, source: str) -> None:

@@ -81,7 +81,7 @@ def test_baseline_reports_only_new_findings_and_survives_line_shifts(tmp_path: P
 
 
 def test_flake8_plugin_reports_the_same_codes(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text(BAD + "from sqlalchemy import text\n\n\nasync def q(session: object, n: str) -> None:\n    await session.execute(text(f'SELECT {n}'))\n")
+    (tmp_path / "a.py").write_text(BAD + "from sqlalchemy import text\n\n\nasync def q(session: object, n: str) -> None:\n    await session.execute(text(f'SELECT * FROM t WHERE n = {n}'))\n")
     command = readme_block("flake8-command").strip().split()
     assert command[:3] == ["flake8", "--select", "FR"]
     flake8 = subprocess.run([sys.executable, "-m", *command[:3], "a.py"], cwd=tmp_path, capture_output=True, text=True)

@@ -7,11 +7,13 @@ from typing import ClassVar, Optional
 
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
 from fastapi_review.findings import Severity
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.sessions import is_connection_annotation, is_session_expr
-from fastapi_review.semantics.sql_strings import StringFlow
+from fastapi_review.semantics.sql_positions import VALUE, positions
+from fastapi_review.semantics.sql_strings import StringFlow, render
 from fastapi_review.syntax import dotted_name
 
 # Functions whose string argument is SQL text.
@@ -30,10 +32,7 @@ class SqlStringFormatting(Rule):
     code = "FR401"
     name = "sql-string-formatting"
     summary = "SQL built by f-string, %, .format(), + or join reaching text()/execute()/fetch()"
-    message = (
-        "SQL built by string formatting reaches {sink}: this is SQL injection; "
-        "use bound parameters (text('... :name') with parameters)"
-    )
+    message = "SQL built by string formatting reaches {sink}: {advice}"
     severity: ClassVar[Severity] = "error"
     # its sinks: text() / literal_column() from SQLAlchemy / SQLModel, or a method named
     # exec_driver_sql, execute(many), scalar(s), fetch(row/val)
@@ -74,8 +73,28 @@ class SqlStringFormatting(Rule):
         if sink is None:
             return
         sql = _sql_argument(node)
-        if sql is not None and flow.formatted(sql):
-            self.report(node, sink=sink)
+        if sql is None or not flow.formatted(sql):
+            return
+        template = flow.template(sql)
+        kinds = positions(render(template)) if template is not None else None
+        if kinds is None or VALUE in kinds:
+            self.report(node, sink=sink, advice=_BIND)
+        elif self._request_value_in(sql):
+            # a name (table, column, sort key) or a statement without parameters, from the request
+            self.report(node, sink=sink, advice=_ALLOW_LIST)
+        # else: only names or parameterless statements, from the code: bound parameters cannot
+        # go there, and nothing says the value is not a validated name (Known problems)
+
+    def _request_value_in(self, sql: cst.BaseExpression) -> bool:
+        """A route handler's own parameter (request input) appears in the SQL expression."""
+        function = self.ctx.scope.route_function
+        if function is None:
+            return False
+        flow = self._flow
+        return any(
+            isinstance(n, cst.Name) and n.value in function.params and not flow.constant(n)
+            for n in descendants(sql, skip=(cst.Lambda,))
+        )
 
     def _sink_name(self, node: cst.Call) -> Optional[str]:
         func = node.func
@@ -112,6 +131,13 @@ class SqlStringFormatting(Rule):
                 qualified = scope.imports.resolve(annotation) or ""
                 return bool(_DRIVER_TYPES.match(qualified))
         return False
+
+
+_BIND = "this is SQL injection; use bound parameters (text('... :name') with parameters)"
+_ALLOW_LIST = (
+    "a request value is formatted in where bound parameters cannot go (a name, or a statement "
+    "without parameters): this is SQL injection; check it against an allow-list of known names"
+)
 
 
 def _sql_argument(node: cst.Call) -> Optional[cst.BaseExpression]:

@@ -10,12 +10,15 @@ Two judgements over expressions, with per-function knowledge of local variables:
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 import libcst as cst
 
 from fastapi_review.semantics.context import FunctionInfo
+from fastapi_review.semantics.sql_positions import CONSTANT_PART as SQL_CONSTANT
+from fastapi_review.semantics.sql_positions import HOLE as SQL_HOLE
 from fastapi_review.syntax import is_constant_name
 
 Bindings = Mapping[str, bool]  # comprehension variables → whether they are constant
@@ -23,6 +26,11 @@ _NO_BINDINGS: Bindings = MappingProxyType({})
 
 TAINTED = "tainted"
 CONSTANT = "constant"
+
+# Parts of a template (StringFlow.template): literal text is a str; these two are markers
+HOLE = object()  # a non-constant part: where data (or SQL) of unknown origin goes in
+CONSTANT_PART = object()  # a constant part whose text is not known here
+Template = list  # [str | HOLE | CONSTANT_PART]
 
 # Calls whose result cannot carry SQL text.
 _SAFE_CALLS = frozenset({"int", "float", "len", "range", "bool", "abs", "round", "min", "max", "enumerate", "zip", "sorted"})
@@ -56,6 +64,60 @@ class StringFlow:
     def __init__(self, function: Optional[FunctionInfo]) -> None:
         self.function = function
         self.state: dict[str, str] = {}
+        # the text of string locals, as far as it is known: literal text, HOLE or CONSTANT_PART
+        self.templates: dict[str, Optional[Template]] = {}
+
+    # -- the text of a formatted string ---------------------------------------------------
+    def template(self, expr: cst.BaseExpression, bound: Bindings = _NO_BINDINGS) -> Optional[Template]:
+        """The string `expr` builds, as literal text and parts: HOLE for a non-constant part,
+        CONSTANT_PART for a constant one whose text is unknown; None when its shape is not one
+        followed here (a helper's result, a join, a branch)."""
+        if isinstance(expr, cst.SimpleString):
+            value = expr.evaluated_value
+            return [value] if isinstance(value, str) else None
+        if isinstance(expr, cst.ConcatenatedString):
+            return _join(self.template(expr.left, bound), self.template(expr.right, bound))  # type: ignore[arg-type]
+        if isinstance(expr, cst.FormattedString):
+            parts: Template = []
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    parts.append(part.value.replace("{{", "{").replace("}}", "}"))
+                else:
+                    parts.append(CONSTANT_PART if self.constant(part.expression, bound) else HOLE)  # type: ignore[attr-defined]
+            return parts
+        if isinstance(expr, cst.Name) and expr.value in self.templates and expr.value not in bound:
+            return self.templates[expr.value]
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return _join(self._operand(expr.left, bound), self._operand(expr.right, bound))
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
+            return self._percent(expr, bound)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+            receiver = self.template(expr.func.value, bound) if _is_stringy_literal(expr.func.value) else None
+            if receiver is None or any(part in (HOLE, CONSTANT_PART) for part in receiver):
+                return None
+            every = all(self.constant(a.value, bound) for a in expr.args)
+            return _fields(_FORMAT_FIELD, "".join(receiver), CONSTANT_PART if every else HOLE)  # type: ignore[arg-type]
+        return None
+
+    def _operand(self, expr: cst.BaseExpression, bound: Bindings) -> Optional[Template]:
+        known = self.template(expr, bound)
+        if known is not None:
+            return known
+        return [CONSTANT_PART if self.constant(expr, bound) else HOLE] if not self.formatted(expr, bound) else None
+
+    def _percent(self, expr: cst.BinaryOperation, bound: Bindings) -> Optional[Template]:
+        """`"... %s ..." % args`: each conversion is a part, constant when its argument is."""
+        left = self.template(expr.left, bound) if _is_stringy_literal(expr.left) else None
+        if left is None or any(part in (HOLE, CONSTANT_PART) for part in left):
+            return None
+        right = expr.right
+        values = [e.value for e in right.elements] if isinstance(right, cst.Tuple) else None
+        text = "".join(left)  # type: ignore[arg-type]
+        specs = _PERCENT_FIELD.findall(text)
+        if values is not None and len(values) == len([s for s in specs if s != "%%"]):
+            kinds = iter(CONSTANT_PART if self.constant(v, bound) else HOLE for v in values)
+            return _fields(_PERCENT_FIELD, text, None, kinds)
+        return _fields(_PERCENT_FIELD, text, CONSTANT_PART if self.constant(right, bound) else HOLE)
 
     # -- judgements -------------------------------------------------------------------
     def constant(self, expr: cst.BaseExpression, bound: Bindings = _NO_BINDINGS) -> bool:
@@ -177,7 +239,10 @@ class StringFlow:
     # -- updates ----------------------------------------------------------------------
     def assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """`target = value`."""
-        for name in _target_names(target):
+        names = _target_names(target)
+        text = self.template(value) if isinstance(target, cst.Name) else None
+        for name in names:
+            self.templates[name] = text
             if self.formatted(value):
                 self.state[name] = TAINTED
             elif self.constant(value):
@@ -187,6 +252,8 @@ class StringFlow:
 
     def augment(self, name: str, value: cst.BaseExpression) -> None:
         """`name += value`."""
+        if name in self.templates:
+            self.templates[name] = _join(self.templates[name], self._operand(value, _NO_BINDINGS))
         current = self.state.get(name)
         if current == TAINTED:
             return
@@ -197,6 +264,7 @@ class StringFlow:
         """`for target in iterable:` binds constants when the iterable is constant."""
         constant = self.constant(iterable)
         for name in _target_names(target):
+            self.templates.pop(name, None)
             if constant:
                 self.state[name] = CONSTANT
             else:
@@ -212,6 +280,45 @@ class StringFlow:
             return
         if self.state[name] == CONSTANT and not all(self.constant(a.value) for a in call.args):
             self.state[name] = TAINTED
+
+
+def _join(left: Optional[Template], right: Optional[Template]) -> Optional[Template]:
+    return None if left is None or right is None else [*left, *right]
+
+
+_FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
+_PERCENT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
+
+
+def _fields(pattern: "re.Pattern[str]", text: str, kind: Optional[str], kinds: "Optional[Iterator[str]]" = None) -> Template:
+    """`text` with each replacement field of `pattern` a part (`kind`, or the next of `kinds`)."""
+    parts: Template = []
+    last = 0
+    for match in pattern.finditer(text):
+        parts.append(text[last:match.start()])
+        field = match.group()
+        if field in ("%%", "{{", "}}"):
+            parts.append(field[0])
+        else:
+            parts.append(kind if kinds is None else next(kinds, HOLE))
+        last = match.end()
+    parts.append(text[last:])
+    return parts
+
+
+def render(template: Template) -> str:
+    """The SQL text of a template, each part an identifier sql_positions can find."""
+    out = []
+    holes = 0
+    for part in template:
+        if part is HOLE:
+            out.append(f"{SQL_HOLE}{holes}")
+            holes += 1
+        elif part is CONSTANT_PART:
+            out.append(SQL_CONSTANT)
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 def _target_names(target: cst.BaseExpression) -> set[str]:
