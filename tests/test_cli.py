@@ -172,7 +172,7 @@ def test_config_from_pyproject(tmp_path: Path) -> None:
 
 
 def test_application_rules_skip_migrations_unless_the_role_selects_them(tmp_path: Path) -> None:
-    write(tmp_path / "alembic" / "versions" / "001.py", "from sqlalchemy import text\ndef upgrade(op, v):\n    op.get_bind().execute(text(f'x {v}'))\n")
+    write(tmp_path / "alembic" / "versions" / "001.py", "from sqlalchemy import text\ndef upgrade(op, v):\n    op.get_bind().execute(text(f\"SELECT * FROM t WHERE x = '{v}'\"))\n")
     assert run(["-q", "."], tmp_path).stdout == ""
     write(tmp_path / "pyproject.toml", '[tool.fastapi-review.roles.migrations]\nselect = ["FR1", "FR401"]\n')
     codes = {l.split()[1] for l in run(["-q", "."], tmp_path).stdout.splitlines()}

@@ -46,7 +46,12 @@ class SqlStringFormatting(Rule):
         return self._flows[-1]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._flows.append(StringFlow(self.ctx.scope.function))
+        scope = self.ctx.scope
+        function = scope.function
+        in_enum = function is not None and function.is_method and scope.classes and any(
+            base.rsplit(".", 1)[-1].endswith("Enum") for base in scope.classes[-1].facts.bases
+        )
+        self._flows.append(StringFlow(function, in_enum=bool(in_enum)))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._flows.pop()

@@ -33,7 +33,11 @@ UTILITY = "utility"
 HOLE = "fr401hole"
 CONSTANT_PART = "fr401const"
 _HOLE_NAME = re.compile(HOLE + r"\d+")
-_DIALECTS = ("postgres", "mysql", None)
+_DIALECTS = ("postgres", "mysql", "clickhouse", None)
+# DB-API placeholders (`%s`, `%(name)s`) read as named ones, MySQL's `quoted` names as "quoted":
+# one grammar then reads what drivers of several databases accept
+_DBAPI_PLACEHOLDER = re.compile(r"%(?:\([A-Za-z_]\w*\))?s")
+_BACKTICKED = re.compile(r"`([^`]*)`")
 # statements that take no bound parameters, by their first keyword (for what sqlglot cannot parse)
 _UTILITY_WORDS = frozenset({
     "alter", "analyze", "cluster", "comment", "copy", "create", "drop", "grant", "listen", "lock", "notify",
@@ -49,7 +53,9 @@ def positions(sql: str) -> Optional[set[str]]:
     first = sql.lstrip(" \t\r\n(").split(None, 1)
     if first and first[0].lower() in _UTILITY_WORDS:
         return {UTILITY}
-    trees = _parse(sql)
+    if sql.strip() in holes:
+        return None  # the whole statement is formatted in
+    trees = _parse(_BACKTICKED.sub(r'"\1"', _DBAPI_PLACEHOLDER.sub(":p", sql)))
     if trees is None:
         return None
     found: set[str] = set()
@@ -61,10 +67,10 @@ def positions(sql: str) -> Optional[set[str]]:
             continue
         if isinstance(tree, _utility_roots(exp)):
             utility = True
-        elif isinstance(tree, _dml_roots(exp)):
-            utility = False
+        elif isinstance(tree, (*_dml_roots(exp), exp.Expression)):
+            utility = False  # a statement with parameters, a condition, or a column expression
         else:
-            return None  # a bare name or expression: not SQL this can read
+            return None
         for node in tree.walk():
             for hole in _holes_in(node, exp):
                 kind = UTILITY if utility else _kind(node, exp)
@@ -112,8 +118,8 @@ def _utility_roots(exp: Any) -> tuple[type, ...]:
 
 def _holes_in(node: Any, exp: Any) -> list[str]:
     """The holes a node stands for: an identifier that is one, or a string literal holding some."""
-    if isinstance(node, exp.Identifier) and isinstance(node.this, str) and _HOLE_NAME.fullmatch(node.this):
-        return [node.this]
+    if isinstance(node, exp.Identifier) and isinstance(node.this, str):
+        return _HOLE_NAME.findall(node.this)  # `fr401hole0_total`: part of a name is a name
     if isinstance(node, exp.Literal) and node.is_string:
         return _HOLE_NAME.findall(node.this)
     return []
@@ -132,8 +138,10 @@ def _kind(node: Any, exp: Any) -> Optional[str]:
     while isinstance(operand.parent, tuple(getattr(exp, w) for w in _OPERAND_WRAPPERS)):
         operand = operand.parent
     parent = operand.parent
-    if parent is None or isinstance(parent, (exp.Where, exp.Having, exp.Connector, exp.Not, exp.Join)):
-        return None  # a whole statement or condition formatted in: SQL text of unknown content
+    if parent is None:
+        return IDENTIFIER  # a column expression (`literal_column(f"NEW.{column}")`)
+    if isinstance(parent, (exp.Where, exp.Having, exp.Connector, exp.Not, exp.Join)):
+        return None  # a whole condition formatted in: SQL text of unknown content
     if isinstance(parent, (exp.Limit, exp.Offset)) or parent.find_ancestor(exp.Values) is not None or isinstance(parent, exp.Values):
         return VALUE
     if isinstance(parent, exp.Tuple) and isinstance(parent.parent, exp.Values):

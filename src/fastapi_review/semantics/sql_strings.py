@@ -61,8 +61,10 @@ def _annotation_is_safe(annotation: Optional[cst.BaseExpression]) -> bool:
 class StringFlow:
     """Local-variable states of one function (or the module), updated in source order."""
 
-    def __init__(self, function: Optional[FunctionInfo]) -> None:
+    def __init__(self, function: Optional[FunctionInfo], in_enum: bool = False) -> None:
         self.function = function
+        # a method of an Enum class: `self.value` / `self.name` are its members' constants
+        self.in_enum = in_enum
         self.state: dict[str, str] = {}
         # the text of string locals, as far as it is known: literal text, HOLE or CONSTANT_PART
         self.templates: dict[str, Optional[Template]] = {}
@@ -202,6 +204,8 @@ class StringFlow:
 
     def _attribute_constant(self, expr: cst.Attribute) -> bool:
         if expr.attr.value in _SAFE_ATTRS:
+            return True
+        if self.in_enum and expr.attr.value in ("value", "name") and isinstance(expr.value, cst.Name) and expr.value.value == "self":
             return True
         # Enum members and class/settings constants: `Status.ACTIVE.value`, `settings.DB_SCHEMA`.
         node: cst.BaseExpression = expr
