@@ -197,29 +197,24 @@ class Rule:
         unit: Unit | str = "current",
         fix: Optional[RuleFix] = None,
         convention_kind: str | tuple[str, ...] = "",
-        convention_site: Optional[bool] = True,
         **message_args: object,
     ) -> None:
         """Report `node`; `requires` (one requirement or several) defers the finding until the
         project index confirms each of them.  A message argument whose value is a requirement
         is filled in by the project phase with its `detail`.  `unit` is the def/class around
-        `node` when reporting after the traversal moved on (from `finish`); `fix` offers an edit.
-        A convention rule's finding counts as a site that deviates and waits on the project's
-        convention; `convention_site=False` waits without counting (a second finding for the
-        same site), None neither counts nor waits (a finding outside the convention)."""
+        `node` when reporting after the traversal moved on (from `finish`); `fix` offers an edit."""
         if requires is None:
             needed: tuple[Requirement, ...] = ()
         elif isinstance(requires, Requirement):
             needed = (requires,)
         else:
             needed = tuple(r for r in requires if r is not None)
-        if self.convention and convention_site is not None:
+        if self.convention:
             counts = self.ctx.facts.conventions
             module = self.ctx.facts.module
             for key in self._convention_keys(convention_kind):
-                if convention_site:
-                    follow, deviate = counts.get(key, (0, 0))
-                    counts[key] = (follow, deviate + 1)
+                follow, deviate = counts.get(key, (0, 0))
+                counts[key] = (follow, deviate + 1)
                 if self.ctx.learn_conventions:
                     needed = (*needed, ProjectConvention(key, module))
         where = self.ctx.current_unit if unit == "current" else unit
@@ -234,15 +229,6 @@ class Rule:
         for key in self._convention_keys(convention_kind):
             follow, deviate = counts.get(key, (0, 0))
             counts[key] = (follow + 1, deviate)
-
-    def deviates(self, convention_kind: str | tuple[str, ...] = "") -> None:
-        """Count a site that deviates from this (convention) rule's convention without reporting
-        it: a deviation the code states as a decision (`DateTime(timezone=False)`) still tells
-        what the project does."""
-        counts = self.ctx.facts.conventions
-        for key in self._convention_keys(convention_kind):
-            follow, deviate = counts.get(key, (0, 0))
-            counts[key] = (follow, deviate + 1)
 
     def finish(self) -> None:
         """Called once after the traversal of a file; override to report what needs the whole file."""

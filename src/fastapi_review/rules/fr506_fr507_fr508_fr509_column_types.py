@@ -118,29 +118,22 @@ class NaiveDatetimeColumn(_PostgresColumnRule):
     name = "naive-datetime-column"
     summary = "a DateTime column without timezone=True (incl. Mapped[datetime] via type_annotation_map)"
     message = "{detail}: PostgreSQL stores 'timestamp without time zone'; use DateTime(timezone=True)"
-    # a project that stores naive times throughout (naive UTC by design) decided so
-    convention = True
 
     def check(self, column: ColumnDecl) -> None:
         if "DateTime" in column.type_ancestors:
-            aware = is_timezone_aware(column.type_expr)
             if says_timezone_false(column.type_expr):
-                self.deviates()  # `timezone=False` written out: the project chose naive times
-            elif aware:
-                self.conforms()
-            elif aware is False:
+                return  # `timezone=False` written out: the project chose naive times
+            if is_timezone_aware(column.type_expr) is False:
                 self.report(column.target, requires=self.target(), fix=self._fix(column), detail=f"column '{column.name}' is a DateTime without timezone=True")
             return
         if column.type_expr is not None or not is_datetime_annotation(column.python_type, self.ctx.scope):
             return
-        # whether these are naive is known only in the project phase: they do not count as sites
         if column.kind == "Field":  # SQLModel maps datetime to a naive DateTime
-            self.report(column.target, requires=(self._in_model_requirement(), self.target()), convention_site=False, detail=f"field '{column.name}' is a datetime mapped to a naive DateTime")
+            self.report(column.target, requires=(self._in_model_requirement(), self.target()), detail=f"field '{column.name}' is a datetime mapped to a naive DateTime")
         else:  # no fix: the column has no type to add timezone=True to
             self.report(
                 column.target,
                 requires=(NaiveDatetimeMap(self.ctx.scope.class_qualname_here), self.target()),
-                convention_site=False,
                 detail=f"column '{column.name}' is Mapped[datetime] and the declarative base's type_annotation_map does not make datetime timezone-aware",
             )
 
@@ -166,23 +159,17 @@ class JsonNotJsonb(_PostgresColumnRule):
     name = "json-not-jsonb"
     summary = "a JSON column type on PostgreSQL instead of JSONB"
     message = "column '{column}' uses JSON: {advice}"
-    # a project that keeps JSON throughout (opaque documents, portable models) decided so
-    convention = True
 
     def check(self, column: ColumnDecl) -> None:
         if column.type_qualname is None:
             return
-        if "JSON" not in column.type_ancestors:
-            return
-        if column.type_qualname.endswith("JSONB") or _has_jsonb_variant(column.type_expr):
-            self.conforms()
-            return
-        advice = "on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
-        # PostgreSQL only: JSONB, with the fix; PostgreSQL and others: a variant, no fix
-        self.report(column.target, requires=self.target("postgresql-only"), fix=self._fix(column), column=column.name, advice=advice)
-        mixed = self.target("mixed")
-        if mixed is not None:
-            self.report(column.target, requires=mixed, convention_site=False, column=column.name, advice=mixed)
+        if "JSON" in column.type_ancestors and not column.type_qualname.endswith("JSONB"):
+            advice = "on PostgreSQL use sqlalchemy.dialects.postgresql.JSONB (indexable, binary)"
+            # PostgreSQL only: JSONB, with the fix; PostgreSQL and others: a variant, no fix
+            self.report(column.target, requires=self.target("postgresql-only"), fix=self._fix(column), column=column.name, advice=advice)
+            mixed = self.target("mixed")
+            if mixed is not None:
+                self.report(column.target, requires=mixed, column=column.name, advice=mixed)
 
     def _fix(self, column: ColumnDecl) -> "RuleFix | None":
         """`JSON` → `JSONB` (the same arguments), imported from sqlalchemy.dialects.postgresql."""
@@ -201,15 +188,6 @@ class JsonNotJsonb(_PostgresColumnRule):
         return RuleFix("unsafe", "Use JSONB", ((head, jsonb.with_changes(lpar=head.lpar, rpar=head.rpar)),), imports)
 
 
-def _has_jsonb_variant(type_expr: "cst.BaseExpression | None") -> bool:
-    """`JSON().with_variant(JSONB(), "postgresql")`: JSONB where it counts."""
-    return (
-        isinstance(type_expr, cst.Call) and isinstance(type_expr.func, cst.Attribute)
-        and type_expr.func.attr.value == "with_variant"
-        and any("JSONB" in (dotted_name(a.value.func if isinstance(a.value, cst.Call) else a.value) or "") for a in type_expr.args)
-    )
-
-
 _ON_UPDATE = re.compile(r"\bon\s+update\b", re.IGNORECASE)
 _NAIVE_CLOCKS = frozenset({"datetime.datetime.utcnow", "datetime.datetime.now", "datetime.datetime.today"})
 
@@ -221,8 +199,6 @@ class TimestampDefault(_ColumnRule):
     name = "timestamp-default"
     summary = "a timestamp defaulting to naive datetime.utcnow/now, or updated_at without onupdate="
     message = "column '{column}' {detail}"
-    # the clock default: a project whose timestamps default to naive UTC throughout decided so
-    convention = True
 
     def check(self, column: ColumnDecl) -> None:
         if column.call is None:
@@ -230,30 +206,15 @@ class TimestampDefault(_ColumnRule):
         problems = []
         requires: list[Requirement] = [self._in_model_requirement()] if column.kind == "Field" else []
         default = column.keyword("default") or column.keyword("default_factory")
-        naive = default is not None and self._naive_clock(default.value)
-        if naive:
+        if default is not None and self._naive_clock(default.value):
             problems.append("defaults to the application clock in naive time; use server_default=func.now() (or an aware default)")
-        elif default is not None and self._clock(default.value) or column.keyword("server_default") is not None and self._is_timestamp(column):
-            self.conforms()  # an aware clock, or the database's
         if column.name == "updated_at" and not self._has_onupdate(column) and not self._maintained_by_listener():
             problems.append("has no onupdate=: it keeps its first value forever; add onupdate=func.now()")
-            if not naive:
+            if len(problems) == 1:
                 requires.append(UpdatedAtUnwritten())  # the project's own update code may set it
         if not problems:
             return
-        # only the clock default is a convention; a missing onupdate= alone is judged on its own
-        self.report(column.target, requires=requires, convention_site=True if naive else None, column=column.name, detail=" and ".join(problems))
-
-    def _clock(self, value: cst.BaseExpression) -> bool:
-        """A default that reads a clock: `datetime.now(timezone.utc)`, `func.now()`, lambdas thereof."""
-        if isinstance(value, cst.Lambda):
-            value = value.body
-        func = value.func if isinstance(value, cst.Call) else value
-        name = self.ctx.scope.imports.resolve(func) or dotted_name(func) or ""
-        return name.rsplit(".", 1)[-1] in ("now", "utcnow", "today", "current_timestamp", "utc_now", "utcnow_aware")
-
-    def _is_timestamp(self, column: ColumnDecl) -> bool:
-        return "DateTime" in column.type_ancestors or is_datetime_annotation(column.python_type, self.ctx.scope)
+        self.report(column.target, requires=requires, column=column.name, detail=" and ".join(problems))
 
     def _naive_clock(self, value: cst.BaseExpression) -> bool:
         scope = self.ctx.scope
