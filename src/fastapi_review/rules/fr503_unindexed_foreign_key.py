@@ -52,6 +52,8 @@ class UnindexedForeignKey(Rule):
             return
         if any(arg_is(column.keyword(flag), "True") for flag in INDEX_FLAGS):
             return
+        if arg_is(column.keyword("index"), "False"):
+            return  # `index=False` written out: the project decided against it
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
         self._class_columns.add(id(column.target))
 
@@ -87,7 +89,7 @@ class UnindexedForeignKey(Rule):
             name = string_value(name_arg)
             if name is None or not self._has_foreign_key(value, "Column"):
                 continue
-            if any(arg_is(keyword_arg(value, flag), "True") for flag in INDEX_FLAGS):
+            if any(arg_is(keyword_arg(value, flag), "True") for flag in INDEX_FLAGS) or arg_is(keyword_arg(value, "index"), "False"):
                 continue
             self._candidates.append((table, name, name_arg, self.ctx.current_unit))  # type: ignore[arg-type]
 
