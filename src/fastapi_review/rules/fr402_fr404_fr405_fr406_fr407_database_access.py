@@ -369,6 +369,8 @@ class LegacyQueryApi(Rule):
         if found is None:
             return
         if found[1] == "query":
+            if self.ctx.profile.sqlalchemy == 1:
+                return  # a project on SQLAlchemy 1.x: Query is its API (1.3 has no 2.0-style select)
             self.report(node, receiver=dotted_name(found[0]) or "session")
         elif found[1] in ("execute", "scalars", "scalar"):
             self.conforms()
