@@ -14,6 +14,7 @@ from fastapi_review.semantics.loops import (
     chain_methods,
     has_exit,
     is_batch_loop,
+    is_fixed_loop,
     is_retry_loop,
     statement_root,
 )
@@ -115,8 +116,9 @@ class QueryInLoop(Rule):
 
     @staticmethod
     def _exempt(loops: list[cst.CSTNode]) -> bool:
-        # searches and retries (a break / return: the read runs once), and batch loops
-        return any(has_exit(loop) or is_batch_loop(loop) for loop in loops)
+        # searches and retries (a break / return: the read runs once), and batch loops; loops
+        # over what the code lists (`for model in (A, B)`), when every loop around is one
+        return any(has_exit(loop) or is_batch_loop(loop) for loop in loops) or all(is_fixed_loop(loop) for loop in loops)
 
     def _read(self, node: cst.Call, loops: list[cst.CSTNode]) -> Optional[str]:
         query = _executed_query(node, self)

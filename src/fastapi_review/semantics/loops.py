@@ -49,6 +49,19 @@ def is_batch_loop(loop: cst.CSTNode) -> bool:
     return bool(target) and any(word in target.lower() for word in _BATCH_WORDS)  # type: ignore[union-attr]
 
 
+def is_fixed_loop(loop: cst.CSTNode) -> bool:
+    """`for model in (User, Team, Org):`, `for i in range(3):`: as many steps as the code writes,
+    not one per row of data — a query per step is no N+1."""
+    if not isinstance(loop, cst.For):
+        return False
+    iterable = loop.iter
+    if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+        return all(isinstance(e, cst.Element) for e in iterable.elements)  # no `*rest`
+    if isinstance(iterable, cst.Call) and dotted_name(iterable.func) == "range":
+        return bool(iterable.args) and all(isinstance(a.value, cst.Integer) for a in iterable.args)
+    return False
+
+
 def is_retry_loop(loop: cst.CSTNode, scope: Context) -> bool:
     """`for attempt in range(n): ... break` / `while True: ... break`: one unit of work, retried."""
     if isinstance(loop, cst.For):
