@@ -42,6 +42,7 @@ _BACKTICKED = re.compile(r"`([^`]*)`")
 _UTILITY_WORDS = frozenset({
     "alter", "analyze", "cluster", "comment", "copy", "create", "drop", "grant", "listen", "lock", "notify",
     "refresh", "reindex", "revoke", "set", "show", "truncate", "unlisten", "vacuum", "pragma", "attach", "detach",
+    "begin", "start", "commit", "rollback", "savepoint", "release", "end", "abort",
 })
 
 
