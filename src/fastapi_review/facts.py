@@ -94,6 +94,8 @@ class FileFacts(Packed):
     hidden_includes: list[str] = field(default_factory=list)
     # module-level `Name = Annotated[T, Field(description=...)]` aliases (FR603)
     described_aliases: list[str] = field(default_factory=list)
+    # module-level `Name = Annotated[T, mapped_column(index=True | primary_key=True | unique=True)]`
+    indexed_aliases: list[str] = field(default_factory=list)
     # other module-level `Name = Annotated[Inner, ...]` aliases: name → qualified Inner (alias chains)
     annotated_aliases: dict[str, str] = field(default_factory=dict)
     # qualified exception types with a registered handler (`@app.exception_handler(T)`)

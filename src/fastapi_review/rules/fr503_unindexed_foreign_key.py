@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage
+from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage, NotIndexedAlias, alias_requirement
 from fastapi_review.semantics.models import TableModel
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.versions import DialectTarget
@@ -31,6 +33,8 @@ class UnindexedForeignKey(Rule):
         self._candidates: list[tuple[str, str, cst.CSTNode, Unit]] = []
         self._indexes = IndexCoverage(self.ctx.scope)
         self._class_columns: set[int] = set()
+        # `Mapped[Alias]` columns: the check that the Annotated alias does not index them
+        self._aliases: dict[int, Optional[NotIndexedAlias]] = {}
 
     # -- declarative classes -------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -56,6 +60,8 @@ class UnindexedForeignKey(Rule):
             return  # `index=False` written out: the project decided against it
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
         self._class_columns.add(id(column.target))
+        if column.kind == "mapped_column":
+            self._aliases[id(column.target)] = alias_requirement(column.python_type, scope)
 
     def _has_foreign_key(self, call: cst.Call, kind: str) -> bool:
         if kind == "Field":
@@ -101,4 +107,4 @@ class UnindexedForeignKey(Rule):
             requires = TableModel(owner) if id(target) in self._class_columns else None
             # MySQL (InnoDB) indexes every foreign key itself
             dialects = DialectTarget(tuple(sorted(self.ctx.profile.dialects)), "not-mysql-only")
-            self.report(target, unit=unit, requires=(requires, dialects), column=column)
+            self.report(target, unit=unit, requires=(requires, dialects, self._aliases.get(id(target))), column=column)

@@ -11,10 +11,11 @@ import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage
+from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage, NotIndexedAlias, alias_requirement
+from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.queries import FilteredUnindexed
 from fastapi_review.semantics.types import unwrap_annotation
-from fastapi_review.syntax import arg_is
+from fastapi_review.syntax import arg_is, last_name
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class UnindexedFilterColumn(Rule):
 
     def setup(self) -> None:
         # (class qualname, column) → where to report, resolved at the end of the file
-        self._candidates: list[tuple[str, str, cst.CSTNode, Unit]] = []
+        self._candidates: list[tuple[str, str, cst.CSTNode, Unit, Optional[NotIndexedAlias]]] = []
         self._indexes = IndexCoverage(self.ctx.scope)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -64,15 +65,22 @@ class UnindexedFilterColumn(Rule):
             return  # a few distinct values: an index on it alone rarely serves a query
         if _FEW_VALUES.search(column.name):
             return  # `status`, `kind`, `priority`: named like a column of a few values
-        self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit))
+        alias = alias_requirement(column.python_type, scope) if column.kind in ("annotation", "mapped_column") else None
+        self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit, alias))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # `Index("ix", Model.column)` / `Index("ix", Model.__table__.c.column)` outside a class
+        if last_name(node.func) == "Index" and not self.ctx.scope.in_class_body:
+            if in_library(self.ctx.scope.callee(node) or "", *ORM_LIBRARIES):
+                self._indexes.module_index(node)
 
     def finish(self) -> None:
         minimum = max(self.options.min_query_sites, 1)
-        for owner, column, target, unit in self._candidates:
+        for owner, column, target, unit, alias in self._candidates:
             if self._indexes.covers(owner, column):
                 continue
             filtered = FilteredUnindexed(owner, column, minimum)
-            self.report(target, unit=unit, requires=filtered, column=column, sites=filtered)
+            self.report(target, unit=unit, requires=(filtered, alias), column=column, sites=filtered)
 
 
 

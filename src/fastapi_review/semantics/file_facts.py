@@ -19,6 +19,7 @@ from fastapi_review.facts import ClassFacts, FunctionFacts, RouteFacts
 from fastapi_review.semantics.columns import datetime_mapping, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
+from fastapi_review.semantics.indexes import indexed_annotation
 from fastapi_review.semantics.models import DECLARATIVE_FACTORIES
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.relationships import relationship_declaration
@@ -109,6 +110,8 @@ class FileFactsWriter:
         scope = self.scope
         facts = self.facts
         if not isinstance(value, cst.Call):
+            if isinstance(value, cst.Subscript) and indexed_annotation(value, scope):
+                facts.indexed_aliases.append(name)
             if isinstance(value, cst.Subscript) and annotated_with_description(value, scope):
                 facts.described_aliases.append(name)
             elif isinstance(value, cst.Subscript) and (scope.imports.resolve(value.value) or "").endswith("Annotated"):

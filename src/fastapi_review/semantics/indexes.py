@@ -8,9 +8,10 @@ from typing import Optional
 
 import libcst as cst
 
+from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-from fastapi_review.syntax import dotted_name, string_value
+from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, string_value
 
 INDEX_FLAGS = ("index", "primary_key", "unique")  # Column(..., index=True) and the like
 _CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
@@ -103,3 +104,50 @@ class IndexCoverage:
             return {c for c in map(column_ref, positional) if c is not None}
         first = column_ref(positional[0]) if positional else None
         return {first} if first is not None else set()
+
+
+def indexed_annotation(value: cst.Subscript, scope: Context) -> bool:
+    """`Annotated[int, mapped_column(primary_key=True)]`: a type alias whose columns are indexed."""
+    if not (scope.imports.resolve(value.value) or "").endswith("Annotated"):
+        return False
+    for element in value.slice[1:]:
+        meta = element.slice.value if isinstance(element.slice, cst.Index) else None
+        if isinstance(meta, cst.Call) and (scope.imports.resolve(meta.func) or "").endswith("mapped_column"):
+            if any(arg_is(keyword_arg(meta, flag), "True") for flag in INDEX_FLAGS):
+                return True
+    return False
+
+
+MAX_ALIAS_HOPS = 5
+
+
+class NotIndexedAlias(Requirement, kind="not_indexed_alias"):
+    """The column's `Mapped[Alias]` type is not an Annotated alias that indexes it (directly or
+    through the alias it wraps), wherever in the project the alias is defined."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        qualname = self.qualname
+        for _ in range(MAX_ALIAS_HOPS):
+            located = index.locate(qualname)
+            if located is None:
+                return True
+            facts, name = located
+            if name in facts.indexed_aliases:
+                return False
+            inner = facts.annotated_aliases.get(name)
+            if inner is None:
+                return True
+            qualname = inner
+        return True
+
+
+def alias_requirement(python_type: Optional[cst.BaseExpression], scope: Context) -> Optional[NotIndexedAlias]:
+    """For `Mapped[Alias]` (a name of the project's): the check that Alias does not index it."""
+    if not isinstance(python_type, (cst.Name, cst.Attribute)):
+        return None
+    qualified = scope.qualify(python_type)
+    if qualified is None or qualified.startswith(("builtins.", "typing.", "datetime.", "decimal.", "uuid.")):
+        return None
+    return NotIndexedAlias(qualified)
