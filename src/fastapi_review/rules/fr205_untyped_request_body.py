@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import REQUEST_CLASSES
 from fastapi_review.semantics.routes import in_schema_requirements, marked_not_body
@@ -52,5 +53,34 @@ class UntypedRequestBody(Rule):
         documented = in_schema_requirements(function.routes, self.ctx.scope)
         if documented is None:
             return
-        if any(self.ctx.scope.imports.resolve(t) in REQUEST_CLASSES for t in unwrap_annotation(annotation, self.ctx.scope)):
-            self.report(node, requires=(function.route_requirement, *documented), detail=f"'{func.value.value}.{func.attr.value}()' reads the raw body")
+        if not any(self.ctx.scope.imports.resolve(t) in REQUEST_CLASSES for t in unwrap_annotation(annotation, self.ctx.scope)):
+            return
+        if self._reads_raw_body(function.node, func.value.value) or self._declares_body(function.node):
+            return  # a signed webhook (verified on the raw bytes), or a body already declared
+        self.report(node, requires=(function.route_requirement, *documented), detail=f"'{func.value.value}.{func.attr.value}()' reads the raw body")
+
+    @staticmethod
+    def _reads_raw_body(handler: cst.FunctionDef, request: str) -> bool:
+        """`await request.body()` in the handler too: the raw bytes are read for a signature
+        check (a webhook whose sender fixes the payload), the JSON after."""
+        for child in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if (
+                isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value == "body"
+                and isinstance(child.func.value, cst.Name) and child.func.value.value == request
+            ):
+                return True
+        return False
+
+    def _declares_body(self, handler: cst.FunctionDef) -> bool:
+        """A `Form(...)` / `File(...)` / `Body(...)` parameter: the body is declared (and validated);
+        `request.form()` only re-reads it (for a library that wants the raw form)."""
+        p = handler.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            for expr in (param.default, param.annotation.annotation if param.annotation else None):
+                for node in descendants(expr) if expr is not None else ():
+                    if isinstance(node, cst.Call) and (self.ctx.scope.imports.resolve(node.func) or "") in _BODY_MARKERS:
+                        return True
+        return False
+
+
+_BODY_MARKERS = frozenset({"fastapi.Form", "fastapi.File", "fastapi.Body", "fastapi.params.Form", "fastapi.params.File", "fastapi.params.Body"})
