@@ -4,6 +4,7 @@ file; across the project, which classes are schemas, their config, and how route
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -225,6 +226,27 @@ class NeedsFromAttributes(Requirement, kind="needs_from_attributes"):
         ])
 
 
+# Fields only one direction should carry: set by the server (ids, timestamps, authorship), or
+# written and never read back (passwords, secrets)
+_SERVER_OWNED = frozenset({
+    "id", "uuid", "uid", "pk", "created_at", "updated_at", "modified_at", "deleted_at", "created", "updated",
+    "modified", "created_by", "updated_by", "created_on", "updated_on", "date_created", "date_updated",
+})
+_WRITE_ONLY = re.compile(r"password|passwd|secret|token|hashed_")
+
+
+def _asymmetric(index: ProjectIndex, schema: str) -> bool:
+    """The schema (or a project base of it) has a field the server owns or the client only writes:
+    the case where one schema for both directions lets clients send, or reads leak, it."""
+    for qualname in (schema, *index.ancestors(schema)):
+        cls = index.resolve(qualname)
+        if isinstance(cls, ClassFacts) and any(
+            name in _SERVER_OWNED or _WRITE_ONLY.search(name) for name in cls.attributes
+        ):
+            return True
+    return False
+
+
 class SharedSchema(Requirement, kind="shared_schema"):
     """A v2 schema used both as a request body and as a response model; the detail says where."""
 
@@ -232,7 +254,10 @@ class SharedSchema(Requirement, kind="shared_schema"):
 
     def holds(self, index: ProjectIndex) -> bool:
         canonical = _v2_schema(index, self.schema)
-        return canonical is not None and canonical in usage(index).body and canonical in usage(index).response
+        return (
+            canonical is not None and canonical in usage(index).body and canonical in usage(index).response
+            and _asymmetric(index, canonical)
+        )
 
     def detail(self, index: ProjectIndex) -> str:
         canonical = index.canonical_class(self.schema)
