@@ -19,6 +19,7 @@ _SYNC_HTTP = frozenset(
 )
 _HTTP_LAYER = frozenset({"Request", "Response", "Depends", "APIRouter", "BackgroundTasks", "HTTPException"})
 _MUTABLE_CALLS = frozenset({"list", "dict", "set", "defaultdict", "deque", "OrderedDict", "Counter"})
+_LOCKS = frozenset({"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"})
 _IMMUTABLE_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "tuple", "frozenset", "Final", "Literal"})
 
 
@@ -126,6 +127,8 @@ class StatefulService(Rule):
             return
         if scope.functions or len(scope.classes) != 1 or not isinstance(node.body, cst.IndentedBlock):
             return
+        if self._has_lock(node.body):
+            return  # shared on purpose, and guarded: a registry with its lock
         for stmt in node.body.body:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue
@@ -139,6 +142,15 @@ class StatefulService(Rule):
                         detail=f"service class '{node.name.value}' has mutable class attribute '{name}'",
                     )
                     return
+
+    def _has_lock(self, body: cst.IndentedBlock) -> bool:
+        """A class-level `threading.Lock()` / `asyncio.Lock()` (or RLock)."""
+        for stmt in body.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                value = getattr(small, "value", None)
+                if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rsplit(".", 1)[-1] in _LOCKS:
+                    return True
+        return False
 
     def _mutable_attribute(self, small: cst.BaseSmallStatement) -> Optional[str]:
         if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
@@ -201,12 +213,37 @@ def _unset_test(test: cst.BaseExpression, name: str) -> bool:
     )
 
 
+def _set_test(test: cst.BaseExpression, name: str) -> bool:
+    """`name` / `name is not None`."""
+    if isinstance(test, cst.Name):
+        return test.value == name
+    return (
+        isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == name
+        and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.IsNot)
+        and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None"
+    )
+
+
+def _returns_early(node: cst.If) -> bool:
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    return bool(body) and isinstance(body[-1], cst.SimpleStatementLine) and isinstance(body[-1].body[-1], cst.Return)
+
+
 def _lazily_initialised(name: str, body: list[cst.CSTNode]) -> bool:
-    """Every assignment to the global `name` in the function sits under `if name is None:` (or
-    `if not name:`): a lazy singleton, set once per process — not state kept between requests."""
+    """Every assignment to the global `name` in the function makes a process-wide handle once —
+    under `if name is None:` (or `if not name:`), or after `if name: return` — or tears it down
+    (`name = None`): a lazy singleton, not state kept between requests."""
     guarded: set[int] = set()
+    after_exit = False
     for node in body:
         if isinstance(node, cst.If) and _unset_test(node.test, name):
             guarded.update(id(n) for n in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+        elif isinstance(node, cst.If) and _set_test(node.test, name) and _returns_early(node):
+            after_exit = True
     assignments = [n for n in body if name in _assigned_names(n)]
-    return bool(assignments) and all(id(n) in guarded for n in assignments)
+    return bool(assignments) and all(id(n) in guarded or after_exit or _assigns_none(n) for n in assignments)
+
+
+def _assigns_none(node: cst.CSTNode) -> bool:
+    value = getattr(node, "value", None)
+    return isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(value, cst.Name) and value.value == "None"
