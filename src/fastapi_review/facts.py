@@ -46,6 +46,7 @@ class FunctionFacts(Packed):
     return_refs: tuple[str, ...] = ()  # classes named by the return annotation (list[M] → M)
     statuses: tuple[int, ...] = ()  # HTTPException statuses raised directly
     calls: tuple[str, ...] = ()  # qualified names of the functions it calls
+    is_async: bool = False  # `async def`
 
 
 @dataclass

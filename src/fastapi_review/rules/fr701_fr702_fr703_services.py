@@ -10,7 +10,7 @@ import libcst as cst
 from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.schemas import NotPydanticSchema
-from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject, is_session_expr
+from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject, CalledFromAsync, is_session_expr
 from fastapi_review.syntax import dotted_name, is_constant_name
 
 _SYNC_HTTP = frozenset(
@@ -72,7 +72,11 @@ class SyncServiceIo(Rule):
         what = self._found.pop(id(node), None)
         if what is None:
             return
-        requires = AsyncProject() if self.options.async_ == "auto" else None
+        scope = self.ctx.scope
+        owner = scope.classes[-1].facts.qualname if scope.classes and scope.function is not None and scope.function.is_method else self.ctx.facts.module
+        called = CalledFromAsync(f"{owner}.{node.name.value}")  # an async caller blocks on it
+        # "always": every sync service doing I/O, whoever calls it
+        requires = (AsyncProject(), called) if self.options.async_ == "auto" else None
         self.report(node.name, requires=requires, function=node.name.value, what=what)
 
 

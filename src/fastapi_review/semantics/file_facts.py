@@ -176,7 +176,7 @@ class FileFactsWriter:
         local = f"{outer}.{node.name.value}" if outer else node.name.value
         qualname = f"{self.facts.module}.{local}"
         returns = type_refs(node.returns.annotation, scope, False) if node.returns else []
-        facts = FunctionFacts(qualname=qualname, return_refs=tuple(returns))
+        facts = FunctionFacts(qualname=qualname, return_refs=tuple(returns), is_async=node.asynchronous is not None)
         if len(scope.functions) == 1 or (len(scope.functions) == 2 and scope.functions[-1].is_method and len(scope.classes) == 1):
             self.facts.functions[qualname] = facts
         route = self._route_facts(node, qualname)
@@ -251,6 +251,9 @@ class FileFactsWriter:
                 local = dotted_name(node.func)
                 if local is not None and "." not in local:
                     frame.calls.append(f"{self.facts.module}.{local}")
+                elif local is not None and local.count(".") == 1 and local.startswith("self.") and self.scope.classes:
+                    # `self.helper()` in a method: the class's own method
+                    frame.calls.append(f"{self.scope.classes[-1].facts.qualname}.{local[5:]}")
         if self.is_test:
             self._test_request(node)
         elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):

@@ -226,3 +226,17 @@ class AsyncProject(Requirement, kind="async_project"):
 
     def holds(self, index: ProjectIndex) -> bool:
         return any(f.uses_async_sqlalchemy for f in index.files)
+
+
+class CalledFromAsync(Requirement, kind="called_from_async"):
+    """Some `async def` of the project calls the function directly (a route handler, an async
+    service): the sync function then runs on the event loop and blocks it."""
+
+    function: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        callers = index.memo(
+            ("async-callees",),
+            lambda: {c for f in index.files for fn in f.functions.values() if fn.is_async for c in fn.calls},
+        )
+        return self.function in callers
