@@ -50,8 +50,8 @@ class MissingParamAnnotation(Rule):
         ordered += [p for p in (params.star_arg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
         ordered += [*params.kwonly_params]
         ordered += [p for p in (params.star_kwarg,) if isinstance(p, cst.Param) and (star or p.annotation is not None)]
-        if _is_setter(node):
-            return  # the getter's return annotation types the value
+        if _is_setter(node) or _is_wrapper(node):
+            return  # the getter's return annotation types the value; a wrapper mirrors the wrapped
         named = f"def={node.name.value}"
         for param in ordered:
             # each parameter name is a convention of its own too: `db_session` left bare
@@ -90,7 +90,7 @@ class MissingReturnAnnotation(Rule):
             return
         if node.name.value == "__init__" and self.options.allow_init_without_return and _has_annotated_param(node):
             return
-        if _is_setter(node):
+        if _is_setter(node) or _is_wrapper(node):
             return
         if self._declares_response_model(node):
             return  # the route's contract is declared: FastAPI validates and documents the return
@@ -105,6 +105,16 @@ class MissingReturnAnnotation(Rule):
             if model is None or (isinstance(model.value, cst.Name) and model.value.value == "None"):
                 return False
         return True
+
+
+def _is_wrapper(node: cst.FunctionDef) -> bool:
+    """`@functools.wraps(func)`: a decorator's wrapper, whose signature is the wrapped function's
+    (typing it needs ParamSpec on the decorator, not annotations here)."""
+    for decorator in node.decorators:
+        target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        if (dotted_name(target) or "").rsplit(".", 1)[-1] == "wraps":
+            return True
+    return False
 
 
 def _is_setter(node: cst.FunctionDef) -> bool:
