@@ -62,7 +62,7 @@ class PostWithoutStatusCode(Rule):
 
 # Evidence that a POST handler creates something (201 is then the right answer): its name says
 # so, or it adds / creates / inserts / saves through some object.
-_CREATE_NAME = re.compile(r"^(create|add|new|insert|register|signup|sign_up|upload|invite|issue|make)(_|$)|_create$|^post_")
+_CREATE_NAME = re.compile(r"^(create|add|new|insert|register|signup|sign_up|upload|invite|issue|make)(_|$)|_create$")
 _CREATE_CALLS = frozenset({"add", "add_all", "create", "insert", "save", "bulk_create", "create_one", "insert_one"})
 
 
