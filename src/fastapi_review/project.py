@@ -163,6 +163,20 @@ class ProjectIndex:
             qualname = target
         return None
 
+    def alias_chain(self, qualname: str) -> Iterator[tuple[FileFacts, str]]:
+        """(file, local name) of a module-level `Annotated[...]` alias, then of each alias it
+        wraps (`Name = Annotated[Inner, ...]`), as far as the project binds them."""
+        for _ in range(MAX_HOPS):
+            located = self.locate(qualname)
+            if located is None:
+                return
+            yield located
+            facts, name = located
+            inner = facts.annotated_aliases.get(name)
+            if inner is None:
+                return
+            qualname = inner
+
     def canonical(self, qualname: str) -> str:
         """`module.name` where a module-level name is bound (itself when it is not found)."""
         located = self.locate(qualname)

@@ -118,9 +118,6 @@ def indexed_annotation(value: cst.Subscript, scope: Context) -> bool:
     return False
 
 
-MAX_ALIAS_HOPS = 5
-
-
 class NotIndexedAlias(Requirement, kind="not_indexed_alias"):
     """The column's `Mapped[Alias]` type is not an Annotated alias that indexes it (directly or
     through the alias it wraps), wherever in the project the alias is defined."""
@@ -128,19 +125,7 @@ class NotIndexedAlias(Requirement, kind="not_indexed_alias"):
     qualname: str
 
     def holds(self, index: ProjectIndex) -> bool:
-        qualname = self.qualname
-        for _ in range(MAX_ALIAS_HOPS):
-            located = index.locate(qualname)
-            if located is None:
-                return True
-            facts, name = located
-            if name in facts.indexed_aliases:
-                return False
-            inner = facts.annotated_aliases.get(name)
-            if inner is None:
-                return True
-            qualname = inner
-        return True
+        return not any(name in facts.indexed_aliases for facts, name in index.alias_chain(self.qualname))
 
 
 def alias_requirement(python_type: Optional[cst.BaseExpression], scope: Context) -> Optional[NotIndexedAlias]:

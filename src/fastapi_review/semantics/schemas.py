@@ -11,7 +11,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.facts import ClassFacts, RouteFacts
-from fastapi_review.project import MAX_HOPS, ProjectIndex, Requirement
+from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.models import SQLMODEL, is_orm_model
 from fastapi_review.syntax import keyword_arg
@@ -115,18 +115,7 @@ def carries_description(call: cst.Call) -> bool:
 
 def described_alias(index: ProjectIndex, qualname: str) -> bool:
     """An Annotated alias with a description, directly or through the alias it wraps."""
-    for _ in range(MAX_HOPS):
-        located = index.locate(qualname)
-        if located is None:
-            return False
-        facts, name = located
-        if name in facts.described_aliases:
-            return True
-        inner = facts.annotated_aliases.get(name)
-        if inner is None:
-            return False
-        qualname = inner
-    return False
+    return any(name in facts.described_aliases for facts, name in index.alias_chain(qualname))
 
 
 # -- how routes use schemas (across the project) ------------------------------------------------
