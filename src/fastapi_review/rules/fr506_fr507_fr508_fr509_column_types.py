@@ -206,14 +206,18 @@ class TimestampDefault(_ColumnRule):
         problems = []
         requires: list[Requirement] = [self._in_model_requirement()] if column.kind == "Field" else []
         default = column.keyword("default") or column.keyword("default_factory")
-        if default is not None and self._naive_clock(default.value):
+        naive = default is not None and self._naive_clock(default.value)
+        if naive:
             problems.append("defaults to the application clock in naive time; use server_default=func.now() (or an aware default)")
         if column.name == "updated_at" and not self._has_onupdate(column) and not self._maintained_by_listener():
             problems.append("has no onupdate=: it keeps its first value forever; add onupdate=func.now()")
-            if len(problems) == 1:
+            if not naive:
                 requires.append(UpdatedAtUnwritten())  # the project's own update code may set it
         if not problems:
             return
+        if naive and len(problems) == 1:
+            # an embedded SQLite file has one process's clock: the server clock is no better
+            requires.append(DialectTarget(tuple(sorted(self.ctx.profile.dialects)), "not-sqlite-only"))
         self.report(column.target, requires=requires, column=column.name, detail=" and ".join(problems))
 
     def _naive_clock(self, value: cst.BaseExpression) -> bool:

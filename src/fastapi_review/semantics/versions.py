@@ -57,7 +57,8 @@ class DialectTarget(Requirement, kind="dialect_target"):
     plus every database URL in its files — fits `want`: "postgresql" (PostgreSQL among them, or
     nothing known: the default), "postgresql-only", "mixed" (PostgreSQL and others; the
     detail names the others), or "not-mysql-only" (MySQL, whose InnoDB indexes foreign keys
-    itself, is not the only one)."""
+    itself, is not the only one), or "not-sqlite-only" (an embedded SQLite file, one process's
+    clock, is not the only one)."""
 
     declared: tuple[str, ...]
     want: str
@@ -73,6 +74,8 @@ class DialectTarget(Requirement, kind="dialect_target"):
             return dialects <= {"postgresql"}
         if self.want == "not-mysql-only":
             return not dialects or not dialects <= {"mysql"}
+        if self.want == "not-sqlite-only":
+            return not dialects or not dialects <= {"sqlite"}
         return not dialects or "postgresql" in dialects
 
     def detail(self, index: ProjectIndex) -> Optional[str]:
