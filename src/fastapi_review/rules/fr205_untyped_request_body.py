@@ -9,6 +9,7 @@ from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import REQUEST_CLASSES
 from fastapi_review.semantics.routes import in_schema_requirements, marked_not_body
 from fastapi_review.semantics.types import untyped_container, unwrap_annotation
+from fastapi_review.syntax import keyword_arg
 
 
 class UntypedRequestBody(Rule):
@@ -57,6 +58,8 @@ class UntypedRequestBody(Rule):
             return
         if self._reads_raw_body(function.node, func.value.value) or self._declares_body(function.node):
             return  # a signed webhook (verified on the raw bytes), or a body already declared
+        if any(keyword_arg(route.call, "openapi_extra") is not None for route in function.routes):
+            return  # the body is documented by hand (and parsed by the handler's own code)
         self.report(node, requires=(function.route_requirement, *documented), detail=f"'{func.value.value}.{func.attr.value}()' reads the raw body")
 
     @staticmethod

@@ -10,6 +10,7 @@ from fastapi_review.dispatch import descendants
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.http import STATUS_MODULES, is_response_class
+from fastapi_review.semantics.sessions import is_session_expr
 from fastapi_review.syntax import keyword_arg
 
 
@@ -32,7 +33,7 @@ class PostWithoutStatusCode(Rule):
             if route.method != "post":
                 continue
             if creates is None:
-                creates = _creates(node) and not self._sets_own_status(node)
+                creates = self._creates(node) and not self._sets_own_status(node)
             if not creates:
                 continue  # a login, a search, an action: 200 is right; or the handler answers itself
             if keyword_arg(route.call, "status_code") is not None:
@@ -40,6 +41,17 @@ class PostWithoutStatusCode(Rule):
                 continue
             self.report(node.name, requires=route.requirement, fix=self._fix(route.call), handler=node.name.value)
             return
+
+    def _creates(self, node: cst.FunctionDef) -> bool:
+        if _CREATE_NAME.search(node.name.value):
+            return True
+        if _OTHER_NAME.search(node.name.value):
+            return False
+        for child in descendants(node.body):
+            if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value in _CREATE_CALLS:
+                if child.func.attr.value not in _SESSION_ADDS or is_session_expr(child.func.value, self.ctx.scope, self.ctx.session_names):
+                    return True  # `.add()` counts on a session only: a set has one too
+        return False
 
     def _sets_own_status(self, node: cst.FunctionDef) -> bool:
         """The handler decides its status itself: `response.status_code = …`, or it returns a
@@ -64,6 +76,7 @@ class PostWithoutStatusCode(Rule):
 # so, or it adds / creates / inserts / saves through some object.
 _CREATE_NAME = re.compile(r"^(create|add|new|insert|register|signup|sign_up|upload|invite|issue|make)(_|$)|_create$")
 _CREATE_CALLS = frozenset({"add", "add_all", "create", "insert", "save", "bulk_create", "create_one", "insert_one"})
+_SESSION_ADDS = frozenset({"add", "add_all"})
 
 
 # A name that says the handler does something else: a bulk delete that enqueues work through
@@ -74,13 +87,4 @@ _OTHER_NAME = re.compile(
 )
 
 
-def _creates(node: cst.FunctionDef) -> bool:
-    if _CREATE_NAME.search(node.name.value):
-        return True
-    if _OTHER_NAME.search(node.name.value):
-        return False
-    for child in descendants(node.body):
-        if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value in _CREATE_CALLS:
-            return True
-    return False
 
