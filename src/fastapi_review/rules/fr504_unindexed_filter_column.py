@@ -50,6 +50,7 @@ class UnindexedFilterColumn(Rule):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._check_statement(node)
+        self._indexes.table_args(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._indexes.computed_table_args(node)

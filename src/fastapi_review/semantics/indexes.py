@@ -38,13 +38,11 @@ class IndexCoverage:
         """Whether `owner.column` is indexed (or may be: computed __table_args__)."""
         return (owner, column) in self.covered or owner in self.unknown_table_args
 
-    def table_args(self, node: cst.Assign) -> None:
-        """`__table_args__ = (...)` in the class being visited."""
+    def table_args(self, node: "cst.Assign | cst.AnnAssign") -> None:
+        """`__table_args__ = (...)` (or `__table_args__: Any = (...)`) in the class being visited."""
         scope = self.scope
-        for target in node.targets:
-            if isinstance(target.target, cst.Name) and target.target.value == "__table_args__":
-                break
-        else:
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        if node.value is None or not any(isinstance(t, cst.Name) and t.value == "__table_args__" for t in targets):
             return
         if not scope.in_class_body:
             return

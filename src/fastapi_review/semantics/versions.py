@@ -56,8 +56,7 @@ class DialectTarget(Requirement, kind="dialect_target"):
     """What the project's databases are — the dialects its nearest declaration's drivers speak,
     plus every database URL in its files — fits `want`: "postgresql" (PostgreSQL among them, or
     nothing known: the default), "postgresql-only", "mixed" (PostgreSQL and others; the
-    detail names the others), or "not-mysql-only" (MySQL, whose InnoDB indexes foreign keys
-    itself, is not the only one), or "not-sqlite-only" (an embedded SQLite file, one process's
+    detail names the others), or "not-sqlite-only" (an embedded SQLite file, one process's
     clock, is not the only one)."""
 
     declared: tuple[str, ...]
@@ -72,8 +71,6 @@ class DialectTarget(Requirement, kind="dialect_target"):
             return "postgresql" in dialects and len(dialects) > 1
         if self.want == "postgresql-only":
             return dialects <= {"postgresql"}
-        if self.want == "not-mysql-only":
-            return not dialects or not dialects <= {"mysql"}
         if self.want == "not-sqlite-only":
             return not dialects or not dialects <= {"sqlite"}
         return not dialects or "postgresql" in dialects
