@@ -26,6 +26,9 @@ class ClassFacts(Packed):
     abstract: bool = False  # `__abstract__ = True`
     # names the body binds: columns, relationships, declared_attr functions
     attributes: tuple[str, ...] = ()
+    # columns the body itself indexes (index/unique/primary_key flags, leading columns of the
+    # constraints in __table_args__); "*" when __table_args__ is computed or unreadable
+    indexed_columns: tuple[str, ...] = ()
     # a declarative base's `type_annotation_map` for datetime: True aware, False naive, None unset
     datetime_map: Optional[bool] = None
     # Pydantic `model_config = ConfigDict(key=value)` (or `class Config:`) literals, as source text

@@ -47,7 +47,7 @@ class IndexCoverage:
         if not scope.in_class_body:
             return
         owner = scope.classes[-1].facts.qualname
-        leading = self._leading_columns(node.value)
+        leading = leading_columns(node.value, scope)
         if leading is None:
             self.unknown_table_args.add(owner)
         else:
@@ -73,35 +73,39 @@ class IndexCoverage:
         """The constraints among a `Table(...)` call's arguments, for the table keyed `table`."""
         for value in args:
             if isinstance(value, cst.Call):
-                self.covered.update((table, column) for column in self.covered_columns(value))
+                self.covered.update((table, column) for column in covered_columns(value, self.scope))
 
-    def _leading_columns(self, value: cst.BaseExpression) -> Optional[set[str]]:
-        """Leading columns of the Index / UniqueConstraint / PrimaryKeyConstraint in __table_args__."""
-        if isinstance(value, cst.Dict):
-            return set()
-        if not isinstance(value, (cst.Tuple, cst.List)):
-            return None
-        leading: set[str] = set()
-        for element in value.elements:
-            item = element.value
-            if isinstance(item, cst.Call):
-                leading.update(self.covered_columns(item))
-        return leading
 
-    def covered_columns(self, call: cst.Call) -> set[str]:
-        """The leading column of an Index / UniqueConstraint, and every column of a (composite)
-        PrimaryKeyConstraint — composite primary keys of association tables are exempt."""
-        qualified = self.scope.callee(call) or ""
-        kind = qualified.rsplit(".", 1)[-1]
-        if kind not in _CONSTRAINTS or not in_library(qualified, *ORM_LIBRARIES):
-            return set()
-        positional = [a.value for a in call.args if a.keyword is None and not a.star]
-        if kind == "Index":
-            positional = positional[1:]  # Index(name, *columns)
-        if kind == "PrimaryKeyConstraint":
-            return {c for c in map(column_ref, positional) if c is not None}
-        first = column_ref(positional[0]) if positional else None
-        return {first} if first is not None else set()
+
+def leading_columns(value: cst.BaseExpression, scope: Context) -> Optional[set[str]]:
+    """Leading columns of the Index / UniqueConstraint / PrimaryKeyConstraint in a
+    `__table_args__` value; None when it cannot be read."""
+    if isinstance(value, cst.Dict):
+        return set()
+    if not isinstance(value, (cst.Tuple, cst.List)):
+        return None
+    leading: set[str] = set()
+    for element in value.elements:
+        item = element.value
+        if isinstance(item, cst.Call):
+            leading.update(covered_columns(item, scope))
+    return leading
+
+
+def covered_columns(call: cst.Call, scope: Context) -> set[str]:
+    """The leading column of an Index / UniqueConstraint, and every column of a (composite)
+    PrimaryKeyConstraint — composite primary keys of association tables are exempt."""
+    qualified = scope.callee(call) or ""
+    kind = qualified.rsplit(".", 1)[-1]
+    if kind not in _CONSTRAINTS or not in_library(qualified, *ORM_LIBRARIES):
+        return set()
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    if kind == "Index":
+        positional = positional[1:]  # Index(name, *columns)
+    if kind == "PrimaryKeyConstraint":
+        return {c for c in map(column_ref, positional) if c is not None}
+    first = column_ref(positional[0]) if positional else None
+    return {first} if first is not None else set()
 
 
 def indexed_annotation(value: cst.Subscript, scope: Context) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from fastapi_review.facts import APP
+from fastapi_review.facts import APP, ClassFacts
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.models import is_orm_class_or_mixin
 
@@ -26,9 +26,20 @@ def query_sites(index: ProjectIndex, declaring_class: str, column: str) -> list[
     by_column = index.memo(_sites_by_column, lambda: _sites_by_column(index))
     sites: list[tuple[str, int]] = []
     for (model, name), found in by_column.items():
-        if name == column and (model == declaring_class or declaring_class in index.ancestors(model)):
+        if name != column:
+            continue
+        if model == declaring_class:
             sites.extend(found)
+        elif declaring_class in index.ancestors(model) and not _indexes_itself(index, model, column):
+            sites.extend(found)  # a mixin's column, queried on a model that does not index it
     return sorted(set(sites))
+
+
+def _indexes_itself(index: ProjectIndex, model: str, column: str) -> bool:
+    """The model's own body indexes the column it inherits (a `UniqueConstraint("email", ...)` in
+    its `__table_args__`), or computes its `__table_args__`."""
+    cls = index.resolve(model)
+    return isinstance(cls, ClassFacts) and bool({column, "*"} & set(cls.indexed_columns))
 
 
 class FilteredUnindexed(Requirement, kind="filtered_unindexed"):
