@@ -106,8 +106,9 @@ class FileFacts(Packed):
     exception_handlers: list[str] = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     routes: list[RouteFacts] = field(default_factory=list)
-    # query sites: (model as written, column, line) of where/filter/filter_by/order_by keys
-    query_sites: list[tuple[str, str, int]] = field(default_factory=list)
+    # query sites: (model as written, column, line, the statement's other filtered columns as
+    # "model|column") of where/filter/filter_by/order_by keys
+    query_sites: list[tuple[str, str, int, tuple[str, ...]]] = field(default_factory=list)
     # test-client requests in test files: (HTTP method, path with "*" for interpolated parts)
     test_requests: list[tuple[str, str]] = field(default_factory=list)
     # module-level routers' `responses={404: ...}` keys

@@ -273,44 +273,57 @@ class FileFactsWriter:
                 self.facts.hidden_includes.append(child)
 
     def _query_site(self, node: cst.Call, func: cst.Attribute) -> None:
-        """`where(User.email == x)`, `order_by(User.created_at)`, `filter_by(email=x)`."""
+        """`where(User.email == x)`, `order_by(User.created_at)`, `filter_by(email=x)`, with the
+        columns the same statement filters on besides (its other conditions, and the
+        where/filter calls earlier in the chain): an index on one of those may serve it."""
+        columns = self._filtered_columns(node, func)
+        if not columns:
+            return
+        chained: set[tuple[str, str]] = set()
+        receiver = func.value
+        while isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute):
+            if receiver.func.attr.value in ("where", "filter", "filter_by"):
+                chained |= self._filtered_columns(receiver, receiver.func)
+            receiver = receiver.func.value
+        sites = self.facts.query_sites
+        start = len(sites)
+        for model, column in sorted(columns):
+            others = tuple(sorted(f"{m}|{c}" for m, c in (columns | chained) - {(model, column)}))
+            sites.append((model, column, 0, others))
+
+        def on_line(line: int) -> None:
+            for i in range(start, start + len(columns)):
+                model, column, _, others = sites[i]
+                sites[i] = (model, column, line, others)
+
+        self.locate(node, on_line)
+
+    def _filtered_columns(self, node: cst.Call, func: cst.Attribute) -> set[tuple[str, str]]:
         columns: set[tuple[str, str]] = set()
         if func.attr.value == "filter_by":
             model = _chain_entity(func.value, self.scope)
             if model is not None:
                 columns = {(model, a.keyword.value) for a in node.args if a.keyword is not None}
-        else:
-            stack: list[cst.CSTNode] = [a.value for a in node.args]
-            while stack:
-                current = stack.pop()
-                if (
-                    isinstance(current, cst.Call)
-                    and isinstance(current.func, cst.Attribute)
-                    and current.func.attr.value in _UNINDEXABLE_OPERATORS
-                ):
-                    stack.extend(a.value for a in current.args)  # `User.name.ilike(q)`: no b-tree helps
-                    continue
-                if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value[:1].isupper():
-                    qualified = self.scope.qualify(current.value)
-                    if qualified is not None:
-                        columns.add((qualified, current.attr.value))
-                    continue
-                if isinstance(current, (cst.Lambda, cst.FunctionDef)):
-                    continue
-                stack.extend(iter_children(current))
-        if not columns:
-            return
-        sites = self.facts.query_sites
-        start = len(sites)
-        for model, column in sorted(columns):
-            sites.append((model, column, 0))
-
-        def on_line(line: int) -> None:
-            for i in range(start, start + len(columns)):
-                model, column, _ = sites[i]
-                sites[i] = (model, column, line)
-
-        self.locate(node, on_line)
+            return columns
+        stack: list[cst.CSTNode] = [a.value for a in node.args]
+        while stack:
+            current = stack.pop()
+            if (
+                isinstance(current, cst.Call)
+                and isinstance(current.func, cst.Attribute)
+                and current.func.attr.value in _UNINDEXABLE_OPERATORS
+            ):
+                stack.extend(a.value for a in current.args)  # `User.name.ilike(q)`: no b-tree helps
+                continue
+            if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value[:1].isupper():
+                qualified = self.scope.qualify(current.value)
+                if qualified is not None:
+                    columns.add((qualified, current.attr.value))
+                continue
+            if isinstance(current, (cst.Lambda, cst.FunctionDef)):
+                continue
+            stack.extend(iter_children(current))
+        return columns
 
     def _test_request(self, node: cst.Call) -> None:
         func = node.func

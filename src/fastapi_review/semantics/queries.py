@@ -13,11 +13,31 @@ def _sites_by_column(index: ProjectIndex) -> dict[tuple[str, str], list[tuple[st
     for f in index.files:
         if f.role != APP:  # a backfill script or a test querying a column is no workload
             continue
-        for model, name, line in f.query_sites:
+        for model, name, line, others in f.query_sites:
             canonical = index.canonical_class(model)
-            if canonical is not None:
+            if canonical is not None and not _served_by_another(index, others):
                 sites.setdefault((canonical, name), []).append((f.path, line))
     return sites
+
+
+def _served_by_another(index: ProjectIndex, others: tuple[str, ...]) -> bool:
+    """The statement also filters on a column an index leads with (`where(Order.user_id == u)
+    .order_by(Order.created_at)`, user_id indexed): that index serves it, not one on this column."""
+    for other in others:
+        model, _, column = other.partition("|")
+        canonical = index.canonical_class(model)
+        if canonical is not None and _indexed(index, canonical, column):
+            return True
+    return False
+
+
+def _indexed(index: ProjectIndex, model: str, column: str) -> bool:
+    """The model's body, or a base's, indexes the column (flags or `__table_args__`)."""
+    for qualname in (model, *index.ancestors(model)):
+        cls = index.resolve(qualname)
+        if isinstance(cls, ClassFacts) and column in cls.indexed_columns:
+            return True
+    return False
 
 
 def query_sites(index: ProjectIndex, declaring_class: str, column: str) -> list[tuple[str, int]]:
