@@ -29,7 +29,7 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
     "generated": ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi"),
     # one-off and operations scripts: run by hand, not served (no application rule by default);
     # also demo, documentation and benchmark code
-    "scripts": ("**/scripts/**", "tools/**", "**/examples/**", "docs/**", "docs_src/**", "benchmarks/**", "benches/**"),
+    "scripts": ("**/scripts/**", "tools/**", "**/examples/**", "docs/**", "docs_src/**", "benchmarks/**", "benches/**", ".github/**"),
 }
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 

@@ -12,7 +12,7 @@ holds the defaults) and from the file itself:
   is test code only when it holds a test (`def test_…`, `class Test…`, pytest or unittest): an
   `app/test_utils.py` helper module is app code;
 - scripts: the scripts globs (`scripts/` directories: one-off and operations scripts; `examples/`,
-  `docs/`, benchmarks), and standalone scripts: a module with a top-level `if __name__ ==
+  `docs/`, benchmarks, `.github/`), a Sphinx `conf.py` (beside an `index.rst`), and standalone scripts: a module with a top-level `if __name__ ==
   "__main__":` guard that is not part of a package (no `__init__.py` beside it) and builds no
   FastAPI app or router — a backfill or seed script kept next to the code.
 
@@ -100,6 +100,14 @@ def _is_package(directory: Path) -> bool:
     return (directory / "__init__.py").is_file()
 
 
+def is_sphinx_conf(path: Path) -> bool:
+    """A Sphinx documentation build's `conf.py` (beside the documentation's index)."""
+    if path.name != "conf.py":
+        return False
+    parent = path.absolute().parent
+    return any((parent / index).is_file() for index in ("index.rst", "index.md", "index.txt"))
+
+
 def is_standalone_script(path: Path, data: bytes) -> bool:
     """A module run as a script and nothing else: a top-level `__main__` guard, outside any
     package, building no FastAPI app or router (a `main.py` that serves the app stays app code)."""
@@ -133,7 +141,9 @@ class RoleResolver:
             return MIGRATIONS
         if self._specs[TESTS].match_file(relative) and self._is_test_code(relative, data):
             return TESTS
-        if self._specs[SCRIPTS].match_file(relative) or (path is not None and is_standalone_script(path, data)):
+        if self._specs[SCRIPTS].match_file(relative) or (
+            path is not None and (is_standalone_script(path, data) or is_sphinx_conf(path))
+        ):
             return SCRIPTS
         return APP
 
