@@ -274,6 +274,25 @@ def test_mixed_dialect_project_gets_variant_advice_and_no_jsonb_fix(tmp_path: Pa
     assert "use sqlalchemy.dialects.postgresql.JSONB" in run(["-q", "--select", "FR507", "."], tmp_path / "p").stdout
 
 
+def test_mixed_dialect_project_that_stores_no_jsonb_is_not_told_to(tmp_path: Path) -> None:
+    """PostgreSQL and SQLite, generic JSON throughout: portable models are the project's choice."""
+    import shutil
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "FR507_mixed_dialects", tmp_path / "p")
+    project = tmp_path / "p"
+    (project / ".git").mkdir()
+    models = project / "app" / "models.py"
+    text = models.read_text()
+    models.write_text(text.replace("from sqlalchemy.dialects.postgresql import JSONB\n", "").replace(
+        'JSON().with_variant(JSONB(), "postgresql")', "JSON"))
+    assert run(["-q", "--select", "FR507", "."], project).stdout == ""
+    # one module that stores JSONB on PostgreSQL makes the plain JSON columns outliers again
+    (project / "app" / "documents.py").write_text("from sqlalchemy.dialects.postgresql import JSONB\n")
+    assert [line.split(": ", 1)[0] for line in run(["-q", "--select", "FR507", "."], project).stdout.splitlines()] == [
+        "app/models.py:12:5", "app/models.py:13:5",
+    ]
+
+
 def test_explain_shows_role_versions_dialects_conventions_and_rules(tmp_path: Path) -> None:
     import json
     import shutil

@@ -129,6 +129,8 @@ class FileFacts(Packed):
     dialects: list[str] = field(default_factory=list)
     # uses an API only Pydantic 2 has (semantics.versions.V2_MARKERS)
     pydantic_v2: bool = False
+    # imports PostgreSQL's JSONB (the project stores JSONB somewhere: FR507 in mixed projects)
+    uses_jsonb: bool = False
     # the code writes `updated_at` itself (`x.updated_at = …`, `updated_at=…` arguments, an
     # "updated_at" key) or uses a CRUD library that does (FR508's onupdate= half)
     writes_updated_at: bool = False

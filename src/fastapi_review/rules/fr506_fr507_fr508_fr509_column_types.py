@@ -20,7 +20,7 @@ from fastapi_review.semantics.columns import (
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.models import DeclarativeClass, NaiveDatetimeMap, OrmModel, UpdatedAtUnwritten
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-from fastapi_review.semantics.versions import DialectTarget
+from fastapi_review.semantics.versions import DialectTarget, ProjectUsesJsonb
 from fastapi_review.syntax import dotted_name, last_name, source_text, string_value
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
@@ -168,8 +168,8 @@ class JsonNotJsonb(_PostgresColumnRule):
             # PostgreSQL only: JSONB, with the fix; PostgreSQL and others: a variant, no fix
             self.report(column.target, requires=self.target("postgresql-only"), fix=self._fix(column), column=column.name, advice=advice)
             mixed = self.target("mixed")
-            if mixed is not None:
-                self.report(column.target, requires=mixed, column=column.name, advice=mixed)
+            if mixed is not None:  # only where the project stores JSONB on PostgreSQL elsewhere
+                self.report(column.target, requires=(mixed, ProjectUsesJsonb()), column=column.name, advice=mixed)
 
     def _fix(self, column: ColumnDecl) -> "RuleFix | None":
         """`JSON` → `JSONB` (the same arguments), imported from sqlalchemy.dialects.postgresql."""

@@ -73,6 +73,9 @@ class FileFactsWriter:
             self.facts.uses_async_sqlalchemy = True
         if module is not None and in_library(module, *UPDATED_AT_LIBRARIES):
             self.facts.writes_updated_at = True
+        if module == "sqlalchemy.dialects.postgresql" and not isinstance(node.names, cst.ImportStar):
+            if any(isinstance(a.name, cst.Name) and a.name.value == "JSONB" for a in node.names):
+                self.facts.uses_jsonb = True
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         scope = self.scope

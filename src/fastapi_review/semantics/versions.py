@@ -26,6 +26,7 @@ from typing import Any, Iterable, Optional
 
 import libcst as cst
 
+from fastapi_review.facts import APP
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.syntax import dotted_name
 
@@ -81,6 +82,14 @@ class DialectTarget(Requirement, kind="dialect_target"):
             f"the project also runs on {others}: use JSON().with_variant(JSONB(), \"postgresql\") "
             "to store JSONB on PostgreSQL (indexable, binary) and keep JSON elsewhere"
         )
+
+
+class ProjectUsesJsonb(Requirement, kind="project_uses_jsonb"):
+    """Some application module imports PostgreSQL's JSONB: the project stores JSONB where it
+    runs on PostgreSQL, so a plain JSON column elsewhere is an outlier of its own choice."""
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return index.memo(("uses_jsonb",), lambda: any(f.uses_jsonb and f.role == APP for f in index.files))
 
 
 class PydanticV2Project(Requirement, kind="pydantic_v2_project"):
