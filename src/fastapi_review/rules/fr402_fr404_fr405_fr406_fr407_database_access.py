@@ -114,11 +114,13 @@ class QueryInLoop(Rule):
             self._reported.add(id(node))
             self.report(node, what=what)
 
-    @staticmethod
-    def _exempt(loops: list[cst.CSTNode]) -> bool:
+    def _exempt(self, loops: list[cst.CSTNode]) -> bool:
         # searches and retries (a break / return: the read runs once), and batch loops; loops
         # over what the code lists (`for model in (A, B)`), when every loop around is one
-        return any(has_exit(loop) or is_batch_loop(loop) for loop in loops) or bool(loops) and all(is_fixed_loop(loop) for loop in loops)
+        scope = self.ctx.scope
+        return any(has_exit(loop) or is_batch_loop(loop) for loop in loops) or bool(loops) and all(
+            is_fixed_loop(loop, scope) for loop in loops
+        )
 
     def _read(self, node: cst.Call, loops: list[cst.CSTNode]) -> Optional[str]:
         query = _executed_query(node, self)

@@ -6,10 +6,10 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import iter_children
+from fastapi_review.dispatch import descendants, iter_children
 from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-from fastapi_review.syntax import dotted_name
+from fastapi_review.syntax import dotted_name, is_constant_name
 
 _STATEMENTS = frozenset({"select", "insert", "update", "delete"})
 
@@ -49,17 +49,49 @@ def is_batch_loop(loop: cst.CSTNode) -> bool:
     return bool(target) and any(word in target.lower() for word in _BATCH_WORDS)  # type: ignore[union-attr]
 
 
-def is_fixed_loop(loop: cst.CSTNode) -> bool:
-    """`for model in (User, Team, Org):`, `for i in range(3):`: as many steps as the code writes,
-    not one per row of data — a query per step is no N+1."""
+def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
+    """`for model in (User, Team, Org):`, `for i in range(3):`, over a `{...}.items()` literal, an
+    UPPER_CASE constant or a local assigned only a literal collection: as many steps as the code
+    writes, not one per row of data — a query per step is no N+1."""
     if not isinstance(loop, cst.For):
         return False
     iterable = loop.iter
-    if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
-        return all(isinstance(e, cst.Element) for e in iterable.elements)  # no `*rest`
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute) and not iterable.args:
+        if iterable.func.attr.value in ("items", "keys", "values"):
+            iterable = iterable.func.value  # `{"users": User, ...}.items()`
+    if _literal_collection(iterable):
+        return True
     if isinstance(iterable, cst.Call) and dotted_name(iterable.func) == "range":
         return bool(iterable.args) and all(isinstance(a.value, cst.Integer) for a in iterable.args)
+    if isinstance(iterable, cst.Name):
+        if is_constant_name(iterable.value):
+            return True
+        function = scope.function if scope is not None else None
+        return function is not None and _assigned_only_literals(function.node, iterable.value)
     return False
+
+
+def _literal_collection(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return all(isinstance(e, cst.Element) for e in expr.elements)  # no `*rest`
+    if isinstance(expr, cst.Dict):
+        return all(isinstance(e, cst.DictElement) for e in expr.elements)  # no `**rest`
+    return False
+
+
+def _assigned_only_literals(function: cst.FunctionDef, name: str) -> bool:
+    """Every binding of `name` in the function assigns a literal collection."""
+    found = False
+    for node in descendants(function.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+            if not _literal_collection(node.value):
+                return False
+            found = True
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)) and isinstance(node.target, cst.Name) and node.target.value == name:
+            return False
+        elif isinstance(node, cst.For) and isinstance(node.target, cst.Name) and node.target.value == name:
+            return False
+    return found
 
 
 def is_retry_loop(loop: cst.CSTNode, scope: Context) -> bool:
