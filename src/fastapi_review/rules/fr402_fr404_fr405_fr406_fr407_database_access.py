@@ -332,8 +332,9 @@ class CommitInLoop(Rule):
         self._guards.pop()
 
     def visit_Try(self, node: cst.Try) -> None:
-        rolls_back = any(_calls_method(h, "rollback") for h in node.handlers)
-        self._guards.append(len(self.ctx.scope.loops) if rolls_back else -1)
+        # a per-item transaction: the handler rolls back, or catches and goes on with the next item
+        isolates = any(_calls_method(h, "rollback") or not _raises(h) for h in node.handlers)
+        self._guards.append(len(self.ctx.scope.loops) if isolates else -1)
 
     def leave_Try(self, node: cst.Try) -> None:
         self._guards.pop()
@@ -351,6 +352,11 @@ class CommitInLoop(Rule):
         if any(depth == len(loops) for depth in self._guards):
             return  # `if i % 100 == 0: commit()`, or a per-item transaction with rollback on error
         self.report(node, call=f"{dotted_name(node.func) or 'session.commit'}()")
+
+
+def _raises(handler: cst.ExceptHandler) -> bool:
+    """The except clause raises (again): the failure still ends the loop."""
+    return any(isinstance(n, cst.Raise) for n in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
 
 
 def _calls_method(node: cst.CSTNode, method: str) -> bool:
