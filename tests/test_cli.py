@@ -318,3 +318,13 @@ def test_explain_shows_role_versions_dialects_conventions_and_rules(tmp_path: Pa
     assert info["learn_conventions"] is False and "FR201" not in info["rules"]
     assert {c["verdict"] for c in info["conventions"]} == {"reported (learn-conventions is off)"}
     assert run(["explain", "missing.py"], project).exit_code == 2
+
+
+def test_a_small_project_that_never_uses_status_constants_is_not_told(tmp_path: Path) -> None:
+    routes = "".join(
+        f"@router.get('/i{i}')\nasync def item_{i}() -> dict:\n    raise HTTPException(404, detail='x')\n\n\n" for i in range(5)
+    )
+    write(tmp_path / "api.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n" + routes)
+    assert run(["-q", "--select", "FR302", "."], tmp_path).stdout == ""
+    write(tmp_path / "api.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n" + routes[: routes.index("@router.get('/i4')")])
+    assert len(run(["-q", "--select", "FR302", "."], tmp_path).stdout.splitlines()) == 4

@@ -255,3 +255,12 @@ def test_declared_majors(tmp_path: Path, files: dict, expected: dict) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert read_declarations(tmp_path).majors == expected
+
+
+def test_a_convention_never_once_followed_is_decided_from_five_places() -> None:
+    from fastapi_review.semantics.conventions import MIN_SITES, follows
+
+    assert follows(0, 4, MIN_SITES)  # too few places: no convention of the project's own
+    assert not follows(0, 5, MIN_SITES)  # never once followed in five places: decided
+    assert follows(1, 5, MIN_SITES)  # followed somewhere, too few places to say more
+    assert not follows(4, 9, MIN_SITES) and follows(9, 9, MIN_SITES)

@@ -19,7 +19,11 @@ MIN_FILE_SITES = 5
 
 def follows(follow: int, deviate: int, minimum: int) -> bool:
     """Whether findings stand: the sites follow the convention at least as often as they deviate,
-    or there are fewer than `minimum` of them (no convention of the project's own shows)."""
+    or there are fewer than `minimum` of them (no convention of the project's own shows) — unless
+    not one of at least MIN_FILE_SITES follows it: a small project that never once writes it has
+    decided too."""
+    if follow == 0 and deviate >= MIN_FILE_SITES:
+        return False
     return follow >= deviate or follow + deviate < minimum
 
 
