@@ -147,3 +147,12 @@ def test_sql_sinks_without_sqlalchemy_words_are_still_checked(tmp_path: Path, so
     config = Config(root=tmp_path, select=("FR401",))
     findings = check_text(source.encode(), str(tmp_path / "q.py"), config)
     assert [f.code for f in findings] == ["FR401"]
+
+
+def test_a_status_starlette_renamed_is_named_both_ways(tmp_path: Path) -> None:
+    source = b"from fastapi import HTTPException\nraise HTTPException(422, detail='x')\n"
+    findings = check_text(source, str(tmp_path / "q.py"), Config(root=tmp_path, select=("FR302",)))
+    assert [f.message for f in findings] == [
+        "status code 422 written as a literal: use fastapi.status.HTTP_422_UNPROCESSABLE_CONTENT "
+        "(HTTP_422_UNPROCESSABLE_ENTITY before Starlette 0.48)"
+    ]

@@ -38,8 +38,22 @@ def status_code_value(expr: cst.BaseExpression, scope: Context) -> Optional[int]
     return None
 
 
+# The codes Starlette 0.48 renamed (the old names still work there, with a deprecation warning)
+RENAMED_STATUS_CONSTANTS = {
+    413: ("HTTP_413_CONTENT_TOO_LARGE", "HTTP_413_REQUEST_ENTITY_TOO_LARGE"),
+    414: ("HTTP_414_URI_TOO_LONG", "HTTP_414_REQUEST_URI_TOO_LONG"),
+    416: ("HTTP_416_RANGE_NOT_SATISFIABLE", "HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE"),
+    422: ("HTTP_422_UNPROCESSABLE_CONTENT", "HTTP_422_UNPROCESSABLE_ENTITY"),
+}
+
+
 def status_constant(code: int) -> Optional[str]:
-    """The `fastapi.status` constant for a standard code (`HTTP_404_NOT_FOUND`), else None."""
+    """The `fastapi.status` constant for a standard code (`HTTP_404_NOT_FOUND`), else None; for a
+    code Starlette 0.48 renamed, both spellings (`HTTP_422_UNPROCESSABLE_CONTENT (…ENTITY before
+    Starlette 0.48)`)."""
+    if code in RENAMED_STATUS_CONSTANTS:
+        new, old = RENAMED_STATUS_CONSTANTS[code]
+        return f"{new} ({old} before Starlette 0.48)"
     try:
         return f"HTTP_{code}_{HTTPStatus(code).name}"
     except ValueError:
