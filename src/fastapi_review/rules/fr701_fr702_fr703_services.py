@@ -131,8 +131,8 @@ class StatefulService(Rule):
             return
         if scope.functions or len(scope.classes) != 1 or not isinstance(node.body, cst.IndentedBlock):
             return
-        if self._has_lock(node.body):
-            return  # shared on purpose, and guarded: a registry with its lock
+        if self._has_lock(node.body) or self._singleton(node):
+            return  # shared on purpose: a registry with its lock, or a declared singleton
         for stmt in node.body.body:
             if not isinstance(stmt, cst.SimpleStatementLine):
                 continue
@@ -146,6 +146,14 @@ class StatefulService(Rule):
                         detail=f"service class '{node.name.value}' has mutable class attribute '{name}'",
                     )
                     return
+
+    @staticmethod
+    def _singleton(node: cst.ClassDef) -> bool:
+        """`class Events(metaclass=Singleton)`: one instance by declaration, its state the process's."""
+        return any(
+            kw.keyword is not None and kw.keyword.value == "metaclass" and "singleton" in (dotted_name(kw.value) or "").lower()
+            for kw in node.keywords
+        )
 
     def _has_lock(self, body: cst.IndentedBlock) -> bool:
         """A class-level `threading.Lock()` / `asyncio.Lock()` (or RLock)."""
@@ -193,7 +201,7 @@ class StatefulService(Rule):
             if not isinstance(statement, cst.Global):
                 continue
             names = [n.name.value for n in statement.names]
-            if all(_lazily_initialised(name, body) for name in names):
+            if all(_lazily_initialised(name, body, tuple(names)) for name in names):
                 continue  # `if _client is None: _client = make()`: one process-wide handle, made once
             self.report(statement, detail=f"service code rebinds module state with 'global {', '.join(names)}'")
 
@@ -233,14 +241,23 @@ def _returns_early(node: cst.If) -> bool:
     return bool(body) and isinstance(body[-1], cst.SimpleStatementLine) and isinstance(body[-1].body[-1], cst.Return)
 
 
-def _lazily_initialised(name: str, body: list[cst.CSTNode]) -> bool:
+def _operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """`a or b or c` → [a, b, c]: a handle made when unset *or* stale is still made lazily."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return [*_operands(test.left), *_operands(test.right)]
+    return [test]
+
+
+def _lazily_initialised(name: str, body: list[cst.CSTNode], names: tuple[str, ...] = ()) -> bool:
     """Every assignment to the global `name` in the function makes a process-wide handle once —
-    under `if name is None:` (or `if not name:`), or after `if name: return` — or tears it down
-    (`name = None`): a lazy singleton, not state kept between requests."""
+    under `if name is None:` (or `if not name:`, or such a test on another of the `names` the
+    same `global` declares: the handle and its cache key), or after `if name: return` — or tears
+    it down (`name = None`): a lazy singleton, not state kept between requests."""
+    names = names or (name,)
     guarded: set[int] = set()
     after_exit = False
     for node in body:
-        if isinstance(node, cst.If) and _unset_test(node.test, name):
+        if isinstance(node, cst.If) and any(_unset_test(t, n) for t in _operands(node.test) for n in names):
             guarded.update(id(n) for n in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
         elif isinstance(node, cst.If) and _set_test(node.test, name) and _returns_early(node):
             after_exit = True
