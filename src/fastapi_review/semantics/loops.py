@@ -51,7 +51,7 @@ def is_batch_loop(loop: cst.CSTNode) -> bool:
 
 def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
     """`for model in (User, Team, Org):`, `for i in range(3):`, over a `{...}.items()` literal, an
-    UPPER_CASE constant or a local assigned only a literal collection: as many steps as the code
+    UPPER_CASE constant, an Enum class or a local assigned only a literal collection: as many steps as the code
     writes, not one per row of data — a query per step is no N+1."""
     if not isinstance(loop, cst.For):
         return False
@@ -64,11 +64,16 @@ def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
     if isinstance(iterable, cst.Call) and dotted_name(iterable.func) == "range":
         return bool(iterable.args) and all(isinstance(a.value, cst.Integer) for a in iterable.args)
     if isinstance(iterable, cst.Name):
-        if is_constant_name(iterable.value):
-            return True
+        if is_constant_name(iterable.value) or _is_class_name(iterable.value):
+            return True  # a constant, or a class iterated (`for reason in ResolutionReason:` an Enum)
         function = scope.function if scope is not None else None
         return function is not None and _assigned_only_literals(function.node, iterable.value)
     return False
+
+
+def _is_class_name(name: str) -> bool:
+    """CapWords (`ResolutionReason`): a class, not a variable."""
+    return name[:1].isupper() and any(c.islower() for c in name) and "_" not in name
 
 
 def _literal_collection(expr: cst.BaseExpression) -> bool:
