@@ -107,12 +107,17 @@ class MissingReturnAnnotation(Rule):
         return True
 
 
+# Decorators that hand the function a signature someone else dictates
+_DICTATED = frozenset({"wraps", "listens_for"})
+
+
 def _is_wrapper(node: cst.FunctionDef) -> bool:
     """`@functools.wraps(func)`: a decorator's wrapper, whose signature is the wrapped function's
-    (typing it needs ParamSpec on the decorator, not annotations here)."""
+    (typing it needs ParamSpec on the decorator, not annotations here); `@event.listens_for(...)`:
+    a SQLAlchemy event hook, whose signature the event dictates."""
     for decorator in node.decorators:
         target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-        if (dotted_name(target) or "").rsplit(".", 1)[-1] == "wraps":
+        if (dotted_name(target) or "").rsplit(".", 1)[-1] in _DICTATED:
             return True
     return False
 
