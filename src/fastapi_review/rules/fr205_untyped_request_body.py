@@ -60,7 +60,18 @@ class UntypedRequestBody(Rule):
             return  # a signed webhook (verified on the raw bytes), or a body already declared
         if any(keyword_arg(route.call, "openapi_extra") is not None for route in function.routes):
             return  # the body is documented by hand (and parsed by the handler's own code)
+        if self._validates(function.node):
+            return  # read, then validated: `Model.model_validate(await request.json())`
         self.report(node, requires=(function.route_requirement, *documented), detail=f"'{func.value.value}.{func.attr.value}()' reads the raw body")
+
+    @staticmethod
+    def _validates(handler: cst.FunctionDef) -> bool:
+        """The handler validates what it reads: `model_validate`, `TypeAdapter(...).validate_python`,
+        `parse_obj` (Pydantic 1)."""
+        return any(
+            isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _VALIDATORS
+            for n in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        )
 
     @staticmethod
     def _reads_raw_body(handler: cst.FunctionDef, request: str) -> bool:
@@ -86,4 +97,5 @@ class UntypedRequestBody(Rule):
         return False
 
 
+_VALIDATORS = frozenset({"model_validate", "model_validate_json", "validate_python", "validate_json", "parse_obj", "parse_raw"})
 _BODY_MARKERS = frozenset({"fastapi.Form", "fastapi.File", "fastapi.Body", "fastapi.params.Form", "fastapi.params.File", "fastapi.params.Body"})

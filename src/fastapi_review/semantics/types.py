@@ -70,6 +70,10 @@ def untyped_container(annotation: cst.BaseExpression, scope: Context) -> Optiona
     if isinstance(annotation, cst.Subscript):
         head = _name(annotation.value, scope)
         if head in _DICTS:
+            # `dict[UUID, int]` is a typed map: FastAPI validates and documents it
+            args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            if len(args) == 2 and untyped_container(args[1], scope) is None and _name(args[1], scope) is not None:
+                return None
             return "a dict"
         if head in _LISTS:
             elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
