@@ -178,7 +178,10 @@ def string_length(value: Optional[cst.BaseExpression], scope: Context) -> Option
 
 
 def datetime_mapping(value: cst.BaseExpression, scope: Context) -> Optional[bool]:
-    """How `type_annotation_map = {datetime: X}` (or `registry(type_annotation_map=...)`) maps datetime."""
+    """How `type_annotation_map = {datetime: X}` (or `registry(type_annotation_map=...)`) maps
+    datetime: False to a naive DateTime, True to an aware one, to a type not known to be naive (a
+    project TypeDecorator such as `TZDateTime`) or to `DateTime(timezone=False)` written out (a
+    decision, as on a column), None when it does not map datetime."""
     if isinstance(value, cst.Call):
         mapping = keyword_arg(value, "type_annotation_map")
         if mapping is None:
@@ -191,7 +194,10 @@ def datetime_mapping(value: cst.BaseExpression, scope: Context) -> Optional[bool
             continue
         head = element.value.func if isinstance(element.value, cst.Call) else element.value
         if "DateTime" not in type_ancestors(scope.imports.resolve(head)):
-            return None
-        return is_timezone_aware(element.value)
+            return True  # a project TypeDecorator (`TZDateTime`): not known to be naive
+        if says_timezone_false(element.value):
+            return True  # naive by the project's written decision, as on a column (FR506)
+        aware = is_timezone_aware(element.value)
+        return True if aware is None else aware  # `DateTime(timezone=settings.X)`: not known either
     return None
 
