@@ -12,6 +12,7 @@ from fastapi_review.semantics.edits import add_keyword, string_literal
 from fastapi_review.semantics.models import OrmModel
 from fastapi_review.semantics.relationships import UNKNOWN, relationship_declaration
 from fastapi_review.semantics.sqlalchemy_facts import LAZY_STRATEGIES
+from fastapi_review.syntax import dotted_name
 
 DEFAULT_ALLOWED = ("selectin", "joined", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only")
 
@@ -59,7 +60,10 @@ class RelationshipLazyStrategy(Rule):
             if declared.api == "relationship" and declared.call is not None:  # SQLModel's Relationship takes it in sa_relationship_kwargs
                 fixed = add_keyword(declared.call, "lazy", string_literal("selectin", declared.call))
                 fix = RuleFix("unsafe", 'Add lazy="selectin"', ((declared.call, fixed),))
-            self._report(target, f"relationship '{name}' has no lazy= strategy: the default \"select\" loads on attribute access (N+1, and MissingGreenlet under AsyncSession); set lazy=\"selectin\" or another eager strategy", fix)
+            advice = "set lazy=\"selectin\" or another eager strategy"
+            if _is_collection(annotation):
+                advice += "; for a large collection, lazy=\"raise\" and selectinload() where it is used"
+            self._report(target, f"relationship '{name}' has no lazy= strategy: the default \"select\" loads on attribute access (N+1, and MissingGreenlet under AsyncSession); {advice}", fix)
             return
         strategy = declared.strategy
         if strategy not in LAZY_STRATEGIES:
@@ -71,3 +75,12 @@ class RelationshipLazyStrategy(Rule):
 
     def _report(self, target: cst.Name, detail: str, fix: "RuleFix | None" = None) -> None:
         self.report(target, requires=OrmModel(self.ctx.scope.classes[-1].facts.qualname), fix=fix, detail=detail)
+
+
+def _is_collection(annotation: Optional[cst.BaseExpression]) -> bool:
+    """`Mapped[list[Order]]`, `Mapped[List["Order"]]`, `Mapped[set[Tag]]`: a to-many relationship."""
+    if not isinstance(annotation, cst.Subscript):
+        return False
+    inner = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+    head = inner[0].value if inner and isinstance(inner[0], cst.Subscript) else None
+    return head is not None and (dotted_name(head) or "").rsplit(".", 1)[-1] in ("list", "List", "set", "Set")
