@@ -60,6 +60,10 @@ Reports {summary}.
 ## Why is this bad?
 Say what goes wrong in production, and for whom.
 
+## Evidence
+Say what must be true in the project for a finding to be right (file role, versions, databases,
+conventions, where a value comes from), and what makes the rule stay silent when it cannot decide.
+
 ## Example
 ```python
 replace_me()

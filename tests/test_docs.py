@@ -16,7 +16,7 @@ from fastapi_review.rules import ALL_RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = [
-    "## What it does", "## Why is this bad?", "## Example", "## Use instead",
+    "## What it does", "## Why is this bad?", "## Evidence", "## Example", "## Use instead",
     "## Options", "## Fix safety", "## Known problems", "## References",
 ]
 _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
