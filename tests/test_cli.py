@@ -328,3 +328,12 @@ def test_a_small_project_that_never_uses_status_constants_is_not_told(tmp_path: 
     assert run(["-q", "--select", "FR302", "."], tmp_path).stdout == ""
     write(tmp_path / "api.py", "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n" + routes[: routes.index("@router.get('/i4')")])
     assert len(run(["-q", "--select", "FR302", "."], tmp_path).stdout.splitlines()) == 4
+
+
+def test_a_small_project_that_only_uses_the_legacy_query_api_is_still_told(tmp_path: Path) -> None:
+    """FR407 is an upgrade path, not a style: never using select() is no decision (FR302 differs)."""
+    body = "".join(f"def get_{i}(db: Session, i: int) -> object:\n    return db.query(User).get(i)\n\n\n" for i in range(2))
+    for name in ("users", "posts", "comments"):  # six places, two per module (as a small blog has them)
+        write(tmp_path / "controllers" / f"{name}.py", "from sqlalchemy.orm import Session\n\nfrom models import User\n\n\n" + body)
+    write(tmp_path / "requirements.txt", "sqlalchemy>=2.0\n")
+    assert len(run(["-q", "--select", "FR407", "."], tmp_path).stdout.splitlines()) == 6

@@ -45,19 +45,20 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
         rule = RULES_BY_CODE[code]
         if rule.convention:
             follow, deviate = convention_counts(index, code)
-            conventions.append(_convention(code, rule.name, "sites", follow, deviate, MIN_SITES, learn))
+            absence = rule.decided_by_absence
+            conventions.append(_convention(code, rule.name, "sites", follow, deviate, MIN_SITES, learn, absence))
             for key in narrower_conventions(index, code):  # the narrower ones the project decided against
                 follow, deviate = convention_counts(index, key)
-                if learn and not follows(follow, deviate, MIN_SITES):
-                    conventions.append(_convention(key, key.split(":", 1)[1], "sites", follow, deviate, MIN_SITES, learn))
+                if learn and not follows(follow, deviate, MIN_SITES, absence):
+                    conventions.append(_convention(key, key.split(":", 1)[1], "sites", follow, deviate, MIN_SITES, learn, absence))
             if mine is not None and learn:  # this file's package and module, where they decided against
                 package = package_of(mine.module)
                 follow, deviate = package_counts(index, code, package) if package else (0, 0)
-                if not follows(follow, deviate, MIN_SITES):
-                    conventions.append(_convention(code, f"in package {package}", "sites", follow, deviate, MIN_SITES, learn))
+                if not follows(follow, deviate, MIN_SITES, absence):
+                    conventions.append(_convention(code, f"in package {package}", "sites", follow, deviate, MIN_SITES, learn, absence))
                 follow, deviate = mine.conventions.get(code, (0, 0))
-                if not follows(follow, deviate, MIN_FILE_SITES):
-                    conventions.append(_convention(code, "in this module", "sites", follow, deviate, MIN_FILE_SITES, learn))
+                if not follows(follow, deviate, MIN_FILE_SITES, absence):
+                    conventions.append(_convention(code, "in this module", "sites", follow, deviate, MIN_FILE_SITES, learn, absence))
     if "FR502" in ruleset.enabled:
         columns = tuple(ruleset.options["FR502"].timestamp_columns)
         follow, deviate = timestamp_convention(index, columns)
@@ -85,10 +86,12 @@ def explain(path: str, config: Config, cache: Optional[Cache] = None, jobs: int 
     }
 
 
-def _convention(code: str, what: str, unit: str, follow: int, deviate: int, minimum: int, learn: bool) -> dict[str, Any]:
+def _convention(
+    code: str, what: str, unit: str, follow: int, deviate: int, minimum: int, learn: bool, by_absence: bool = True
+) -> dict[str, Any]:
     if not learn:
         verdict = "reported (learn-conventions is off)"
-    elif not follows(follow, deviate, minimum):
+    elif not follows(follow, deviate, minimum, by_absence):
         verdict = "silent: the project does not follow it"
     elif follow + deviate < minimum:
         verdict = f"reported (fewer than {minimum} {unit}: no convention of the project's own)"

@@ -174,6 +174,9 @@ class Rule:
     # constants, field descriptions, …): it counts the sites that follow it (`conforms`) and, with
     # `learn-conventions` on, reports only in projects that mostly follow it (semantics/conventions.py).
     convention: ClassVar[bool] = False
+    # a small project that never once follows the convention (from 5 places) has decided; False
+    # for a convention that is also an upgrade path (FR407's 2.0 query API)
+    decided_by_absence: ClassVar[bool] = True
     # the safety of the fix the rule offers with (some of) its findings; None: no fix
     fix_safety: ClassVar[Optional[Literal["safe", "unsafe"]]] = None
     # Words one of which every file the rule can report in contains (the modules its names must
@@ -216,7 +219,7 @@ class Rule:
                 follow, deviate = counts.get(key, (0, 0))
                 counts[key] = (follow, deviate + 1)
                 if self.ctx.learn_conventions:
-                    needed = (*needed, ProjectConvention(key, module))
+                    needed = (*needed, ProjectConvention(key, module, self.decided_by_absence))
         where = self.ctx.current_unit if unit == "current" else unit
         self.ctx.add_finding(self, node, message_args, needed, where, fix)  # type: ignore[arg-type]
 

@@ -373,6 +373,8 @@ class LegacyQueryApi(Rule):
     summary = "session.query(...) (SQLAlchemy 1.x Query API)"
     message = "'{receiver}.query(...)' is the legacy Query API (not available on AsyncSession): use select() with execute()/scalars()"
     convention = True
+    # a small project on SQLAlchemy 2 that only ever uses query() has not decided: it has not moved
+    decided_by_absence = False
 
     def visit_Call(self, node: cst.Call) -> None:
         found = _session_method(node, self)

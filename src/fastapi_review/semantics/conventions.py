@@ -17,12 +17,12 @@ MIN_SITES = 10
 MIN_FILE_SITES = 5
 
 
-def follows(follow: int, deviate: int, minimum: int) -> bool:
+def follows(follow: int, deviate: int, minimum: int, by_absence: bool = True) -> bool:
     """Whether findings stand: the sites follow the convention at least as often as they deviate,
     or there are fewer than `minimum` of them (no convention of the project's own shows) — unless
-    not one of at least MIN_FILE_SITES follows it: a small project that never once writes it has
-    decided too."""
-    if follow == 0 and deviate >= MIN_FILE_SITES:
+    (`by_absence`) not one of at least MIN_FILE_SITES follows it: a small project that never once
+    writes it has decided too."""
+    if by_absence and follow == 0 and deviate >= MIN_FILE_SITES:
         return False
     return follow >= deviate or follow + deviate < minimum
 
@@ -79,13 +79,15 @@ class ProjectConvention(Requirement, kind="project_convention"):
 
     code: str
     module: str
+    # whether a small project that never once follows it has decided (Rule.decided_by_absence)
+    by_absence: bool
 
     def holds(self, index: ProjectIndex) -> bool:
-        if not follows(*convention_counts(index, self.code), MIN_SITES):
+        if not follows(*convention_counts(index, self.code), MIN_SITES, self.by_absence):
             return False
         package = package_of(self.module)
-        if package and not follows(*package_counts(index, self.code, package), MIN_SITES):
+        if package and not follows(*package_counts(index, self.code, package), MIN_SITES, self.by_absence):
             return False
         facts = index.modules.get(self.module)
         counts = facts.conventions.get(self.code) if facts is not None else None
-        return counts is None or follows(*counts, MIN_FILE_SITES)
+        return counts is None or follows(*counts, MIN_FILE_SITES, self.by_absence)
