@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
@@ -35,8 +36,12 @@ class ErrorReturnedNotRaised(Rule):
         if function is None or node.value is None:
             return
         detail = self._error_value(node.value)
-        if detail is not None and not (detail.startswith("returns a 5") and _is_probe(function)):
-            self.report(node, requires=function.route_requirement, handler=function.node.name.value, detail=detail)
+        if detail is None or (detail.startswith("returns a 5") and _is_probe(function)):
+            return
+        code = _returned_status(detail)
+        if code is not None and all(code in _documented_statuses(route.call) for route in function.routes):
+            return  # `responses={409: {"model": Conflict}}`: the route documents this answer
+        self.report(node, requires=function.route_requirement, handler=function.node.name.value, detail=detail)
 
     def _error_value(self, value: cst.BaseExpression) -> Optional[str]:
         if isinstance(value, cst.Dict):
@@ -77,3 +82,20 @@ class ErrorReturnedNotRaised(Rule):
 def _is_probe(function: FunctionInfo) -> bool:
     """A health or readiness probe: answering 503 is its contract, not an error returned."""
     return bool(function.routes) and all(is_operational(r, function.node.name.value) for r in function.routes)
+
+
+def _returned_status(detail: str) -> Optional[int]:
+    match = re.match(r"returns a (\d{3}) response", detail)
+    return int(match.group(1)) if match else None
+
+
+def _documented_statuses(call: cst.Call) -> set[int]:
+    """The integer keys of a literal `responses={404: ..., 409: ...}` on the route decorator."""
+    arg = keyword_arg(call, "responses")
+    if arg is None or not isinstance(arg.value, cst.Dict):
+        return set()
+    found = set()
+    for element in arg.value.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.Integer):
+            found.add(int(element.key.value))
+    return found
