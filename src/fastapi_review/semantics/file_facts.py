@@ -318,6 +318,10 @@ class FileFactsWriter:
             ):
                 stack.extend(a.value for a in current.args)  # `User.name.ilike(q)`: no b-tree helps
                 continue
+            if isinstance(current, cst.Comparison) and all(
+                isinstance(c.comparator, cst.Name) and c.comparator.value == "None" for c in current.comparisons
+            ):
+                continue  # `Model.deleted_at == None`: an IS NULL test, as `.is_(None)`
             if isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name) and current.value.value[:1].isupper():
                 qualified = self.scope.qualify(current.value)
                 if qualified is not None:
