@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage, NotIndexedAlias, alias_requirement
+from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage, NotIndexedAlias, alias_requirement, flags_index
 from fastapi_review.semantics.models import TableModel
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.versions import DialectTarget
@@ -74,15 +74,11 @@ class UnindexedForeignKey(Rule):
 
     # -- Table(...) definitions and module-level Index(...) ------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        if last_name(node.func) not in ("Index", "Table"):
+        self._indexes.module_index(node)
+        if last_name(node.func) != "Table":
             return
         qualified = self.ctx.scope.callee(node) or ""
-        if not in_library(qualified, *ORM_LIBRARIES):
-            return
-        kind = qualified.rsplit(".", 1)[-1]
-        if kind == "Index" and not self.ctx.scope.in_class_body:
-            self._indexes.module_index(node)
-        elif kind == "Table":
+        if in_library(qualified, *ORM_LIBRARIES) and qualified.rsplit(".", 1)[-1] == "Table":
             self._check_table(node)
 
     def _check_table(self, call: cst.Call) -> None:
@@ -96,7 +92,7 @@ class UnindexedForeignKey(Rule):
             name = string_value(name_arg)
             if name is None or not self._has_foreign_key(value, "Column"):
                 continue
-            if any(arg_is(keyword_arg(value, flag), "True") for flag in INDEX_FLAGS) or arg_is(keyword_arg(value, "index"), "False"):
+            if flags_index(value) or arg_is(keyword_arg(value, "index"), "False"):
                 continue
             self._candidates.append((table, name, name_arg, self.ctx.current_unit))  # type: ignore[arg-type]
 

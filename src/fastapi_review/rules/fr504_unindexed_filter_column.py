@@ -12,10 +12,9 @@ import libcst as cst
 from fastapi_review.positions import Unit
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
 from fastapi_review.semantics.indexes import INDEX_FLAGS, IndexCoverage, NotIndexedAlias, alias_requirement
-from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.queries import FilteredUnindexed
 from fastapi_review.semantics.types import unwrap_annotation
-from fastapi_review.syntax import arg_is, last_name
+from fastapi_review.syntax import arg_is
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,7 @@ class UnindexedFilterColumn(Rule):
         self._candidates.append((scope.class_qualname_here, column.name, column.target, self.ctx.current_unit, alias))
 
     def visit_Call(self, node: cst.Call) -> None:
-        # `Index("ix", Model.column)` / `Index("ix", Model.__table__.c.column)` outside a class
-        if last_name(node.func) == "Index" and not self.ctx.scope.in_class_body:
-            if in_library(self.ctx.scope.callee(node) or "", *ORM_LIBRARIES):
-                self._indexes.module_index(node)
+        self._indexes.module_index(node)
 
     def finish(self) -> None:
         minimum = max(self.options.min_query_sites, 1)

@@ -19,7 +19,7 @@ from fastapi_review.facts import ClassFacts, FunctionFacts, RouteFacts
 from fastapi_review.semantics.columns import datetime_mapping, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
-from fastapi_review.semantics.indexes import INDEX_FLAGS, indexed_annotation, leading_columns
+from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
 from fastapi_review.semantics.models import DECLARATIVE_FACTORIES
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.relationships import relationship_declaration
@@ -28,7 +28,7 @@ from fastapi_review.semantics.schemas import annotated_with_description
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotation, is_session_expr, session_class_name, sessionmaker_kind
 from fastapi_review.semantics.types import type_refs
-from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, keyword_is, positional_arg, source_text, string_value
+from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text, string_value
 
 _PATH_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)")
 _QUERY_RESULTS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "scalar_one", "scalar_one_or_none",
@@ -499,7 +499,7 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                 if target.value == "__table_args__" and value is not None:
                     leading = leading_columns(value, scope)
                     indexed.update(leading if leading is not None else {"*"})
-                elif isinstance(value, cst.Call) and any(arg_is(keyword_arg(value, flag), "True") for flag in INDEX_FLAGS):
+                elif isinstance(value, cst.Call) and flags_index(value):
                     indexed.add(target.value)
                 relationship = relationship_declaration(small.annotation.annotation if isinstance(small, cst.AnnAssign) else None, value, scope)
                 if relationship is not None:

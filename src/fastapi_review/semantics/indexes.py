@@ -11,7 +11,7 @@ import libcst as cst
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
-from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, string_value
+from fastapi_review.syntax import arg_is, dotted_name, keyword_arg, last_name, string_value
 
 INDEX_FLAGS = ("index", "primary_key", "unique")  # Column(..., index=True) and the like
 _CONSTRAINTS = frozenset({"Index", "UniqueConstraint", "PrimaryKeyConstraint"})
@@ -60,7 +60,11 @@ class IndexCoverage:
             self.unknown_table_args.add(self.scope.classes[-1].facts.qualname)
 
     def module_index(self, call: cst.Call) -> None:
-        """`Index("ix", Model.column)` outside a class body."""
+        """`Index("ix", Model.column)` / `Index("ix", Model.__table__.c.column)` outside a class
+        body (any other call is ignored)."""
+        scope = self.scope
+        if last_name(call.func) != "Index" or scope.in_class_body or not in_library(scope.callee(call) or "", *ORM_LIBRARIES):
+            return
         positional = [a.value for a in call.args if a.keyword is None and not a.star]
         if len(positional) >= 2:
             owner = dotted_name(positional[1])
@@ -75,6 +79,10 @@ class IndexCoverage:
             if isinstance(value, cst.Call):
                 self.covered.update((table, column) for column in covered_columns(value, self.scope))
 
+
+def flags_index(call: cst.Call) -> bool:
+    """`Column(..., index=True)`, `mapped_column(primary_key=True)`, `unique=True`."""
+    return any(arg_is(keyword_arg(call, flag), "True") for flag in INDEX_FLAGS)
 
 
 def leading_columns(value: cst.BaseExpression, scope: Context) -> Optional[set[str]]:
@@ -114,9 +122,8 @@ def indexed_annotation(value: cst.Subscript, scope: Context) -> bool:
         return False
     for element in value.slice[1:]:
         meta = element.slice.value if isinstance(element.slice, cst.Index) else None
-        if isinstance(meta, cst.Call) and (scope.imports.resolve(meta.func) or "").endswith("mapped_column"):
-            if any(arg_is(keyword_arg(meta, flag), "True") for flag in INDEX_FLAGS):
-                return True
+        if isinstance(meta, cst.Call) and (scope.imports.resolve(meta.func) or "").endswith("mapped_column") and flags_index(meta):
+            return True
     return False
 
 
