@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 import libcst as cst
@@ -35,27 +34,31 @@ class ErrorReturnedNotRaised(Rule):
         function = self.ctx.scope.route_function
         if function is None or node.value is None:
             return
-        detail = self._error_value(node.value)
-        if detail is None or (detail.startswith("returns a 5") and _is_probe(function)):
+        error = self._error_value(node.value)
+        if error is None:
             return
-        code = _returned_status(detail)
-        if code is not None and all(code in _documented_statuses(route.call) for route in function.routes):
-            return  # `responses={409: {"model": Conflict}}`: the route documents this answer
+        detail, code = error
+        if code is not None and (
+            (code >= 500 and _is_probe(function))
+            or all(code in _documented_statuses(route.call) for route in function.routes)
+        ):
+            return  # a probe's 503, or `responses={409: {...}}`: the route documents this answer
         self.report(node, requires=function.route_requirement, handler=function.node.name.value, detail=detail)
 
-    def _error_value(self, value: cst.BaseExpression) -> Optional[str]:
+    def _error_value(self, value: cst.BaseExpression) -> Optional[tuple[str, Optional[int]]]:
+        """What the returned value says wrong, and the status it answers with (None: a 2xx dict)."""
         if isinstance(value, cst.Dict):
             if len(value.elements) > _ENVELOPE_KEYS:
                 return None  # a payload that carries an "errors" field, not an error envelope
             for element in value.elements:
                 if isinstance(element, cst.DictElement) and string_value(element.key) in _ERROR_KEYS:
-                    return f"returns an {string_value(element.key)!r} dict with a success status"
+                    return f"returns an {string_value(element.key)!r} dict with a success status", None
             return None
         if isinstance(value, cst.Call) and is_response_class(self.ctx.scope.callee(value)):
             status = keyword_arg(value, "status_code") or positional_arg(value, 1)
             code = status_code_value(status.value, self.ctx.scope) if status is not None else None
             if code is not None and code >= 400:
-                return f"returns a {code} response"
+                return f"returns a {code} response", code
         return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -82,11 +85,6 @@ class ErrorReturnedNotRaised(Rule):
 def _is_probe(function: FunctionInfo) -> bool:
     """A health or readiness probe: answering 503 is its contract, not an error returned."""
     return bool(function.routes) and all(is_operational(r, function.node.name.value) for r in function.routes)
-
-
-def _returned_status(detail: str) -> Optional[int]:
-    match = re.match(r"returns a (\d{3}) response", detail)
-    return int(match.group(1)) if match else None
 
 
 def _documented_statuses(call: cst.Call) -> set[int]:
