@@ -201,7 +201,7 @@ class StatefulService(Rule):
             if not isinstance(statement, cst.Global):
                 continue
             names = [n.name.value for n in statement.names]
-            if all(_lazily_initialised(name, body, tuple(names)) for name in names):
+            if _lazily_initialised(names, body):
                 continue  # `if _client is None: _client = make()`: one process-wide handle, made once
             self.report(statement, detail=f"service code rebinds module state with 'global {', '.join(names)}'")
 
@@ -214,26 +214,27 @@ def _assigned_names(node: cst.CSTNode) -> list[str]:
     return []
 
 
+def _compares_none(test: cst.BaseExpression, name: str, operator: type) -> bool:
+    """`name is None` (operator `cst.Is`) / `name is not None` (`cst.IsNot`)."""
+    return (
+        isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == name
+        and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, operator)
+        and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None"
+    )
+
+
 def _unset_test(test: cst.BaseExpression, name: str) -> bool:
     """`name is None` / `not name`."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return isinstance(test.expression, cst.Name) and test.expression.value == name
-    return (
-        isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == name
-        and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.Is)
-        and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None"
-    )
+    return _compares_none(test, name, cst.Is)
 
 
 def _set_test(test: cst.BaseExpression, name: str) -> bool:
     """`name` / `name is not None`."""
     if isinstance(test, cst.Name):
         return test.value == name
-    return (
-        isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == name
-        and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.IsNot)
-        and isinstance(test.comparisons[0].comparator, cst.Name) and test.comparisons[0].comparator.value == "None"
-    )
+    return _compares_none(test, name, cst.IsNot)
 
 
 def _returns_early(node: cst.If) -> bool:
@@ -248,21 +249,27 @@ def _operands(test: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [test]
 
 
-def _lazily_initialised(name: str, body: list[cst.CSTNode], names: tuple[str, ...] = ()) -> bool:
-    """Every assignment to the global `name` in the function makes a process-wide handle once —
-    under `if name is None:` (or `if not name:`, or such a test on another of the `names` the
-    same `global` declares: the handle and its cache key), or after `if name: return` — or tears
-    it down (`name = None`): a lazy singleton, not state kept between requests."""
-    names = names or (name,)
+def _lazily_initialised(names: list[str], body: list[cst.CSTNode]) -> bool:
+    """Every assignment to each global of one `global` statement makes a process-wide handle once
+    — under `if name is None:` (or `if not name:`, or such a test on another of the `names`: the
+    handle and its cache key), or after `if name: return` — or tears it down (`name = None`): a
+    lazy singleton, not state kept between requests."""
     guarded: set[int] = set()
-    after_exit = False
+    returns_when_set: set[str] = set()
     for node in body:
-        if isinstance(node, cst.If) and any(_unset_test(t, n) for t in _operands(node.test) for n in names):
+        if not isinstance(node, cst.If):
+            continue
+        if any(_unset_test(t, n) for t in _operands(node.test) for n in names):
             guarded.update(id(n) for n in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
-        elif isinstance(node, cst.If) and _set_test(node.test, name) and _returns_early(node):
-            after_exit = True
-    assignments = [n for n in body if name in _assigned_names(n)]
-    return bool(assignments) and all(id(n) in guarded or after_exit or _assigns_none(n) for n in assignments)
+        elif _returns_early(node):
+            returns_when_set.update(n for n in names if _set_test(node.test, n))
+    for name in names:
+        assignments = [n for n in body if name in _assigned_names(n)]
+        if not assignments or not all(
+            id(n) in guarded or name in returns_when_set or _assigns_none(n) for n in assignments
+        ):
+            return False
+    return True
 
 
 def _assigns_none(node: cst.CSTNode) -> bool:
