@@ -63,15 +63,12 @@ def positions(sql: str) -> Optional[set[str]]:
     placed: set[str] = set()
     from sqlglot import exp
 
+    utility_roots = _utility_roots(exp)
     for tree in trees:
         if tree is None:
             continue
-        if isinstance(tree, _utility_roots(exp)):
-            utility = True
-        elif isinstance(tree, (*_dml_roots(exp), exp.Expression)):
-            utility = False  # a statement with parameters, a condition, or a column expression
-        else:
-            return None
+        # a statement without parameters, or one with them, a condition or a column expression
+        utility = isinstance(tree, utility_roots)
         for node in tree.walk():
             for hole in _holes_in(node, exp):
                 kind = UTILITY if utility else _kind(node, exp)
@@ -100,12 +97,6 @@ def _parse(sql: str) -> Optional[list[Any]]:
     finally:
         logger.setLevel(level)
     return None
-
-
-def _dml_roots(exp: Any) -> tuple[type, ...]:
-    # statements with bound parameters, and condition fragments (`email = fr401hole0`)
-    return (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Subquery,
-            exp.Predicate, exp.Connector, exp.Not)
 
 
 _UTILITY_STATEMENTS = ("Create", "Drop", "Alter", "AlterTable", "Command", "Set", "Grant", "Revoke", "Copy",
@@ -143,9 +134,7 @@ def _kind(node: Any, exp: Any) -> Optional[str]:
         return IDENTIFIER  # a column expression (`literal_column(f"NEW.{column}")`)
     if isinstance(parent, (exp.Where, exp.Having, exp.Connector, exp.Not, exp.Join)):
         return None  # a whole condition formatted in: SQL text of unknown content
-    if isinstance(parent, (exp.Limit, exp.Offset)) or parent.find_ancestor(exp.Values) is not None or isinstance(parent, exp.Values):
-        return VALUE
-    if isinstance(parent, exp.Tuple) and isinstance(parent.parent, exp.Values):
+    if isinstance(parent, (exp.Limit, exp.Offset, exp.Values)) or parent.find_ancestor(exp.Values) is not None:
         return VALUE
     if isinstance(parent, exp.In):
         return IDENTIFIER if parent.this is operand and _all_bound(parent.expressions, exp) else VALUE

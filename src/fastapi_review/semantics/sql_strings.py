@@ -294,7 +294,7 @@ _FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
 _PERCENT_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
 
 
-def _fields(pattern: "re.Pattern[str]", text: str, kind: Optional[str], kinds: "Optional[Iterator[str]]" = None) -> Template:
+def _fields(pattern: "re.Pattern[str]", text: str, kind: object, kinds: "Optional[Iterator[object]]" = None) -> Template:
     """`text` with each replacement field of `pattern` a part (`kind`, or the next of `kinds`)."""
     parts: Template = []
     last = 0
