@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from fastapi_review.cli import main
 
 BAD = "def f(x):\n    return x\n"
+# FR101/FR102 (off by default) are what BAD trips: the command-line tests turn them on
+HINTS = ["--extend-select", "FR101,FR102"]
 
 
 
@@ -25,7 +27,7 @@ def write(path: Path, text: str) -> Path:
 def test_exit_codes_and_text_format(tmp_path: Path) -> None:
     write(tmp_path / "app" / "a.py", BAD)
     write(tmp_path / "app" / "b.py", "def g(x: int) -> int:\n    return x\n")
-    result = run(["app"], tmp_path)
+    result = run([*HINTS, "app"], tmp_path)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "app/a.py:1:5: FR102 function 'f' has no return type annotation; add '-> ...'",
@@ -37,14 +39,14 @@ def test_exit_codes_and_text_format(tmp_path: Path) -> None:
 
 def test_default_path_is_current_directory(tmp_path: Path) -> None:
     write(tmp_path / "a.py", BAD)
-    result = run(["-q"], tmp_path)
+    result = run([*HINTS, "-q"], tmp_path)
     assert result.exit_code == 1
     assert result.stdout.startswith("a.py:1:5: FR102")
 
 
 def test_json_format(tmp_path: Path) -> None:
     write(tmp_path / "a.py", BAD)
-    data = json.loads(run(["--format", "json", "a.py"], tmp_path).stdout)
+    data = json.loads(run([*HINTS, "--format", "json", "a.py"], tmp_path).stdout)
     assert data[0] == {
         "path": "a.py", "line": 1, "column": 5, "end_line": 1, "end_column": 6,
         "code": "FR102", "name": "missing-return-annotation",
@@ -69,7 +71,7 @@ def test_unknown_code_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_statistics_and_output_file(tmp_path: Path) -> None:
     write(tmp_path / "a.py", BAD + "def h(y, z):\n    pass\n")
-    result = run(["--statistics", "-o", "report.txt", "a.py"], tmp_path)
+    result = run([*HINTS, "--statistics", "-o", "report.txt", "a.py"], tmp_path)
     assert result.exit_code == 1
     report = (tmp_path / "report.txt").read_text()
     assert report.endswith("3      FR101 missing-param-annotation\n2      FR102 missing-return-annotation\n")
@@ -84,7 +86,7 @@ def test_missing_path_exits_2(tmp_path: Path) -> None:
 def test_syntax_error_is_a_finding_and_the_run_goes_on(tmp_path: Path) -> None:
     write(tmp_path / "broken.py", "x = (1,\n")
     write(tmp_path / "ok.py", BAD)
-    lines = run(["-q", "."], tmp_path).stdout.splitlines()
+    lines = run([*HINTS, "-q", "."], tmp_path).stdout.splitlines()
     assert lines[0] == "broken.py:1:5: FR001 cannot parse this file: '(' was never closed"
     assert lines[1].startswith("ok.py:1:5: FR102")
 
@@ -105,7 +107,7 @@ def test_noqa(tmp_path: Path) -> None:
         "def h(x):  # noqa:FR1\n    pass\n"
         "def k(x):  # NOQA: FR401\n    pass\n",
     )
-    out = run(["-q", "a.py"], tmp_path).stdout.splitlines()
+    out = run([*HINTS, "-q", "a.py"], tmp_path).stdout.splitlines()
     assert [l.split(": ")[0] + " " + l.split()[1] for l in out] == [
         "a.py:3:5 FR102", "a.py:7:5 FR102", "a.py:7:7 FR101",
     ]
@@ -119,7 +121,7 @@ def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:
     files = {l.split(":")[0] for l in run(["-q", "--select", "FR102"], tmp_path).stdout.splitlines()}
     assert files == {"app/a.py", "app/sub/b.py"}
     # a file named explicitly is always checked
-    assert run(["-q", "generated/g.py"], tmp_path).exit_code == 1
+    assert run([*HINTS, "-q", "generated/g.py"], tmp_path).exit_code == 1
 
 
 def test_git_info_exclude_is_honoured_like_gitignore(tmp_path: Path) -> None:
@@ -158,7 +160,7 @@ def test_force_exclude_holds_for_named_files_and_stdin(tmp_path: Path) -> None:
 def test_config_from_pyproject(tmp_path: Path) -> None:
     write(
         tmp_path / "pyproject.toml",
-        '[tool.fastapi-review]\nignore = ["FR101"]\nextend-exclude = ["scripts/"]\n'
+        '[tool.fastapi-review]\nextend-select = ["FR101", "FR102"]\nignore = ["FR101"]\nextend-exclude = ["scripts/"]\n'
         '[tool.fastapi-review.per-file-ignores]\n"tests/**" = ["FR102"]\n',
     )
     write(tmp_path / "app" / "a.py", BAD)
@@ -168,13 +170,13 @@ def test_config_from_pyproject(tmp_path: Path) -> None:
     assert out == ["app/a.py:1:5: FR102 function 'f' has no return type annotation; add '-> ...'"]
     # found by walking up from the checked path
     assert run(["-q", "app"], tmp_path / "app" / "..").stdout.splitlines() == out
-    assert len(run(["-q", "--isolated", "."], tmp_path).stdout.splitlines()) == 2  # tests/ and scripts/ files: application rules do not read them
+    assert len(run([*HINTS, "-q", "--isolated", "."], tmp_path).stdout.splitlines()) == 2  # tests/ and scripts/ files: application rules do not read them
 
 
 def test_application_rules_skip_migrations_unless_the_role_selects_them(tmp_path: Path) -> None:
     write(tmp_path / "alembic" / "versions" / "001.py", "from sqlalchemy import text\ndef upgrade(op, v):\n    op.get_bind().execute(text(f\"SELECT * FROM t WHERE x = '{v}'\"))\n")
     assert run(["-q", "."], tmp_path).stdout == ""
-    write(tmp_path / "pyproject.toml", '[tool.fastapi-review.roles.migrations]\nselect = ["FR1", "FR401"]\n')
+    write(tmp_path / "pyproject.toml", '[tool.fastapi-review]\nextend-select = ["FR1", "FR401"]\n[tool.fastapi-review.roles.migrations]\nselect = ["FR1", "FR401"]\n')
     codes = {l.split()[1] for l in run(["-q", "."], tmp_path).stdout.splitlines()}
     assert codes == {"FR101", "FR102", "FR401"}
 
@@ -227,8 +229,8 @@ def test_explicit_config_file(tmp_path: Path) -> None:
 def test_rules_command_json() -> None:
     result = CliRunner().invoke(main, ["rules", "--format", "json"])
     rows = {row["code"]: row for row in json.loads(result.output)}
-    assert {"code": "FR401", "name": "sql-string-formatting", "default": "on", "severity": "error"}.items() <= rows["FR401"].items()
-    assert rows["FR304"]["default"] == "off"
+    assert {"code": "FR401", "name": "sql-string-formatting", "default": "off", "severity": "error"}.items() <= rows["FR401"].items()
+    assert rows["FR404"]["default"] == "on"
 
 
 def test_version() -> None:
@@ -240,12 +242,13 @@ def test_role_globs_and_markers_are_configurable(tmp_path: Path) -> None:
     write(tmp_path / "qa" / "checks.py", BAD)
     write(tmp_path / "tests" / "t.py", BAD)
     write(tmp_path / "client.py", "# auto-generated by a tool\n" + BAD)
-    assert run(["-q", "."], tmp_path).stdout.splitlines() == [
+    assert run([*HINTS, "-q", "."], tmp_path).stdout.splitlines() == [
         "qa/checks.py:1:5: FR102 function 'f' has no return type annotation; add '-> ...'",
         "qa/checks.py:1:7: FR101 parameter 'x' of 'f' has no type annotation; annotate every parameter",
     ]
     write(
         tmp_path / "pyproject.toml",
+        '[tool.fastapi-review]\nextend-select = ["FR101", "FR102"]\n'
         '[tool.fastapi-review.roles.tests]\nextend-globs = ["qa/**"]\nselect = ["FR101"]\n'
         "[tool.fastapi-review.roles.generated]\nmarkers = false\n",
     )
@@ -301,6 +304,7 @@ def test_explain_shows_role_versions_dialects_conventions_and_rules(tmp_path: Pa
     project = tmp_path / "p"
     (project / ".git").mkdir()
     (project / "requirements.txt").write_text("pydantic>=2.5\nasyncpg\n")
+    (project / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-select = ["FR1", "FR2", "FR5"]\n')
     out = run(["explain", "app/models.py"], project).stdout.splitlines()
     assert out[0] == "file: app/models.py"
     assert "role: app (models module)" in out
@@ -309,10 +313,10 @@ def test_explain_shows_role_versions_dialects_conventions_and_rules(tmp_path: Pa
     assert "database drivers declared: postgresql" in out
     assert "database URLs in the project: postgresql, sqlite" in out
     assert any(line.startswith("  FR502 timestamps on table models: 0 models follow, 1 deviate -> reported (fewer than 4") for line in out)
-    assert out[-1].startswith("rules that run on this file (39): FR001 FR002 FR101")
+    assert out[-1].startswith("rules that run on this file (30): FR001 FR002 FR101")
     conftest = json.loads(run(["explain", "--format", "json", "tests/conftest.py"], project).stdout)
     assert conftest["role"] == "tests" and conftest["rules"] == ["FR001", "FR002"]
-    (project / "pyproject.toml").write_text('[tool.fastapi-review]\nlearn-conventions = false\nignore = ["FR2"]\n')
+    (project / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-select = ["FR1", "FR2", "FR5"]\nlearn-conventions = false\nignore = ["FR2"]\n')
     info = json.loads(run(["explain", "--format", "json", "app/models.py"], project).stdout)
     assert info["configuration"] == str(project.resolve() / "pyproject.toml")
     assert info["learn_conventions"] is False and "FR201" not in info["rules"]

@@ -27,7 +27,7 @@ MODEL = (
 
 
 def test_file_result_is_picklable_and_holds_no_cst(tmp_path: Path) -> None:
-    ruleset = RuleSet.from_config(Config(root=tmp_path, learn_conventions=False))
+    ruleset = RuleSet.from_config(Config(root=tmp_path, learn_conventions=False, extend_select=("FR1",)))
     result = on_big_stack(check_file, SourceFile(tmp_path / "m.py", "m.py", "m.py"), MODEL.encode(), ruleset, ruleset.enabled)
     assert result.deferred and result.findings
     restored = pickle.loads(pickle.dumps(result))
@@ -51,7 +51,7 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     ids=["empty", "newline", "bom", "crlf", "latin1-cookie"],
 )
 def test_valid_odd_inputs(tmp_path: Path, data: bytes) -> None:
-    findings = check_text(data, "x.py", Config(root=tmp_path))
+    findings = check_text(data, "x.py", Config(root=tmp_path, extend_select=("FR1",)))
     def_line = next((n for n, line in enumerate(data.splitlines(), 1) if b"def " in line), None)
     expected = set() if def_line is None else {("FR101", def_line), ("FR102", def_line)}
     assert {(f.code, f.line) for f in findings} == expected

@@ -15,6 +15,8 @@ from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = "def f(x):\n    return x\n"
+# BAD trips FR101/FR102 and the flake8 test adds FR401: all off by default, so each project turns them on
+CONFIG = '[tool.fastapi-review]\nextend-select = ["FR101", "FR102", "FR401"]\n'
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
@@ -27,6 +29,7 @@ def readme_block(marker: str) -> str:
 
 
 def test_sarif_validates_against_the_official_schema(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD)
     result = run(["--format", "sarif", "a.py"], tmp_path)
     log = json.loads(result.stdout)
@@ -42,6 +45,7 @@ def test_sarif_validates_against_the_official_schema(tmp_path: Path) -> None:
 
 
 def test_github_annotations_and_json_lines(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD)
     github = run(["--format", "github", "a.py"], tmp_path).stdout.splitlines()
     assert github[0].startswith("::warning file=a.py,line=1,col=5,endLine=1,endColumn=6,title=FR102 missing-return-annotation::FR102 ")
@@ -56,7 +60,7 @@ def test_show_source(tmp_path: Path) -> None:
 
 
 def test_stdin_with_filename_uses_config_and_per_file_ignores(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-review.per-file-ignores]\n"jobs/**" = ["FR102"]\n')
+    (tmp_path / "pyproject.toml").write_text(CONFIG + '[tool.fastapi-review.per-file-ignores]\n"jobs/**" = ["FR102"]\n')
     (tmp_path / "jobs").mkdir()
     result = run(["-", "--stdin-filename", "jobs/job.py", "-q"], tmp_path, stdin=BAD)
     assert result.exit_code == 1
@@ -65,6 +69,7 @@ def test_stdin_with_filename_uses_config_and_per_file_ignores(tmp_path: Path) ->
 
 
 def test_baseline_reports_only_new_findings_and_survives_line_shifts(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD)
     assert run(["--write-baseline", "baseline.json", "."], tmp_path).exit_code == 0
     assert run(["--baseline", "baseline.json", "."], tmp_path).exit_code == 0
@@ -81,6 +86,7 @@ def test_baseline_reports_only_new_findings_and_survives_line_shifts(tmp_path: P
 
 
 def test_flake8_plugin_reports_the_same_codes(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD + "from sqlalchemy import text\n\n\nasync def q(session: object, n: str) -> None:\n    await session.execute(text(f'SELECT * FROM t WHERE n = {n}'))\n")
     command = readme_block("flake8-command").strip().split()
     assert command[:3] == ["flake8", "--select", "FR"]
@@ -106,7 +112,7 @@ def test_pre_commit_hook(tmp_path: Path) -> None:
     (repo / ".pre-commit-config.yaml").write_text(config)
     (repo / "app.py").write_text(BAD)
     # pre-commit names every file; extend-exclude must still hold (the hook runs --force-exclude)
-    (repo / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-exclude = ["generated/"]\n')
+    (repo / "pyproject.toml").write_text(CONFIG + 'extend-exclude = ["generated/"]\n')
     (repo / "generated").mkdir()
     (repo / "generated" / "client.py").write_text(BAD)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
@@ -126,6 +132,7 @@ def test_pre_commit_hook(tmp_path: Path) -> None:
 
 def test_github_actions_snippet_commands(tmp_path: Path) -> None:
     """The README workflow's commands: SARIF to a file without failing, then annotations."""
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD)
     workflow = readme_block("github-actions")
     commands = [line.strip()[len("- run: "):] for line in workflow.splitlines() if line.strip().startswith("- run: fastapi-review")]
@@ -139,6 +146,7 @@ def test_github_actions_snippet_commands(tmp_path: Path) -> None:
 
 
 def test_gitlab_snippet_commands(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD)
     script = [l.strip()[2:] for l in readme_block("gitlab-ci").splitlines() if l.strip().startswith("- fastapi-review")]
     assert run(script[0].split()[1:], tmp_path).exit_code == 0
@@ -160,7 +168,7 @@ def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
     assert "id: fastapi-review" in readme_block("pre-commit-remote")
     (repo / "app.py").write_text(BAD)
     # pre-commit names every file; extend-exclude must still hold (the hook runs --force-exclude)
-    (repo / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-exclude = ["generated/"]\n')
+    (repo / "pyproject.toml").write_text(CONFIG + 'extend-exclude = ["generated/"]\n')
     (repo / "generated").mkdir()
     (repo / "generated" / "client.py").write_text(BAD)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)

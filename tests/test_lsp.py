@@ -37,6 +37,7 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
 
 @pytest.mark.asyncio
 async def test_diagnostics_on_open_change_and_close(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-select = ["FR101", "FR102"]\n')
     path = tmp_path / "app.py"
     path.write_text(BAD)
     uri = path.as_uri()

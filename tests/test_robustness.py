@@ -30,7 +30,7 @@ def test_a_crashing_rule_is_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(dispatch, "_plans", {})  # plans cache the rules' methods
     (tmp_path / "a.py").write_text("def f(x):\n    return x\n")
     (tmp_path / "b.py").write_text("def g(y):\n    return y\n")
-    result = run(["-q", "."], tmp_path)
+    result = run(["-q", "--extend-select", "FR101,FR102", "."], tmp_path)
     assert result.exit_code == 2
     lines = result.stdout.splitlines()
     assert [l.split(": ", 1)[1].split()[0] for l in lines] == ["FR002", "FR101", "FR002", "FR101"]
@@ -82,7 +82,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     (tmp_path / "ok.py").write_text("def f(x):\n    return x\n")
-    out = run(["-q", "."], tmp_path).stdout.splitlines()
+    out = run(["-q", "--extend-select", "FR102", "."], tmp_path).stdout.splitlines()
     assert out[0].startswith("ok.py:1:5: FR102")
     assert out[-1] == "secret.py:1:1: FR001 cannot parse this file: cannot read file: Permission denied"
 

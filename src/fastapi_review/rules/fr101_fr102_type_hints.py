@@ -34,6 +34,7 @@ class MissingParamAnnotation(Rule):
 
     code = "FR101"
     name = "missing-param-annotation"
+    default_enabled = False  # below the 95% precision bar on unseen backends: rules/FR101.md
     summary = "a function parameter without a type annotation"
     message = "parameter '{param}' of '{function}' has no type annotation; annotate every parameter"
     convention = True
@@ -76,6 +77,7 @@ class MissingReturnAnnotation(Rule):
 
     code = "FR102"
     name = "missing-return-annotation"
+    default_enabled = False  # below the 95% precision bar on unseen backends: rules/FR102.md
     summary = "a function without a return annotation"
     message = "function '{function}' has no return type annotation; add '-> ...'"
     convention = True

@@ -14,6 +14,7 @@ class RouteMissingDocstring(Rule):
 
     code = "FR203"
     name = "route-missing-docstring"
+    default_enabled = False  # below the 95% precision bar on unseen backends: rules/FR203.md
     summary = "a route handler without a docstring (its OpenAPI description)"
     message = "route handler '{handler}' has no docstring: FastAPI uses it as the operation's description in the OpenAPI docs"
     convention = True

@@ -17,6 +17,7 @@ class UntypedRequestBody(Rule):
 
     code = "FR205"
     name = "untyped-request-body"
+    default_enabled = False  # below the 95% precision bar on unseen backends: rules/FR205.md
     summary = "a request body typed dict/Any, or read with request.json() / request.form()"
     message = "{detail}: the request body is not validated nor documented; declare a Pydantic model parameter"
 

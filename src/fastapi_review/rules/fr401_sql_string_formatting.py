@@ -31,6 +31,7 @@ class SqlStringFormatting(Rule):
 
     code = "FR401"
     name = "sql-string-formatting"
+    default_enabled = False  # below the 95% precision bar on unseen backends: rules/FR401.md
     summary = "SQL built by f-string, %, .format(), + or join reaching text()/execute()/fetch()"
     message = "SQL built by string formatting reaches {sink}: {advice}"
     severity: ClassVar[Severity] = "error"
