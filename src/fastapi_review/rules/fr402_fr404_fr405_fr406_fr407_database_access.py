@@ -15,10 +15,12 @@ from fastapi_review.semantics.loops import (
     has_exit,
     is_batch_loop,
     is_fixed_loop,
+    is_periodic_test,
     is_retry_loop,
     statement_root,
 )
 from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.semantics.queries import DoesDbIo, RunsQuery
 from fastapi_review.semantics.sessions import (
     SyncSessionAlias,
     SyncSessionFactory,
@@ -91,17 +93,14 @@ class QueryInLoop(Rule):
         scope = self.ctx.scope
         parts = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
         for call in (c for part in parts for c in _calls_in(part)):
-            what = self._read(call, scope.loops)
-            if what is not None and id(call) not in self._reported and not self._exempt(scope.loops):
-                self._reported.add(id(call))
-                self.report(call, what=what)
+            self._check(call, scope.loops)
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
     def visit_Assign(self, node: cst.Assign) -> None:
         loops = self.ctx.scope.loops
         root = statement_root(node.value, self.ctx.scope) if loops else None
-        if root is not None and root[0] == "select" and not chain_methods(node.value) & {"offset", "limit", "slice"}:
+        if root is not None and root[0] == "select" and not _paging(chain_methods(node.value), loops):
             names = {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
             self._loop_selects.setdefault(id(loops[-1]), set()).update(names)
 
@@ -110,10 +109,22 @@ class QueryInLoop(Rule):
         loops = scope.loops
         if not loops:
             return
+        self._check(node, loops)
+
+    def _check(self, node: cst.Call, loops: list[cst.CSTNode]) -> None:
+        if id(node) in self._reported or self._exempt(loops):
+            return
         what = self._read(node, loops)
-        if what is not None and id(node) not in self._reported and not self._exempt(loops):
+        if what is not None:
             self._reported.add(id(node))
             self.report(node, what=what)
+            return
+        # a project function that queries, itself or through its own calls (`load_user(id)`)
+        target = self.ctx.scope.call_target(node)
+        if target is not None and _session_method(node, self) is None and not target.rsplit(".", 1)[-1][:1].isupper():
+            self._reported.add(id(node))
+            helper = RunsQuery(target)
+            self.report(node, requires=helper, what=helper)
 
     def _exempt(self, loops: list[cst.CSTNode]) -> bool:
         # searches and retries (a break / return: the read runs once), and batch loops; loops
@@ -139,9 +150,7 @@ class QueryInLoop(Rule):
         statement = node.args[0].value
         root = statement_root(statement, self.ctx.scope)
         if root is not None:
-            methods = chain_methods(statement)
-            paging = "offset" in methods or (bool(loops) and isinstance(loops[-1], cst.While) and "limit" in methods)
-            if root[0] != "select" or paging or _filters_by_in(statement):
+            if root[0] != "select" or _paging(chain_methods(statement), loops) or _filters_by_in(statement):
                 return None  # writes, pagination, and one query for a whole batch of ids
             return f"{label} of a select()"
         if isinstance(statement, cst.Name) and any(statement.value in self._loop_selects.get(id(loop), ()) for loop in loops):
@@ -160,6 +169,12 @@ class QueryInLoop(Rule):
             self.report(node, what=f"await {dotted_name(expr) or '...awaitable_attrs'}")
 
 
+def _paging(methods: set[str], loops: list[cst.CSTNode]) -> bool:
+    """A page of a result: `.offset()` / `.slice()`, or `.limit()` in a `while` loop (keyset
+    paging). `.limit(1)` in a `for` loop is one lookup per item."""
+    return bool(methods & {"offset", "slice"}) or (bool(loops) and isinstance(loops[-1], cst.While) and "limit" in methods)
+
+
 class SyncSessionInAsync(Rule):
     """A sync Session blocks the event loop on every query, stalling all concurrent requests."""
 
@@ -173,12 +188,16 @@ class SyncSessionInAsync(Rule):
         # per function: the candidates the body uses on the event loop — a method called on it,
         # or passed to a call that is not awaited (a sync function) nor a thread pool's
         self._used: list[set[str]] = []
+        # per function: candidates handed to project functions (name → their qualified names):
+        # a use only if one of them talks to the database (`get_run_db(db)` may not)
+        self._passed: list[dict[str, set[str]]] = []
         self._awaited: set[int] = set()  # ids of awaited calls (their callee is a coroutine)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         candidates: dict[str, tuple[cst.Name, Unit, "Requirement | None"]] = {}
         self._params.append(candidates)
         self._used.append(set())
+        self._passed.append({})
         if node.asynchronous is None:
             return
         scope = self.ctx.scope
@@ -208,9 +227,13 @@ class SyncSessionInAsync(Rule):
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         used = self._used.pop()
+        passed = self._passed.pop()
         for name, (target, unit, requirement) in self._params.pop().items():
             if name in used:  # evidence that the sync session runs on the event loop
                 self.report(target, unit=unit, requires=requirement, what=f"parameter '{name}' is a sync Session", function=node.name.value)
+            elif name in passed:
+                io = DoesDbIo(tuple(sorted(passed[name])))
+                self.report(target, unit=unit, requires=(requirement, io), what=f"parameter '{name}' is a sync Session", function=node.name.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._params and self._params[-1]:
@@ -240,9 +263,13 @@ class SyncSessionInAsync(Rule):
             used.add(func.value.value)
         if id(node) in self._awaited or last_name(func) in _THREAD_POOL_CALLS:
             return  # an async callee or a thread pool: what becomes of the session is not here
+        target = self.ctx.scope.call_target(node)
         for arg in node.args:
             if isinstance(arg.value, cst.Name) and arg.value.value in candidates:
-                used.add(arg.value.value)
+                if target is None:
+                    used.add(arg.value.value)
+                else:
+                    self._passed[-1].setdefault(arg.value.value, set()).add(target)
 
 
 # Calls that run their function argument in a worker thread (a sync session is fine there).
@@ -325,9 +352,24 @@ class CommitInLoop(Rule):
     def setup(self) -> None:
         # loop depth at each enclosing `if` / error-isolating `try` (commits there are deliberate)
         self._guards: list[int] = []
+        # loop depth at each enclosing block, when the block leaves the loop (`return`, `break`,
+        # `raise` among its statements): a commit there runs once, on the way out
+        self._exits: list[int] = []
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        leaves = any(
+            isinstance(small, (cst.Return, cst.Break, cst.Raise))
+            for line in node.body if isinstance(line, cst.SimpleStatementLine) for small in line.body
+        )
+        self._exits.append(len(self.ctx.scope.loops) if leaves else -1)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._exits.pop()
 
     def visit_If(self, node: cst.If) -> None:
-        self._guards.append(len(self.ctx.scope.loops))
+        # a periodic test (`i % 100 == 0`, `len(pending) >= BATCH_SIZE`) makes the commit per
+        # batch; a data test (`if matched:`) leaves it per item
+        self._guards.append(len(self.ctx.scope.loops) if is_periodic_test(node.test) else -1)
 
     def leave_If(self, node: cst.If) -> None:
         self._guards.pop()
@@ -352,6 +394,8 @@ class CommitInLoop(Rule):
             return
         if any(depth == len(loops) for depth in self._guards):
             return  # `if i % 100 == 0: commit()`, or a per-item transaction with rollback on error
+        if len(loops) in self._exits:
+            return  # found what it looked for: commit, then return / break
         self.report(node, call=f"{dotted_name(node.func) or 'session.commit'}()")
 
 

@@ -88,6 +88,9 @@ class Context(Protocol):
     def callee(self, call: cst.Call) -> Optional[str]:
         """The qualified name of the called function (through imports)."""
 
+    def call_target(self, call: cst.Call) -> Optional[str]:
+        """The qualified name a call names, as the project phase knows functions."""
+
     def class_qualname(self, name: str) -> str:
         """Module-qualified name of a class defined at this point."""
 

@@ -26,7 +26,15 @@ from fastapi_review.semantics.relationships import relationship_declaration
 from fastapi_review.semantics.routes import marked_not_body, route_key, router_binding
 from fastapi_review.semantics.schemas import annotated_with_description
 from fastapi_review.semantics.scope import Scope
-from fastapi_review.semantics.sessions import SESSIONMAKERS, is_session_annotation, is_session_expr, session_class_name, sessionmaker_kind
+from fastapi_review.semantics.sessions import (
+    SESSION_IO_METHODS,
+    SESSION_READ_METHODS,
+    SESSIONMAKERS,
+    is_session_annotation,
+    is_session_expr,
+    session_class_name,
+    sessionmaker_kind,
+)
 from fastapi_review.semantics.types import type_refs
 from fastapi_review.syntax import dotted_name, keyword_arg, keyword_is, positional_arg, source_text, string_value
 
@@ -248,15 +256,17 @@ class FileFactsWriter:
                 code = status_code_value(status.value, self.scope) if status is not None else None
                 if code is not None:
                     frame.statuses.append(code)
-            elif callee is not None and not callee.startswith(("builtins.", "typing.")):
-                frame.calls.append(callee)
-            elif callee is None and isinstance(node.func, (cst.Name, cst.Attribute)):
-                local = dotted_name(node.func)
-                if local is not None and "." not in local:
-                    frame.calls.append(f"{self.facts.module}.{local}")
-                elif local is not None and local.count(".") == 1 and local.startswith("self.") and self.scope.classes:
-                    # `self.helper()` in a method: the class's own method
-                    frame.calls.append(f"{self.scope.classes[-1].facts.qualname}.{local[5:]}")
+            else:
+                target = self.scope.call_target(node)
+                if target is not None:
+                    frame.calls.append(target)
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in SESSION_IO_METHODS:
+                    method = node.func.attr.value
+                    if is_session_expr(node.func.value, self.scope, self.session_names):
+                        if method in SESSION_READ_METHODS:
+                            frame.facts.db_reads = True
+                        elif method not in ("add", "add_all"):  # no round trip until a flush
+                            frame.facts.db_writes = True
         if self.is_test:
             self._test_request(node)
         elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):

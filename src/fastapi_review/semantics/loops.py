@@ -49,6 +49,26 @@ def is_batch_loop(loop: cst.CSTNode) -> bool:
     return bool(target) and any(word in target.lower() for word in _BATCH_WORDS)  # type: ignore[union-attr]
 
 
+_BATCH_NAME_WORDS = ("batch", "chunk", "size", "count", "pending", "buffer")
+
+
+def is_periodic_test(test: cst.BaseExpression) -> bool:
+    """An `if` test that fires once per batch, not once per item: a modulo (`i % 100 == 0`), or a
+    comparison of a size or counter (`len(pending) >= BATCH_SIZE`, `batch_count == 500`)."""
+    for node in (test, *descendants(test)):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            return True
+        if isinstance(node, cst.Comparison):
+            sides = [node.left, *(c.comparator for c in node.comparisons)]
+            for side in sides:
+                if isinstance(side, cst.Call) and dotted_name(side.func) == "len":
+                    return True
+                name = dotted_name(side) if isinstance(side, (cst.Name, cst.Attribute)) else None
+                if name and any(word in name.rsplit(".", 1)[-1].lower() for word in _BATCH_NAME_WORDS):
+                    return True
+    return False
+
+
 def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
     """`for model in (User, Team, Org):`, `for i in range(3):`, over a `{...}.items()` literal, an
     UPPER_CASE constant, an Enum class or a local assigned only a literal collection: as many steps as the code

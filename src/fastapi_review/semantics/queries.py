@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Optional
 
 from fastapi_review.facts import APP, ClassFacts
 from fastapi_review.project import ProjectIndex, Requirement
@@ -81,3 +82,78 @@ class FilteredUnindexed(Requirement, kind="filtered_unindexed"):
         sites = query_sites(index, canonical, self.column)
         shown = ", ".join(f"{path}:{line}" for path, line in sites[:3])
         return shown + (f" and {len(sites) - 3} more" if len(sites) > 3 else "")
+
+
+# -- queries through the project's own functions ------------------------------------------------
+
+MAX_CALL_DEPTH = 3  # calls followed from a helper to the session method that talks to the database
+
+
+def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Optional[tuple[str, ...]]:
+    """The project functions from `function` to one whose own body reads from a session (or, with
+    `writes`, reads or writes), following at most MAX_CALL_DEPTH calls: (function, ..., reader).
+    None when no such chain exists, or `function` is not a function of the project."""
+
+    def compute() -> Optional[tuple[str, ...]]:
+        start = index.function(function)
+        if start is None:
+            return None
+        frontier: list[tuple[str, ...]] = [(function,)]
+        seen = {function}
+        for _ in range(MAX_CALL_DEPTH + 1):
+            following: list[tuple[str, ...]] = []
+            for chain in frontier:
+                facts = index.function(chain[-1])
+                if facts is None:
+                    continue
+                if facts.db_reads or (writes and facts.db_writes):
+                    return chain
+                for callee in facts.calls:
+                    if callee not in seen:
+                        seen.add(callee)
+                        following.append((*chain, callee))
+            frontier = following
+        return None
+
+    return index.memo(("db-chain", function, writes), compute)
+
+
+def _short(qualname: str) -> str:
+    """`app.repos.UserRepository.get` → `UserRepository.get()`; `app.crud.load` → `load()`."""
+    parts = qualname.split(".")
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return f"{parts[-2]}.{parts[-1]}()"
+    return f"{parts[-1]}()"
+
+
+class RunsQuery(Requirement, kind="runs_query"):
+    """The project function reads from a session, itself or through the functions it calls."""
+
+    function: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return db_chain(index, self.function) is not None
+
+    def detail(self, index: ProjectIndex) -> Optional[str]:
+        chain = db_chain(index, self.function)
+        if chain is None:
+            return None
+        through = f" through {' → '.join(_short(name) for name in chain[1:])}" if len(chain) > 1 else ""
+        return f"{_short(self.function)}, which queries the database{through},"
+
+
+class DoesDbIo(Requirement, kind="does_db_io"):
+    """Some of the project functions reads or writes through a session (itself or its callees)."""
+
+    functions: tuple[str, ...]
+
+    def holds(self, index: ProjectIndex) -> bool:
+        for name in self.functions:
+            if index.function(name) is None:
+                cls = index.canonical_class(name)
+                if cls is None:
+                    return True  # not the project's: nothing says it does no I/O
+                name = f"{cls}.__init__"  # a project class: what its constructor does
+            if db_chain(index, name, writes=True) is not None:
+                return True
+        return False

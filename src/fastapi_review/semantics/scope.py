@@ -119,6 +119,22 @@ class Scope:
             self._callee = self.imports.resolve(call.func)
         return self._callee
 
+    def call_target(self, call: cst.Call) -> Optional[str]:
+        """The qualified name a call names, as the project phase knows functions: through the
+        imports (not builtins or typing), else a module-level name of this module, else
+        `self.helper()` as a method of the enclosing class; None for other receivers."""
+        callee = self.callee(call)
+        if callee is not None:
+            return None if callee.startswith(("builtins.", "typing.")) else callee
+        local = dotted_name(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        if local is None:
+            return None
+        if "." not in local:
+            return f"{self.facts.module}.{local}"
+        if local.count(".") == 1 and local.startswith("self.") and self.classes:
+            return f"{self.classes[-1].facts.qualname}.{local[5:]}"
+        return None
+
     def class_column(self, node: "cst.Assign | cst.AnnAssign") -> Optional[ColumnDecl]:
         """The column a statement directly in a class body declares (memoised per statement)."""
         if node is not self._column_node:

@@ -24,6 +24,8 @@ SESSION_IO_METHODS = frozenset(
     {"execute", "scalar", "scalars", "get", "get_one", "add", "add_all", "delete", "merge", "flush",
      "commit", "rollback", "refresh", "stream", "query", "exec"}
 )
+# The ones that read: a round trip that returns rows (FR402 follows them through helpers).
+SESSION_READ_METHODS = frozenset({"execute", "scalar", "scalars", "get", "get_one", "refresh", "stream", "query", "exec"})
 DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
 _NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
