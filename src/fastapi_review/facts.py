@@ -50,7 +50,7 @@ class FunctionFacts(Packed):
     statuses: tuple[int, ...] = ()  # HTTPException statuses raised directly
     calls: tuple[str, ...] = ()  # qualified names of the functions it calls
     is_async: bool = False  # `async def`
-    # calls a session method that reads (execute, scalars, get, query, …) / writes (commit,
+    # calls a session method that reads (execute, scalars, get, query, …) / writes (add, commit,
     # flush, delete, …) on a session expression in its own body (nested defs excluded)
     db_reads: bool = False
     db_writes: bool = False

@@ -87,6 +87,11 @@ class QueryInLoop(Rule):
     def setup(self) -> None:
         self._loop_selects: dict[int, set[str]] = {}  # loop id → names assigned a select() in its body
         self._reported: set[int] = set()
+        self._discarded: set[int] = set()  # calls whose result is thrown away (a statement)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        self._discarded.add(id(value))
 
     def _comprehension(self, node: "cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp") -> None:
         # the element is evaluated once per item (the first iterable only once)
@@ -119,7 +124,10 @@ class QueryInLoop(Rule):
             self._reported.add(id(node))
             self.report(node, what=what)
             return
-        # a project function that queries, itself or through its own calls (`load_user(id)`)
+        # a project function that loads, itself or through the one it calls (`load_user(id)`),
+        # whose result the loop uses: a call made for its effect is work per item, not a read
+        if id(node) in self._discarded:
+            return
         target = self.ctx.scope.call_target(node)
         if target is not None and _session_method(node, self) is None and not target.rsplit(".", 1)[-1][:1].isupper():
             self._reported.add(id(node))

@@ -265,7 +265,7 @@ class FileFactsWriter:
                     if is_session_expr(node.func.value, self.scope, self.session_names):
                         if method in SESSION_READ_METHODS:
                             frame.facts.db_reads = True
-                        elif method not in ("add", "add_all"):  # no round trip until a flush
+                        else:  # `add` too: no round trip until a flush, but it creates
                             frame.facts.db_writes = True
         if self.is_test:
             self._test_request(node)

@@ -87,33 +87,42 @@ class FilteredUnindexed(Requirement, kind="filtered_unindexed"):
 # -- queries through the project's own functions ------------------------------------------------
 
 MAX_CALL_DEPTH = 3  # calls followed from a helper to the session method that talks to the database
+MAX_LOADER_DEPTH = 1  # for a read per item: the helper reads, or calls the function that does
 
 
 def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Optional[tuple[str, ...]]:
     """The project functions from `function` to one whose own body reads from a session (or, with
     `writes`, reads or writes), following at most MAX_CALL_DEPTH calls: (function, ..., reader).
-    None when no such chain exists, or `function` is not a function of the project."""
+    None when no such chain exists, or `function` is not a function of the project.
+
+    Without `writes` it follows loaders only: a function that also writes (commits, deletes,
+    flushes) on the way is an operation per item — creating, updating, notifying — not a read
+    that one batched query could replace."""
 
     def compute() -> Optional[tuple[str, ...]]:
-        start = index.function(function)
-        if start is None:
+        if index.function(function) is None:
             return None
+        found: Optional[tuple[str, ...]] = None
         frontier: list[tuple[str, ...]] = [(function,)]
         seen = {function}
-        for _ in range(MAX_CALL_DEPTH + 1):
+        for _ in range((MAX_CALL_DEPTH if writes else MAX_LOADER_DEPTH) + 1):
             following: list[tuple[str, ...]] = []
             for chain in frontier:
                 facts = index.function(chain[-1])
                 if facts is None:
                     continue
-                if facts.db_reads or (writes and facts.db_writes):
+                if writes and (facts.db_reads or facts.db_writes):
                     return chain
+                if not writes and facts.db_writes:
+                    return None  # it (or what it calls) creates or changes rows: an operation
+                if not writes and facts.db_reads and found is None:
+                    found = chain
                 for callee in facts.calls:
                     if callee not in seen:
                         seen.add(callee)
                         following.append((*chain, callee))
             frontier = following
-        return None
+        return found
 
     return index.memo(("db-chain", function, writes), compute)
 
