@@ -85,3 +85,15 @@ def test_fixture_todos(fixture: Path) -> None:
         assert actual[key] == count, f"todo-expect {key} is not reported yet"
     for key in annotations.todo_ok:
         assert actual[key] == 0, f"todo-ok {key} is still reported"
+
+
+def test_fr402_follows_helpers_only_when_asked() -> None:
+    """FR402_helpers turns `follow-helpers` on in its header; by default the same code is silent."""
+    fixture = FIXTURES / "FR402_helpers"
+    config = Config(root=fixture.resolve(), select=("FR402",), learn_conventions=False)
+    cwd = os.getcwd()
+    os.chdir(fixture)
+    try:
+        assert check_paths(["."], config).findings == []
+    finally:
+        os.chdir(cwd)

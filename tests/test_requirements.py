@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 import fastapi_review
+from annotations import parse_fixture
+
 from fastapi_review.checker import per_file_phase
 from fastapi_review.config import Config
 from fastapi_review.discovery import discover
@@ -72,7 +74,7 @@ def test_fixtures_emit_only_registered_kinds_and_every_kind() -> None:
     facts = []
     for fixture in sorted(p for p in FIXTURES.iterdir() if p.name.startswith("FR") and not p.name.endswith(".fixed.py")):
         root = (fixture if fixture.is_dir() else fixture.parent).resolve()
-        config = Config(root=root, select=("ALL",))
+        config = Config(root=root, select=("ALL",), rule_options=parse_fixture(fixture).config)  # the fixture's options
         results = per_file_phase(discover([str(fixture)], config), RuleSet.from_config(config))
         for result in results:
             facts.append(result.facts)

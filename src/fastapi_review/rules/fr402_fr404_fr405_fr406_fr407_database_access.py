@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
@@ -15,7 +16,8 @@ from fastapi_review.semantics.loops import (
     has_exit,
     is_batch_loop,
     is_fixed_loop,
-    is_periodic_test,
+    is_polling_loop,
+    loop_targets,
     is_retry_loop,
     statement_root,
 )
@@ -62,6 +64,21 @@ def _executed_query(node: cst.Call, rule: Rule) -> Optional[str]:
     return None
 
 
+def _model_from_loop(node: cst.Call, loops: list[cst.CSTNode]) -> bool:
+    """The entity the read names (`query(X)`, `get(X, …)`, `select(X)` anywhere in the call) is a
+    variable of the innermost loop: that loop walks tables or models, not rows."""
+    targets = loop_targets(loops[-1:])
+    if not targets:
+        return False
+    for call in (node, *(n for n in descendants(node) if isinstance(n, cst.Call))):
+        name = last_name(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        if name in ("query", "get", "get_one", "select") and call.args:
+            first = call.args[0].value
+            if isinstance(first, cst.Name) and first.value in targets:
+                return True
+    return False
+
+
 def _filters_by_in(statement: cst.BaseExpression) -> bool:
     """A `.in_(...)` somewhere in the statement: one query for a batch of keys."""
     return any(isinstance(n, cst.Attribute) and n.attr.value == "in_" for n in descendants(statement))
@@ -75,6 +92,15 @@ def _session_method(node: cst.Call, rule: Rule) -> Optional[tuple[cst.BaseExpres
     return None
 
 
+@dataclass(frozen=True)
+class QueryInLoopOptions:
+    """Options of FR402."""
+
+    # also report a loop calling the project's own loader (a function that reads, itself or
+    # through the one it calls): more N+1s found, at a lower precision on unseen backends
+    follow_helpers: bool = False
+
+
 class QueryInLoop(Rule):
     """A query per iteration: N+1 round trips where one `IN (...)` query or eager loading would do."""
 
@@ -83,6 +109,7 @@ class QueryInLoop(Rule):
     default_enabled = False  # below the 95% precision bar on unseen backends: rules/FR402.md
     summary = "a database read inside a loop or comprehension (the N+1 pattern)"
     message = "{what} inside a loop runs one query per item (N+1): load them in one query (where(Model.id.in_(ids))) or eagerly (selectinload)"
+    Options = QueryInLoopOptions
 
     def setup(self) -> None:
         self._loop_selects: dict[int, set[str]] = {}  # loop id → names assigned a select() in its body
@@ -126,7 +153,7 @@ class QueryInLoop(Rule):
             return
         # a project function that loads, itself or through the one it calls (`load_user(id)`),
         # whose result the loop uses: a call made for its effect is work per item, not a read
-        if id(node) in self._discarded:
+        if not self.options.follow_helpers or id(node) in self._discarded:
             return
         target = self.ctx.scope.call_target(node)
         if target is not None and _session_method(node, self) is None and not target.rsplit(".", 1)[-1][:1].isupper():
@@ -138,11 +165,13 @@ class QueryInLoop(Rule):
         # searches and retries (a break / return: the read runs once), and batch loops; loops
         # over what the code lists (`for model in (A, B)`), when every loop around is one
         scope = self.ctx.scope
-        return any(has_exit(loop) or is_batch_loop(loop) for loop in loops) or bool(loops) and all(
+        return any(has_exit(loop) or is_batch_loop(loop) or is_polling_loop(loop) for loop in loops) or bool(loops) and all(
             is_fixed_loop(loop, scope) for loop in loops
         )
 
     def _read(self, node: cst.Call, loops: list[cst.CSTNode]) -> Optional[str]:
+        if _model_from_loop(node, loops):
+            return None  # `for model in models: session.query(model)`: one query per table, not per row
         query = _executed_query(node, self)
         if query is not None:
             return query
@@ -375,9 +404,9 @@ class CommitInLoop(Rule):
         self._exits.pop()
 
     def visit_If(self, node: cst.If) -> None:
-        # a periodic test (`i % 100 == 0`, `len(pending) >= BATCH_SIZE`) makes the commit per
-        # batch; a data test (`if matched:`) leaves it per item
-        self._guards.append(len(self.ctx.scope.loops) if is_periodic_test(node.test) else -1)
+        # a periodic test (`i % 100 == 0`) makes the commit per batch; a data test (`if matched:`)
+        # leaves it per item, but on unseen backends those were deliberate (rules/FR406.md)
+        self._guards.append(len(self.ctx.scope.loops))
 
     def leave_If(self, node: cst.If) -> None:
         self._guards.pop()
@@ -398,7 +427,7 @@ class CommitInLoop(Rule):
         found = _session_method(node, self)
         if found is None or found[1] != "commit":
             return
-        if any(is_retry_loop(loop, scope) or is_batch_loop(loop) for loop in loops):
+        if any(is_retry_loop(loop, scope) or is_batch_loop(loop) or is_polling_loop(loop) for loop in loops):
             return
         if any(depth == len(loops) for depth in self._guards):
             return  # `if i % 100 == 0: commit()`, or a per-item transaction with rollback on error

@@ -49,26 +49,6 @@ def is_batch_loop(loop: cst.CSTNode) -> bool:
     return bool(target) and any(word in target.lower() for word in _BATCH_WORDS)  # type: ignore[union-attr]
 
 
-_BATCH_NAME_WORDS = ("batch", "chunk", "size", "count", "pending", "buffer")
-
-
-def is_periodic_test(test: cst.BaseExpression) -> bool:
-    """An `if` test that fires once per batch, not once per item: a modulo (`i % 100 == 0`), or a
-    comparison of a size or counter (`len(pending) >= BATCH_SIZE`, `batch_count == 500`)."""
-    for node in (test, *descendants(test)):
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
-            return True
-        if isinstance(node, cst.Comparison):
-            sides = [node.left, *(c.comparator for c in node.comparisons)]
-            for side in sides:
-                if isinstance(side, cst.Call) and dotted_name(side.func) == "len":
-                    return True
-                name = dotted_name(side) if isinstance(side, (cst.Name, cst.Attribute)) else None
-                if name and any(word in name.rsplit(".", 1)[-1].lower() for word in _BATCH_NAME_WORDS):
-                    return True
-    return False
-
-
 def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
     """`for model in (User, Team, Org):`, `for i in range(3):`, over a `{...}.items()` literal, an
     UPPER_CASE constant, an Enum class or a local assigned only a literal collection: as many steps as the code
@@ -76,6 +56,9 @@ def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
     if not isinstance(loop, cst.For):
         return False
     iterable = loop.iter
+    # `reversed(range(1, 5))`, `enumerate(("a", "b"))`: as many steps as what they wrap
+    while isinstance(iterable, cst.Call) and dotted_name(iterable.func) in _ORDER_WRAPPERS and len(iterable.args) >= 1:
+        iterable = iterable.args[0].value
     if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute) and not iterable.args:
         if iterable.func.attr.value in ("items", "keys", "values"):
             iterable = iterable.func.value  # `{"users": User, ...}.items()`
@@ -89,6 +72,29 @@ def is_fixed_loop(loop: cst.CSTNode, scope: Optional[Context] = None) -> bool:
         function = scope.function if scope is not None else None
         return function is not None and _assigned_only_literals(function.node, iterable.value)
     return False
+
+
+_ORDER_WRAPPERS = frozenset({"reversed", "enumerate", "sorted", "list", "tuple"})
+
+
+def is_polling_loop(loop: cst.CSTNode) -> bool:
+    """`while True: ...; await asyncio.sleep(60)`: one round per interval (a refresh or a worker
+    cycle), not one per row."""
+    if not isinstance(loop, cst.While):
+        return False
+    return any(
+        isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] == "sleep"
+        for n in descendants(loop.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+    )
+
+
+def loop_targets(loops: list[cst.CSTNode]) -> set[str]:
+    """Names the enclosing `for` loops bind (`for model, label in pairs:` → model, label)."""
+    names: set[str] = set()
+    for loop in loops:
+        if isinstance(loop, cst.For):
+            names.update(n.value for n in (loop.target, *descendants(loop.target)) if isinstance(n, cst.Name))
+    return names
 
 
 def _is_class_name(name: str) -> bool:

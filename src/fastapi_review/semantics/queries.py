@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from fastapi_review.facts import APP, ClassFacts
@@ -90,6 +91,20 @@ MAX_CALL_DEPTH = 3  # calls followed from a helper to the session method that ta
 MAX_LOADER_DEPTH = 1  # for a read per item: the helper reads, or calls the function that does
 
 
+# Words that name a write: a helper called so (or calling one so) creates or changes rows, whatever
+# way it reaches the database (an upsert built elsewhere, a repository object, a local import).
+_WRITE_WORDS = frozenset({
+    "create", "update", "insert", "upsert", "delete", "remove", "save", "set", "register", "ensure",
+    "add", "put", "write", "store", "sync", "mark", "assign", "apply", "increment", "decrement", "bump",
+})
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def names_a_write(qualname: str) -> bool:
+    """`get_or_create`, `update_meter`, `setFlowRunState`: the function's own name says it writes."""
+    return any(word.lower() in _WRITE_WORDS for word in _WORDS.findall(qualname.rsplit(".", 1)[-1]))
+
+
 def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Optional[tuple[str, ...]]:
     """The project functions from `function` to one whose own body reads from a session (or, with
     `writes`, reads or writes), following at most MAX_CALL_DEPTH calls: (function, ..., reader).
@@ -113,7 +128,7 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
                     continue
                 if writes and (facts.db_reads or facts.db_writes):
                     return chain
-                if not writes and facts.db_writes:
+                if not writes and (facts.db_writes or names_a_write(chain[-1]) or any(names_a_write(c) for c in facts.calls)):
                     return None  # it (or what it calls) creates or changes rows: an operation
                 if not writes and facts.db_reads and found is None:
                     found = chain
