@@ -10,7 +10,7 @@ from typing import Optional, Protocol, Sequence
 
 from fastapi_review.cache import Cache, content_digest
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover, is_force_excluded, named_file, project_root
+from fastapi_review.discovery import PathProblem, SourceFile, discover, is_force_excluded, named_file, project_root
 from fastapi_review.engine import FileResult, check_file
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import Task, on_big_stack, run_tasks
@@ -25,6 +25,8 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
+    # paths that could not be checked as given (errors make the run exit 2) and warnings
+    problems: list[PathProblem] = field(default_factory=list)
 
 
 def run_project_phase(results: Sequence[FileResult], context: Sequence[FileResult] = ()) -> list[Finding]:
@@ -79,12 +81,17 @@ def check_paths(
     the cross-file findings are those of a full run.
     """
     ruleset = RuleSet.from_config(config)
-    files = discover(paths, config)
+    problems: list[PathProblem] = []
+    files = discover(paths, config, problems)
     context: list[SourceFile] = []
     if cache is not None and paths and all(Path(p).is_file() for p in paths):
         context = _project_context(files, Path(paths[0]), config)
     results = per_file_phase([*files, *context], ruleset, jobs, cache, progress)
-    return Report(findings=run_project_phase(results[: len(files)], results[len(files) :]), files_checked=len(files))
+    findings = run_project_phase(results[: len(files)], results[len(files) :])
+    if SyntaxErrorRule.code in ruleset.enabled:
+        findings += [SyntaxErrorRule.finding(p.path, 1, 1, f"cannot read file: {p.message}") for p in problems if p.file]
+        findings.sort(key=Finding.sort_key)
+    return Report(findings=findings, files_checked=len(files), problems=problems)
 
 
 def check_text(
