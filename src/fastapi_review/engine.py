@@ -109,6 +109,12 @@ def _check_source(
 ) -> FileResult:
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
     result = FileResult(facts=facts)
+    nul = data.find(b"\0")
+    if nul >= 0:  # libcst reads past it; CPython refuses the file
+        facts.syntax_error = "the file contains a NUL byte, which Python refuses in source code"
+        if SyntaxErrorRule.code in codes:
+            result.findings.append(SyntaxErrorRule.finding(display_path, *_place(data, nul), facts.syntax_error))
+        return result
     too_complex = _too_complex(data)
     if too_complex is not None:
         code, line, column, reason = too_complex
@@ -134,8 +140,9 @@ def _check_source(
         return result
     except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
         facts.syntax_error = f"cannot decode: {exc}"
+        line, column = _place(data, exc.start) if isinstance(exc, UnicodeDecodeError) else (1, 1)
         if SyntaxErrorRule.code in codes:
-            result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
+            result.findings.append(SyntaxErrorRule.finding(display_path, line, column, facts.syntax_error))
         return result
 
     # the rules' time is bounded; the parse is linear once _too_complex has let the file through
@@ -196,6 +203,12 @@ def _check_parsed(
                 fixes.edits = []
         finally:
             _release(ctx, rules)
+
+
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a byte offset (the column counts bytes)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _mentions_any(data: bytes, words: tuple[bytes, ...]) -> bool:

@@ -378,6 +378,7 @@ class NoTestRequests(Requirement, kind="untested_route"):
     """No test of the project requests the route's path."""
 
     handler: str  # RouteFacts.key
+    needs_whole_project = True
 
     def holds(self, index: ProjectIndex) -> bool:
         return not is_tested(index, self.handler)
