@@ -116,15 +116,17 @@ class Cache:
         else:
             self._write(name, blob)
 
-    def abandon(self) -> None:
-        """An interrupted run: write no further entry and remove this process's temporary files
-        (an entry is either whole or absent: it is renamed into place once written)."""
+    def abandon(self, workers: Sequence[int] = ()) -> None:
+        """An interrupted run: write no further entry, and remove the temporary files of this
+        process and of its terminated `workers` (an entry is either whole or absent: it is
+        renamed into place once written)."""
         self._abandoned = True
-        try:
-            for temporary in self._entries.glob(f".*.{os.getpid()}.tmp"):
-                _unlink(temporary)
-        except OSError:
-            pass
+        for pid in (os.getpid(), *workers):
+            try:
+                for temporary in self._entries.glob(f".*.{pid}.tmp"):
+                    _unlink(temporary)
+            except OSError:
+                pass
 
     def _write(self, name: str, blob: bytes) -> None:
         if self._abandoned:

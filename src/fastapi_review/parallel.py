@@ -15,6 +15,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -80,14 +81,16 @@ def run_tasks(
             for index, result in future.result():
                 on_result(index, result)
     except BaseException:
-        _abandon(pool)  # an interrupt (or a broken worker): stop the workers now, not after their chunks
+        # an interrupt (or a broken worker): stop the workers now, not after their chunks
+        stopped = _abandon(pool)
+        if cache is not None:
+            cache.abandon(stopped)
         raise
     pool.shutdown(wait=True)
 
 
-def _abandon(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and terminate the workers (they write no partial entry:
-    entries are renamed into place whole)."""
+def _abandon(pool: ProcessPoolExecutor) -> list[int]:
+    """Cancel what has not started and terminate the workers; their process ids."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
@@ -95,6 +98,10 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
             process.terminate()
         except (OSError, ValueError, AttributeError):
             pass
+    deadline = time.monotonic() + 0.3  # a terminated worker dies at once; do not wait for more
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+    return [process.pid for process in processes if process.pid is not None]
 
 
 def _check_in_process(tasks: Sequence[Task], ruleset: RuleSet, cache: Optional[Cache], on_result: OnResult) -> None:
@@ -153,7 +160,9 @@ _worker_state: dict[str, object] = {}
 
 def _init_worker(ruleset: RuleSet, cache: Optional[Cache]) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and terminates the workers
+    # (SIGTERM kills a worker at once, whatever handler the parent had when it forked)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
     gc.set_threshold(max(gc.get_threshold()[0], _GC_THRESHOLD))
     gc.freeze()  # what the worker starts with (modules, the rule set) is never garbage
