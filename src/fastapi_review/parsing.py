@@ -139,7 +139,9 @@ _NOT_OPERATORS = bytes(b for b in range(256) if b not in _OPERATORS_AND_BREAKS)
 _AT_LEAST = b"{" + str(CHAIN_LIMIT).encode() + b",}"
 _OPERATOR_RUN = re.compile(rb"(?:[-+*/%|&^@<>]\n*)" + _AT_LEAST)
 _CHAIN = re.compile(
-    rb"(?:(?<![\w.\"'])[\w.\"']+[ \t]*(?:\\?\r?\n)?[ \t]*(?:\*\*|//|<<|>>|[-+*/%|&^@])[ \t]*(?:\\?\r?\n)?[ \t]*)"
+    # each piece can match a stretch of text in one way only (spaces after a line break belong to
+    # the break): no exponential backtracking when a long run falls short of the limit
+    rb"(?:(?<![\w.\"'])[\w.\"']+[ \t]*(?:\\?\r?\n[ \t]*)?(?:\*\*|//|<<|>>|[-+*/%|&^@])[ \t]*(?:\\?\r?\n[ \t]*)?)"
     + _AT_LEAST
 )
 
