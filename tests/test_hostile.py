@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = "def good(x: int) -> int:\n    return x\n"
 BAD = "def bad(x):\n    return x\n"  # FR101 + FR102
+HINTS = ["--extend-select", "FR101,FR102"]  # what BAD trips, on whatever the default selection
 TIMEOUT = 60  # seconds: a hung run fails the test instead of hanging the suite
 
 
@@ -95,7 +96,7 @@ def test_a_signal_stops_the_run_at_once(tmp_path: Path, jobs: str, sent: int, co
 
 def test_a_file_over_the_time_budget_gets_fr003_and_the_run_goes_on(tmp_path: Path) -> None:
     routes = "".join(f'@router.get("/r{i}/{{item_id}}")\nasync def get_{i}(item_id: str) -> str:\n    return item_id\n\n\n' for i in range(3000))
-    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-review]\ntime-budget = 0.01\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-review]\ntime-budget = 0.01\nextend-select = ["FR101", "FR102"]\n')
     (tmp_path / "routes.py").write_text("from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n" + routes)
     (tmp_path / "other.py").write_text(BAD)
     result = cli(["--no-cache", "."], tmp_path)
@@ -131,7 +132,7 @@ def test_deep_or_long_expressions_are_reported_quickly(tmp_path: Path, source: s
     (tmp_path / "deep.py").write_text(source)
     (tmp_path / "other.py").write_text(BAD)
     started = time.monotonic()
-    result = cli(["--no-cache", "."], tmp_path)
+    result = cli(["--no-cache", *HINTS, "."], tmp_path)
     elapsed = time.monotonic() - started
     no_traceback(result)
     lines = [line for line in result.stdout.splitlines() if line.startswith("deep.py")]
@@ -149,13 +150,13 @@ def test_symlink_loops_and_dangling_links(tmp_path: Path) -> None:
     (tmp_path / "app" / "ok.py").write_text(BAD)
     (tmp_path / "app" / "loop.py").symlink_to(tmp_path / "app" / "loop.py")
     (tmp_path / "app" / "dangling.py").symlink_to(tmp_path / "nowhere.py")
-    walked = cli(["--no-cache", "app"], tmp_path)
+    walked = cli(["--no-cache", *HINTS, "app"], tmp_path)
     no_traceback(walked)
     found = codes_by_file(walked.stdout)
     assert found["app/loop.py"] == ["FR001"] and found["app/dangling.py"] == ["FR001"]
     assert "symlink that leads nowhere" in walked.stdout
     assert sorted(found["app/ok.py"]) == ["FR101", "FR102"] and walked.returncode == 1
-    named = cli(["--no-cache", "app/loop.py", "app/ok.py"], tmp_path)  # config lookup starts at the loop
+    named = cli(["--no-cache", *HINTS, "app/loop.py", "app/ok.py"], tmp_path)  # config lookup starts at the loop
     no_traceback(named)
     assert "error: app/loop.py: a symlink that leads nowhere" in named.stderr
     assert sorted(codes_by_file(named.stdout)["app/ok.py"]) == ["FR101", "FR102"]
@@ -267,7 +268,7 @@ def test_an_unknown_cli_code_is_blamed_on_the_option(tmp_path: Path) -> None:
 
 def test_stdin_filename_alone_reads_stdin(tmp_path: Path) -> None:
     (tmp_path / "elsewhere.py").write_text(BAD)
-    result = cli(["--no-cache", "--stdin-filename", "given.py"], tmp_path, stdin=BAD.encode())
+    result = cli(["--no-cache", *HINTS, "--stdin-filename", "given.py"], tmp_path, stdin=BAD.encode())
     assert sorted(codes_by_file(result.stdout)) == ["given.py"] and result.returncode == 1
     mixed = cli(["--stdin-filename", "given.py", "elsewhere.py"], tmp_path, stdin=b"")
     assert mixed.returncode == 2 and "--stdin-filename" in mixed.stderr
@@ -306,7 +307,7 @@ def test_a_directory_without_python_files_warns(tmp_path: Path) -> None:
 
 def test_a_missing_path_is_reported_and_the_others_checked(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(BAD)
-    result = cli(["--no-cache", "nope.py", "a.py"], tmp_path)
+    result = cli(["--no-cache", *HINTS, "nope.py", "a.py"], tmp_path)
     no_traceback(result)
     assert "error: nope.py: no such file or directory" in result.stderr
     found = codes_by_file(result.stdout)
