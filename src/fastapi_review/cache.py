@@ -71,6 +71,7 @@ class Cache:
         self._salt = f"{tool_fingerprint()}|{config_fingerprint(config)}"
         self._ready = False
         self._writer: Optional[ThreadPoolExecutor] = None
+        self._abandoned = False
 
     def entry_name(self, path: Path, relative: str, codes: Sequence[str], profile: str = "") -> str:
         """The entry of one file (by its absolute path: runs from any directory share it) as
@@ -115,7 +116,21 @@ class Cache:
         else:
             self._write(name, blob)
 
+    def abandon(self, workers: Sequence[int] = ()) -> None:
+        """An interrupted run: write no further entry, and remove the temporary files of this
+        process and of its terminated `workers` (an entry is either whole or absent: it is
+        renamed into place once written)."""
+        self._abandoned = True
+        for pid in (os.getpid(), *workers):
+            try:
+                for temporary in self._entries.glob(f".*.{pid}.tmp"):
+                    _unlink(temporary)
+            except OSError:
+                pass
+
     def _write(self, name: str, blob: bytes) -> None:
+        if self._abandoned:
+            return
         try:
             self._prepare()
             # a name no other process uses (each process writes its entries from one thread)

@@ -10,7 +10,7 @@ from typing import Optional, Protocol, Sequence
 
 from fastapi_review.cache import Cache, content_digest
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, discover, is_force_excluded, named_file, project_root
+from fastapi_review.discovery import PathProblem, SourceFile, discover, is_force_excluded, named_file, project_root
 from fastapi_review.engine import FileResult, check_file
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import Task, on_big_stack, run_tasks
@@ -25,19 +25,25 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0
+    # paths that could not be checked as given (errors make the run exit 2) and warnings
+    problems: list[PathProblem] = field(default_factory=list)
 
 
-def run_project_phase(results: Sequence[FileResult], context: Sequence[FileResult] = ()) -> list[Finding]:
+def run_project_phase(
+    results: Sequence[FileResult], context: Sequence[FileResult] = (), whole_project: bool = True
+) -> list[Finding]:
     """Build the ProjectIndex from every file's facts and keep the deferred findings it confirms.
 
     `context` results add facts only: their findings belong to files not being reported on.
+    Without the `whole_project` in view, findings waiting on a requirement that only the whole
+    project can answer (`Requirement.needs_whole_project`) are dropped.
     """
     index = ProjectIndex(r.facts for r in (*results, *context) if r.facts is not None)
     findings = [f for r in results for f in r.findings]
     for result in results:
         for fields, needed, args in result.deferred:
             for requirement in needed:
-                if not index.satisfies(requirement):
+                if not (whole_project or not requirement.needs_whole_project) or not index.satisfies(requirement):
                     break
             else:
                 finding = Finding(*fields)
@@ -79,22 +85,38 @@ def check_paths(
     the cross-file findings are those of a full run.
     """
     ruleset = RuleSet.from_config(config)
-    files = discover(paths, config)
+    problems: list[PathProblem] = []
+    files = discover(paths, config, problems)
     context: list[SourceFile] = []
-    if cache is not None and paths and all(Path(p).is_file() for p in paths):
-        context = _project_context(files, Path(paths[0]), config)
+    whole_project = True
+    if paths and all(Path(p).is_file() for p in paths):
+        if cache is not None:
+            context = _project_context(files, Path(paths[0]), config)
+        else:  # single files of a project whose other files are not read
+            whole_project = project_root(config, Path(paths[0])) is None
     results = per_file_phase([*files, *context], ruleset, jobs, cache, progress)
-    return Report(findings=run_project_phase(results[: len(files)], results[len(files) :]), files_checked=len(files))
+    findings = run_project_phase(results[: len(files)], results[len(files) :], whole_project)
+    if SyntaxErrorRule.code in ruleset.enabled:
+        findings += [SyntaxErrorRule.finding(p.path, 1, 1, f"cannot read file: {p.message}") for p in problems if p.file]
+        findings.sort(key=Finding.sort_key)
+    return Report(findings=findings, files_checked=len(files), problems=problems)
 
 
 def check_text(
-    source: bytes, filename: str, config: Config, *, jobs: int = 1, cache: Optional[Cache] = None
+    source: bytes,
+    filename: str,
+    config: Config,
+    *,
+    jobs: int = 1,
+    cache: Optional[Cache] = None,
+    whole_project: Optional[bool] = None,
 ) -> list[Finding]:
     """Check one in-memory source as if it were `filename`.
 
-    Without a cache the source is a project of its own (cross-file findings stay silent);
-    with one, the rest of the project comes from the cache as in `check_paths`.  Nothing is
-    reported for a file that `force-exclude` leaves out.
+    Without a cache the source is a project of its own (cross-file findings stay silent, and
+    so do findings only the whole project can confirm when the file belongs to a project, or
+    when `whole_project` is False); with one, the rest of the project comes from the cache as
+    in `check_paths`.  Nothing is reported for a file that `force-exclude` leaves out.
     """
     ruleset = RuleSet.from_config(config)
     file = named_file(filename, config)
@@ -104,8 +126,10 @@ def check_text(
     if cache is not None:  # first: a pool (for files missing from the cache) forks fastest
         others = _project_context([file], file.path, config)
         context = per_file_phase(others, ruleset, jobs, cache, None)
+    elif whole_project is None:
+        whole_project = project_root(config, file.path) is None
     result = on_big_stack(check_file, file, source, ruleset)
-    return run_project_phase([result], context)
+    return run_project_phase([result], context, True if whole_project is None else whole_project)
 
 
 def per_file_phase(

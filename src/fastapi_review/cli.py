@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import sys
+import threading
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,16 +21,89 @@ from fastapi_review.output import FORMATTERS
 from fastapi_review.output.text import format_statistics, format_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# 128 + the signal's number, as shells report a process a signal stopped
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+TRACEBACK_VARIABLE = "FASTAPI_REVIEW_TRACEBACK"
+BUG_REPORT = "https://github.com/fastapi-review/fastapi-review/issues"
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 class _DefaultGroup(click.Group):
-    """A group whose default command is `check`, so `fastapi-review app/` checks `app/`."""
+    """A group whose default command is `check`, so `fastapi-review app/` checks `app/`.
+
+    Every command runs under the same rules: Ctrl-C (exit 130) and SIGTERM (exit 143) stop the
+    run at once; a crash of fastapi-review itself prints one line asking for a report (the
+    traceback with --verbose or FASTAPI_REVIEW_TRACEBACK=1) and exits 2.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or args[0] not in self.commands:
             if not any(a in ("--help", "-h") for a in args[:1]) and not (args and args[0] == "--version"):
                 args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = None
+        if threading_is_main():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as interrupt:
+            _stop_now(EXIT_TERMINATED if isinstance(interrupt, _Terminated) else EXIT_INTERRUPTED)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - a bug of ours: one line, exit 2, no traceback
+            _crashed(error)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def threading_is_main() -> bool:
+    """Signal handlers can only be installed from the main thread."""
+    return threading.current_thread() is threading.main_thread()
+
+
+_open_caches: list[Any] = []
+_verbose = False
+
+
+def _stop_now(code: int) -> None:
+    """An interrupted run: write no more cache entries, say so, and exit at once (the thread
+    checking a file is a daemon; waiting for it is what made Ctrl-C slow)."""
+    for cache in _open_caches:
+        cache.abandon()
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        click.echo("fastapi-review: interrupted", err=True)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+def _crashed(error: Exception) -> None:
+    """A crash of fastapi-review itself: one line (the traceback on request), exit 2."""
+    if _verbose or os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0"):
+        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+    reason = f"{type(error).__name__}: {error}".replace("\n", " ")[:300]
+    click.echo(
+        f"fastapi-review: internal error ({reason}); please report it at {BUG_REPORT} "
+        f"(rerun with --verbose or {TRACEBACK_VARIABLE}=1 for the traceback)",
+        err=True,
+    )
+    sys.exit(EXIT_ERROR)
+
 
 
 def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,6 +142,7 @@ def main() -> None:
     "--force-exclude/--no-force-exclude", default=None,
     help="Apply exclude / extend-exclude to files named on the command line (and --stdin-filename) too; pre-commit's hook uses it.",
 )
+@click.option("--verbose", "-v", is_flag=True, help="On an internal error, print its traceback too.")
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -88,8 +166,11 @@ def check(
     unsafe_fixes: bool,
     diff: bool,
     force_exclude: Optional[bool],
+    verbose: bool,
 ) -> None:
     """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
+    global _verbose
+    _verbose = verbose
     from fastapi_review.baseline import (
         BaselineError,
         filter_new,
@@ -100,21 +181,30 @@ def check(
     from fastapi_review.discovery import decode_source
     from fastapi_review.parallel import default_jobs
 
+    if stdin_filename and not paths:
+        paths = ("-",)  # as ruff: --stdin-filename alone reads the source from stdin
     targets = paths or (".",)
     stdin_mode = "-" in targets
     if stdin_mode and len(targets) > 1:
         click.echo("fastapi-review: error: '-' (stdin) cannot be combined with other paths", err=True)
         sys.exit(EXIT_ERROR)
+    if stdin_filename and not stdin_mode:
+        click.echo("fastapi-review: error: --stdin-filename names the source read from stdin: give it without paths (or with '-')", err=True)
+        sys.exit(EXIT_ERROR)
     stdin_text: Optional[str] = None
     fix_run = None
+    unwritten = False
     try:
         start = Path(stdin_filename) if stdin_mode and stdin_filename else Path(targets[0] if not stdin_mode else ".")
         config = _load(config_path, isolated, start)
+        from fastapi_review.selection import validate_selectors
+
         config = dataclasses.replace(
             config,
-            select=_split_codes(select) or config.select,
-            extend_select=config.extend_select + _split_codes(extend_select),
-            ignore=config.ignore + _split_codes(ignore),
+            # validated here, so that an unknown code is blamed on the option, not the file
+            select=validate_selectors(_split_codes(select), "--select") or config.select,
+            extend_select=config.extend_select + validate_selectors(_split_codes(extend_select), "--extend-select"),
+            ignore=config.ignore + validate_selectors(_split_codes(ignore), "--ignore"),
             force_exclude=config.force_exclude if force_exclude is None else force_exclude,
         )
         cache = None if no_cache else _cache(config, cache_dir)
@@ -127,9 +217,10 @@ def check(
                 fix_run = fix_source(data, stdin_filename or "stdin.py", config, unsafe=unsafe_fixes)
             else:
                 fix_run = fix_paths(targets, config, unsafe=unsafe_fixes, jobs=workers, cache=cache)
-            report = fix_run.report
             if diff or stdin_mode:
                 _finish_fix_output(fix_run, diff, quiet, data)
+            unwritten = _write_fixes(fix_run, quiet)  # a file not written keeps its findings
+            report = fix_run.report
         elif stdin_mode:
             data = sys.stdin.buffer.read()
             stdin_text = decode_source(data)
@@ -163,9 +254,13 @@ def check(
     except (ConfigError, DiscoveryError, BaselineError) as exc:
         click.echo(f"fastapi-review: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    problems = report.problems
     report = Report(findings, report.files_checked)
-    if fix_run is not None:
-        _write_fixes(fix_run, quiet)
+    for problem in problems:
+        if problem.file and not problem.error:
+            continue  # a broken file found in a directory: its FR001 finding says it
+        click.echo(f"fastapi-review: {'error' if problem.error else 'warning'}: {problem}", err=True)
+
     if show_source and output_format == "text":
         from fastapi_review.output.text import format_text_with_source
 
@@ -186,6 +281,8 @@ def check(
         click.echo(f"Found {_counted(count, 'finding')} in {files}." if count else f"All clear: {files} checked.", err=True)
     if any(f.code == "FR002" for f in report.findings):
         sys.exit(EXIT_ERROR)  # a rule crashed: the report is incomplete
+    if any(p.error for p in problems) or unwritten:
+        sys.exit(EXIT_ERROR)  # a path could not be checked, or a fix could not be written
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
 
 
@@ -197,7 +294,9 @@ def _counted(count: int, noun: str) -> str:
 def _cache(config: Config, cache_dir: Optional[str]) -> Any:
     from fastapi_review.cache import Cache, default_cache_dir
 
-    return Cache(Path(cache_dir) if cache_dir else default_cache_dir(config), config)
+    cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir(config), config)
+    _open_caches.append(cache)
+    return cache
 
 
 class _ProgressBar:
@@ -246,17 +345,19 @@ def _finish_fix_output(run: Any, diff: bool, quiet: bool, stdin: bytes) -> None:
     sys.exit(EXIT_FINDINGS if run.report.findings else EXIT_CLEAN)
 
 
-def _write_fixes(run: Any, quiet: bool) -> None:
-    """`--fix`: write the fixed files and say what was fixed and what was not."""
+def _write_fixes(run: Any, quiet: bool) -> bool:
+    """`--fix`: write the fixed files and say what was fixed and what was not; True when a
+    file could not be written (its findings stay in the report)."""
     from fastapi_review.fixes import write_changes
 
-    write_changes(run)
+    unwritten = write_changes(run)
     for note in run.notes:
         click.echo(note, err=True)
     if not quiet:
         count = run.fixed_count(run.written)
         files = len(run.written)
         click.echo(f"Fixed {_counted(count, 'finding')} in {_counted(files, 'file')}.", err=True)
+    return unwritten
 
 
 def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:

@@ -36,7 +36,8 @@ _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
 _BOOL_KEYS = ("force-exclude", "learn-conventions")
 _VERSION_KEYS = ("pydantic-version", "sqlalchemy-version")
-KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "per-file-ignores", "rules", "roles")
+KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "time-budget", "per-file-ignores", "rules", "roles")
+DEFAULT_TIME_BUDGET = 10.0  # seconds per file; generous: real files check in well under one
 
 
 class ConfigError(Exception):
@@ -71,11 +72,13 @@ class Config:
     # the library majors the project runs on, when detection must be overridden
     pydantic_version: Optional[int] = None
     sqlalchemy_version: Optional[int] = None
+    # seconds one file's check may take before it is abandoned with FR003 (0: no budget)
+    time_budget: float = DEFAULT_TIME_BUDGET
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.fastapi-review] table, walking up from `start`."""
-    here = start.resolve()
+    here = _resolved(start)
     if here.is_file() or not here.exists():
         here = here.parent
     for directory in (here, *here.parents):
@@ -96,10 +99,18 @@ PROJECT_MARKERS = ("pyproject.toml", ".git", "setup.py", "setup.cfg")
 def project_directory(start: Path) -> Optional[Path]:
     """The nearest directory at or above `start` that holds a project marker (a pyproject.toml
     without our table, .git, setup.py, setup.cfg): the root of a project with no configuration."""
-    here = start.resolve()
+    here = _resolved(start)
     if here.is_file() or not here.exists():
         here = here.parent
     return next((directory for directory in (here, *here.parents) if is_project_directory(directory)), None)
+
+
+def _resolved(path: Path) -> Path:
+    """`path.resolve()`, or the absolute path when a symlink loop stops the resolution."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
 
 
 def is_project_directory(directory: Path) -> bool:
@@ -113,6 +124,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (TOML files must be): byte {exc.object[exc.start]:#04x} at offset {exc.start}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -147,6 +160,10 @@ def parse_table(table: Any, source: Path) -> Config:
             if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2):
                 raise ConfigError(f"{prefix}.{key} must be the major version, 1 or 2, not {value!r}")
             values[key.replace("-", "_")] = value
+        elif key == "time-budget":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{prefix}.{key} must be a number of seconds (0: no budget), not {value!r}")
+            values["time_budget"] = float(value)
         elif key in _BOOL_KEYS:
             if not isinstance(value, bool):
                 raise ConfigError(f"{prefix}.{key} must be true or false, not {value!r}")

@@ -26,6 +26,35 @@ class DiscoveryError(Exception):
 
 
 @dataclass(frozen=True)
+class PathProblem:
+    """A path the run could not check as given: an error (a path named on the command line
+    that does not exist or leads nowhere: the run exits 2), a file that cannot be read (a
+    broken symlink found in a directory: reported as FR001) or a warning (a directory without
+    Python files)."""
+
+    path: str
+    message: str
+    error: bool
+    file: bool = True  # reported as the file's FR001 finding
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def safe_resolve(path: Path) -> Path:
+    """`path.resolve()`, or the absolute path when a symlink loop stops the resolution."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
+def _leads_nowhere(path: Path) -> bool:
+    """A symlink whose target does not exist (dangling) or is itself (a loop)."""
+    return path.is_symlink() and not os.path.exists(path)
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """A file to check: where it is, how to show it, and its path relative to the config root."""
 
@@ -93,7 +122,7 @@ def _repo_root(start: Path) -> Path:
 def project_root(config: Config, start: Path) -> Optional[Path]:
     """The project a file belongs to — the configuration's root (the directory of the
     pyproject.toml, or of the nearest project marker) — or None when there is none."""
-    here = start.resolve()
+    here = safe_resolve(start)
     root = config.root
     if root not in (here, *here.parents):
         return None
@@ -102,18 +131,27 @@ def project_root(config: Config, start: Path) -> Optional[Path]:
     return root
 
 
-def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
+def discover(paths: Sequence[str], config: Config, problems: Optional[list[PathProblem]] = None) -> list[SourceFile]:
     """Every Python file under `paths`, sorted, without excluded and git-ignored ones.
 
-    Files named explicitly are always checked (like flake8 and ruff).
+    Files named explicitly are always checked (like flake8 and ruff).  Paths that cannot be
+    checked are added to `problems` and the others still found; without a `problems` list, a
+    path that does not exist raises DiscoveryError.
     """
     excludes = _excludes(config)
     gitignores = _GitIgnores()
     found: dict[Path, SourceFile] = {}
+    noted: list[PathProblem] = [] if problems is None else problems
     for given in paths:
         path = Path(given)
+        if _leads_nowhere(path):
+            noted.append(PathProblem(given, "a symlink that leads nowhere (dangling, or a loop)", error=True))
+            continue
         if not path.exists():
-            raise DiscoveryError(f"{given}: no such file or directory")
+            if problems is None:
+                raise DiscoveryError(f"{given}: no such file or directory")
+            noted.append(PathProblem(given, "no such file or directory", error=True))
+            continue
         if path.is_file():
             resolved = path.resolve()
             relative = _relative(resolved, config.root)
@@ -121,8 +159,11 @@ def discover(paths: Sequence[str], config: Config) -> list[SourceFile]:
                 found.setdefault(resolved, SourceFile(path, os.path.normpath(given), relative))
             continue
         top = _repo_root(path.resolve())
-        for file in _walk(path, excludes, gitignores, top, config.root):
+        before = len(found)
+        for file in _walk(path, excludes, gitignores, top, config.root, noted):
             found.setdefault(file.path.resolve(), file)
+        if len(found) == before:
+            noted.append(PathProblem(given, "no Python files found", error=False, file=False))
     return sorted(found.values(), key=lambda f: f.display)
 
 
@@ -152,7 +193,7 @@ def is_force_excluded(file: SourceFile, config: Config) -> bool:
 def named_file(filename: str, config: Config) -> SourceFile:
     """The file a source that is not read from disk stands for (stdin's --stdin-filename)."""
     path = Path(filename)
-    return SourceFile(path, os.path.normpath(filename), _relative(path.resolve(), config.root))
+    return SourceFile(path, os.path.normpath(filename), _relative(safe_resolve(path), config.root))
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -163,7 +204,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _walk(
-    base: Path, excludes: pathspec.PathSpec, gitignores: _GitIgnores, top: Path, root: Path
+    base: Path, excludes: pathspec.PathSpec, gitignores: _GitIgnores, top: Path, root: Path, problems: list[PathProblem]
 ) -> Iterator[SourceFile]:
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         directory = Path(dirpath)
@@ -184,7 +225,11 @@ def _walk(
             rel = _relative(resolved, root)
             if excludes.match_file(rel) or gitignores.ignored(resolved, False, top):
                 continue
-            yield SourceFile(directory / name, os.path.normpath(os.path.join(dirpath, name)), rel)
+            shown = os.path.normpath(os.path.join(dirpath, name))
+            if _leads_nowhere(directory / name):
+                problems.append(PathProblem(shown, "a symlink that leads nowhere (dangling, or a loop)", error=False))
+                continue
+            yield SourceFile(directory / name, shown, rel)
 
 
 def module_name(path: Path, relative: Optional[str] = None) -> tuple[str, bool]:

@@ -11,12 +11,14 @@ from fastapi_review.discovery import SourceFile, decode_source
 from fastapi_review.dispatch import Dispatcher
 from fastapi_review.facts import GENERATED, FileFacts
 from fastapi_review.findings import Finding, Fix
-from fastapi_review.parsing import parse_module, parse_with_ast
+from fastapi_review.budget import BudgetExceeded, run_within
+from fastapi_review.parsing import CHAIN_LIMIT, bracket_depth_exceeds, cpython_rejects, long_chain_at, parse_module, parse_with_ast
 from fastapi_review.positions import node_ranges
 from fastapi_review.project import Requirement
 from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Profile, Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
+from fastapi_review.rules.fr003_file_too_complex import FileTooComplexRule
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.file_facts import FileFactsWriter
 from fastapi_review.semantics.versions import V2_MARKERS, url_dialects
@@ -34,6 +36,9 @@ class FileResult:
     # the rule's template and the third item the arguments; else the third item is None.
     deferred: list[tuple[tuple[Any, ...], tuple[Requirement, ...], Optional[dict[str, object]]]] = field(default_factory=list)
     facts: Optional[FileFacts] = None
+    # the check ran out of its time budget (FR003): a verdict of this machine and moment, not
+    # of the file's bytes, so it is not cached
+    timed_out: bool = False
 
 
 def check_file(
@@ -61,20 +66,35 @@ def check_file(
         codes = ruleset.codes_for(file.relative, roles.role)
     if not codes and roles.role == GENERATED:  # generated code no rule reads: not even parsed
         return FileResult(facts=FileFacts(path=file.display, module=file.module[0], is_package=file.module[1]))
-    return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes, profile)
-
-
-def _too_deep_for_libcst(data: bytes) -> Optional[str]:
-    """CPython's verdict on files with so many brackets that libcst's parser might overflow."""
-    if data.count(b"(") + data.count(b"[") + data.count(b"{") < 8000:
-        return None
     try:
-        parse_with_ast(data)
-    except SyntaxError as err:
-        return err.msg
-    except (RecursionError, MemoryError, ValueError):
-        return "too deeply nested to parse"
-    return None
+        return _check_source(file.display, data, ruleset, codes, file.module, roles, fixes, profile)
+    except BudgetExceeded:
+        budget = ruleset.config.time_budget
+        if fixes is not None:
+            fixes.edits = []
+            fixes.tree = None
+        result = FileResult(facts=FileFacts(path=file.display, module=file.module[0], is_package=file.module[1]), timed_out=True)
+        if FileTooComplexRule.code in codes:
+            reason = f"its rules took longer than the time budget of {budget:g} s (time-budget in [tool.fastapi-review])"
+            result.findings.append(FileTooComplexRule.finding(file.display, 1, reason))
+        return result
+
+
+def _too_complex(data: bytes) -> Optional[tuple[str, int, int, str]]:
+    """Files libcst cannot parse in reasonable time, found cheaply before it tries: (code,
+    line, column, reason) — FR001 when CPython's own compiler rejects the file too, else FR003."""
+    chain = long_chain_at(data)
+    if chain is None and not bracket_depth_exceeds(data):
+        return None
+    rejected = cpython_rejects(data)
+    if rejected is not None:
+        line, column, reason = rejected
+        if chain is not None and (line, column) == (1, 1):
+            line = chain  # CPython's recursion error has no place: the chain's line
+        return SyntaxErrorRule.code, line, column, reason
+    if chain is not None:
+        return FileTooComplexRule.code, chain, 1, f"an expression of more than {CHAIN_LIMIT:,} chained operations (split it up)"
+    return None  # CPython accepts the nesting (the brackets in strings made it look deep)
 
 
 def _check_source(
@@ -89,11 +109,21 @@ def _check_source(
 ) -> FileResult:
     facts = FileFacts(path=display_path, module=module[0], is_package=module[1])
     result = FileResult(facts=facts)
-    too_deep = _too_deep_for_libcst(data)
-    if too_deep is not None:
-        facts.syntax_error = too_deep
+    nul = data.find(b"\0")
+    if nul >= 0:  # libcst reads past it; CPython refuses the file
+        facts.syntax_error = "the file contains a NUL byte, which Python refuses in source code"
         if SyntaxErrorRule.code in codes:
-            result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, too_deep))
+            result.findings.append(SyntaxErrorRule.finding(display_path, *_place(data, nul), facts.syntax_error))
+        return result
+    too_complex = _too_complex(data)
+    if too_complex is not None:
+        code, line, column, reason = too_complex
+        if code == SyntaxErrorRule.code:
+            facts.syntax_error = reason
+            if code in codes:
+                result.findings.append(SyntaxErrorRule.finding(display_path, line, column, reason))
+        elif code in codes:
+            result.findings.append(FileTooComplexRule.finding(display_path, line, reason))
         return result
     try:
         tree = parse_module(data)
@@ -110,13 +140,30 @@ def _check_source(
         return result
     except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
         facts.syntax_error = f"cannot decode: {exc}"
+        line, column = _place(data, exc.start) if isinstance(exc, UnicodeDecodeError) else (1, 1)
         if SyntaxErrorRule.code in codes:
-            result.findings.append(SyntaxErrorRule.finding(display_path, 1, 1, facts.syntax_error))
+            result.findings.append(SyntaxErrorRule.finding(display_path, line, column, facts.syntax_error))
         return result
 
+    # the rules' time is bounded; the parse is linear once _too_complex has let the file through
+    return run_within(ruleset.config.time_budget, _check_parsed, display_path, data, tree, ruleset, codes, module, roles, fixes, profile, result)
+
+
+def _check_parsed(
+    display_path: str,
+    data: bytes,
+    tree: cst.Module,
+    ruleset: RuleSet,
+    codes: Sequence[str],
+    module: tuple[str, bool],
+    roles: FileRoles,
+    fixes: Optional[FixRequest],
+    profile: Profile,
+    result: FileResult,
+) -> FileResult:
     if fixes is not None:
         fixes.tree = tree
-    active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code)]
+    active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code, FileTooComplexRule.code)]
     mentioned = _Mentions(data, ruleset)
     dialects = url_dialects(data)
     # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
@@ -156,6 +203,12 @@ def _check_source(
                 fixes.edits = []
         finally:
             _release(ctx, rules)
+
+
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a byte offset (the column counts bytes)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _mentions_any(data: bytes, words: tuple[bytes, ...]) -> bool:

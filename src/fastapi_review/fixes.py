@@ -27,7 +27,7 @@ import libcst as cst
 from fastapi_review.cache import Cache
 from fastapi_review.checker import Report, per_file_phase, run_project_phase
 from fastapi_review.config import Config
-from fastapi_review.discovery import SourceFile, decode_source, discover, is_force_excluded, named_file
+from fastapi_review.discovery import PathProblem, SourceFile, decode_source, discover, is_force_excluded, named_file
 from fastapi_review.engine import FileResult, check_file
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import on_big_stack
@@ -63,6 +63,7 @@ class FixRun:
     changed: dict[str, tuple[Path, bytes, bytes]] = field(default_factory=dict)  # display → (path, before, after)
     notes: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
+    before: list[Finding] = field(default_factory=list)  # the findings before any fix
 
     def fixed_count(self, paths: Optional[Iterable[str]] = None) -> int:
         """Findings fixed (in the files `paths`, default all)."""
@@ -299,9 +300,12 @@ def fix_paths(
     again, with fix collection on, and re-checked after each pass.
     """
     ruleset = RuleSet.from_config(config)
-    files = discover(paths, config)
+    problems: list[PathProblem] = []
+    files = discover(paths, config, problems)
     first = per_file_phase(files, ruleset, jobs, cache)
-    return on_big_stack(_fix_files, files, ruleset, _safeties(unsafe), first, {})
+    run = on_big_stack(_fix_files, files, ruleset, _safeties(unsafe), first, {})
+    run.report.problems = problems
+    return run
 
 
 def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = False) -> FixRun:
@@ -342,8 +346,10 @@ def _fix_files(
     results = checked if checked is not None else [check_file(file, known[i], ruleset) for i, file in enumerate(files)]
     run = FixRun(report=Report(files_checked=len(files)))
     noted: set[str] = set()
-    for _ in range(MAX_PASSES):
+    for number in range(MAX_PASSES):
         findings = run_project_phase(results)
+        if number == 0:
+            run.before = findings
         fixable: dict[str, set[Key]] = {}
         for finding in findings:
             if finding.fix is not None and finding.fix.safety in safeties:
@@ -416,18 +422,30 @@ def unified_diff(display: str, before: bytes, after: bytes) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def write_changes(run: FixRun) -> None:
-    """Write every changed file atomically, unless it changed on disk since it was read."""
+def write_changes(run: FixRun) -> bool:
+    """Write every changed file atomically, unless it changed on disk since it was read; the
+    report keeps the findings of a file that was not written (they were not fixed).  True when
+    a file could not be written."""
+    unwritten = set()
     for display, (path, before, after) in run.changed.items():
         try:
             if path.read_bytes() != before:
                 run.notes.append(f"{display}: not written: the file changed on disk while it was being fixed")
+                unwritten.add(display)
                 continue
             atomic_write(path, after, before)
         except OSError as exc:
-            run.notes.append(f"{display}: not written: {exc.strerror or exc}")
+            run.notes.append(f"{display}: not written: {exc.strerror or exc}; its findings are reported unfixed")
+            unwritten.add(display)
             continue
         run.written.append(display)
+    if unwritten:
+        kept = [f for f in run.report.findings if f.path not in unwritten]
+        restored = [f for f in run.before if f.path in unwritten]
+        run.report = Report(sorted(kept + restored, key=Finding.sort_key), run.report.files_checked, run.report.problems)
+        for key in [key for key in run.fixed if key[0] in unwritten]:
+            del run.fixed[key]
+    return bool(unwritten)
 
 
 def atomic_write(path: Path, data: bytes, expected: bytes) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import queue
+import signal
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, TypeVar
@@ -71,11 +74,34 @@ def run_tasks(
             on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(ruleset, cache)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(ruleset, cache))
+    try:
         futures = [pool.submit(_check_chunk, chunk) for chunk in _chunks(tasks, workers)]
         for future in as_completed(futures):
             for index, result in future.result():
                 on_result(index, result)
+    except BaseException:
+        # an interrupt (or a broken worker): stop the workers now, not after their chunks
+        stopped = _abandon(pool)
+        if cache is not None:
+            cache.abandon(stopped)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _abandon(pool: ProcessPoolExecutor) -> list[int]:
+    """Cancel what has not started and terminate the workers; their process ids."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    deadline = time.monotonic() + 0.3  # a terminated worker dies at once; do not wait for more
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+    return [process.pid for process in processes if process.pid is not None]
 
 
 def _check_in_process(tasks: Sequence[Task], ruleset: RuleSet, cache: Optional[Cache], on_result: OnResult) -> None:
@@ -89,7 +115,7 @@ def _check_in_process(tasks: Sequence[Task], ruleset: RuleSet, cache: Optional[C
 
 def _check_task(task: Task, ruleset: RuleSet, cache: Optional[Cache]) -> FileResult:
     result = engine.check_file(task.file, task.data, ruleset, task.codes, roles=task.roles, profile=task.profile)
-    if cache is not None and task.cache_entry is not None:
+    if cache is not None and task.cache_entry is not None and not result.timed_out:
         cache.store(*task.cache_entry, result)
     return result
 
@@ -133,6 +159,10 @@ _worker_state: dict[str, object] = {}
 
 
 def _init_worker(ruleset: RuleSet, cache: Optional[Cache]) -> None:
+    # Ctrl-C reaches the whole process group: the parent decides, and terminates the workers
+    # (SIGTERM kills a worker at once, whatever handler the parent had when it forked)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     forget_big_stack_worker()  # a forked child has the parent's executor but not its thread
     gc.set_threshold(max(gc.get_threshold()[0], _GC_THRESHOLD))
     gc.freeze()  # what the worker starts with (modules, the rule set) is never garbage
@@ -166,30 +196,61 @@ def _quiet_gc() -> Iterator[None]:
 T = TypeVar("T")
 _STACK_SIZE = 512 * 1024 * 1024  # libcst's native parser recurses on the thread's stack
 _RECURSION_LIMIT = 20_000
-_worker: Optional[ThreadPoolExecutor] = None
+_THREAD_NAME = "fastapi-review-big-stack"
 
 
-def _big_stack_worker() -> ThreadPoolExecutor:
-    global _worker
-    if _worker is None:
+class _BigStackThread:
+    """One daemon thread with a big stack that runs the calls given to it, in order.
+
+    A daemon (unlike a ThreadPoolExecutor's worker, which the interpreter joins at exit): an
+    interrupted run exits at once instead of waiting for the file being checked.
+    """
+
+    def __init__(self) -> None:
+        self.calls: "queue.SimpleQueue[tuple[Future[object], Callable[..., object], tuple[object, ...]]]" = queue.SimpleQueue()
         previous = threading.stack_size()
         threading.stack_size(_STACK_SIZE)
         try:
-            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastapi-review")
-            _worker.submit(sys.setrecursionlimit, max(sys.getrecursionlimit(), _RECURSION_LIMIT)).result()
+            threading.Thread(target=self._serve, name=_THREAD_NAME, daemon=True).start()
         finally:
             threading.stack_size(previous)
-    return _worker
+
+    def _serve(self) -> None:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+        while True:
+            future, function, args = self.calls.get()
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:  # noqa: BLE001 - handed to the caller, which re-raises it
+                future.set_exception(error)
+            del future, function, args
+
+    def run(self, function: Callable[..., T], args: tuple[object, ...]) -> T:
+        future: "Future[T]" = Future()
+        self.calls.put((future, function, args))  # type: ignore[arg-type]
+        return future.result()
+
+
+_worker: Optional[_BigStackThread] = None
+_worker_lock = threading.Lock()
+
+
+def _big_stack_worker() -> _BigStackThread:
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = _BigStackThread()
+        return _worker
 
 
 def forget_big_stack_worker() -> None:
-    """Drop the executor inherited by a forked child process (its thread did not come along)."""
+    """Drop the worker inherited by a forked child process (its thread did not come along)."""
     global _worker
     _worker = None
 
 
 def on_big_stack(function: Callable[..., T], *args: object) -> T:
     """Run `function` on the big-stack worker thread (directly when already there)."""
-    if threading.current_thread().name.startswith("fastapi-review"):
+    if threading.current_thread().name == _THREAD_NAME:
         return function(*args)
-    return _big_stack_worker().submit(function, *args).result()
+    return _big_stack_worker().run(function, args)

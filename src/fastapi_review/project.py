@@ -44,6 +44,11 @@ class Requirement(tuple):  # type: ignore[type-arg]
     __slots__ = ()
     kind: ClassVar[str]
     fields: ClassVar[tuple[str, ...]] = ()
+    # A requirement that holds by the absence of something anywhere in the project ("no module
+    # registers a handler for it") is answerable only by an index of the whole project: in a
+    # run that sees part of it (the flake8 plugin, a single file without the cache), its
+    # findings stay silent instead of reporting what another file may well contradict.
+    needs_whole_project: ClassVar[bool] = False
 
     def __init_subclass__(cls, kind: str = "", **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from typing import Any, Sequence
+from urllib.parse import quote
 
 from fastapi_review import __version__
 from fastapi_review.findings import Finding
 
 DOCS_URL = "https://github.com/fastapi-review/fastapi-review/blob/main/rules/{code}.md"
 _LEVELS = {"error": "error", "warning": "warning"}
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference (RFC 3986) for a path: `/` separators, everything else that is
+    not unreserved percent-encoded as UTF-8 (`my app/ü.py` → `my%20app/%C3%BC.py`)."""
+    return quote(path.replace("\\", "/"), safe="/")
 
 
 def _rules() -> list[dict[str, Any]]:
@@ -41,7 +48,7 @@ def format_sarif(findings: Sequence[Finding]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path.replace("\\", "/"), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
                         "region": {
                             "startLine": f.line,
                             "startColumn": f.column,

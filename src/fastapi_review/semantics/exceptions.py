@@ -67,6 +67,7 @@ class NoExceptionHandler(Requirement, kind="no_exception_handler"):
     """No module registers a handler for the exception or any of its bases (`lineage`)."""
 
     lineage: tuple[str, ...]
+    needs_whole_project = True
 
     def holds(self, index: ProjectIndex) -> bool:
         return not any(has_exception_handler(index, name) for name in self.lineage)

@@ -132,6 +132,7 @@ class NotIndexedAlias(Requirement, kind="not_indexed_alias"):
     through the alias it wraps), wherever in the project the alias is defined."""
 
     qualname: str
+    needs_whole_project = True
 
     def holds(self, index: ProjectIndex) -> bool:
         return not any(name in facts.indexed_aliases for facts, name in index.alias_chain(self.qualname))

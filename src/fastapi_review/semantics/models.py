@@ -331,6 +331,8 @@ class UpdatedAtUnwritten(Requirement, kind="updated_at_unwritten"):
     """No application module writes `updated_at` itself (FileFacts.writes_updated_at): a project
     whose update code sets it — or whose CRUD library does — keeps it current without onupdate=."""
 
+    needs_whole_project = True
+
     def holds(self, index: ProjectIndex) -> bool:
         return not index.memo(
             ("writes_updated_at",),

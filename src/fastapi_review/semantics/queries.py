@@ -170,6 +170,9 @@ class DoesDbIo(Requirement, kind="does_db_io"):
     """Some of the project functions reads or writes through a session (itself or its callees)."""
 
     functions: tuple[str, ...]
+    # a function not found is taken to do I/O: in a run that sees part of the project, that
+    # would be every function of another file
+    needs_whole_project = True
 
     def holds(self, index: ProjectIndex) -> bool:
         for name in self.functions:

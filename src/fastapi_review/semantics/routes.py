@@ -227,8 +227,10 @@ def hidden_routers(index: ProjectIndex) -> set[str]:
 
 
 def route_by_key(index: ProjectIndex, key: str) -> Optional[RouteFacts]:
-    """The route whose handler key (`RouteFacts.key`) is `key`."""
-    return next((r for r in index.routes() if r.key == key), None)
+    """The route whose handler key (`RouteFacts.key`) is `key` (the first one declared)."""
+    # one dict per index: a scan per question made the project phase quadratic in the routes
+    by_key = index.memo(route_by_key, lambda: {r.key: r for r in reversed(list(index.routes()))})
+    return by_key.get(key)
 
 
 def raised_statuses(index: ProjectIndex, function: str) -> set[int]:
@@ -376,6 +378,7 @@ class NoTestRequests(Requirement, kind="untested_route"):
     """No test of the project requests the route's path."""
 
     handler: str  # RouteFacts.key
+    needs_whole_project = True
 
     def holds(self, index: ProjectIndex) -> bool:
         return not is_tested(index, self.handler)
