@@ -228,6 +228,9 @@ class SyncSessionInAsync(Rule):
         # per function: candidates handed to project functions (name → their qualified names):
         # a use only if one of them talks to the database (`get_run_db(db)` may not)
         self._passed: list[dict[str, set[str]]] = []
+        # per function: locals holding a project object built around a candidate
+        # (`repo = UserRepository(db)`) → (candidate, the class's qualified name)
+        self._carriers: list[dict[str, tuple[str, str]]] = []
         self._awaited: set[int] = set()  # ids of awaited calls (their callee is a coroutine)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -235,6 +238,7 @@ class SyncSessionInAsync(Rule):
         self._params.append(candidates)
         self._used.append(set())
         self._passed.append({})
+        self._carriers.append({})
         if node.asynchronous is None:
             return
         scope = self.ctx.scope
@@ -265,6 +269,7 @@ class SyncSessionInAsync(Rule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         used = self._used.pop()
         passed = self._passed.pop()
+        self._carriers.pop()
         for name, (target, unit, requirement) in self._params.pop().items():
             if name in used:  # evidence that the sync session runs on the event loop
                 self.report(target, unit=unit, requires=requirement, what=f"parameter '{name}' is a sync Session", function=node.name.value)
@@ -292,12 +297,36 @@ class SyncSessionInAsync(Rule):
             )
 
 
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # `repo = UserRepository(db)`: what repo's methods do is what happens to db
+        if not (self._params and self._params[-1]) or len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        built = self._built_around(node.value)
+        if built is not None:
+            self._carriers[-1][node.targets[0].target.value] = built
+
+    def _built_around(self, expr: cst.BaseExpression) -> Optional[tuple[str, str]]:
+        """(candidate, class) for `ProjectClass(..., candidate, ...)`."""
+        if not isinstance(expr, cst.Call):
+            return None
+        target = self.ctx.scope.call_target(expr)
+        if target is None or not target.rsplit(".", 1)[-1][:1].isupper():
+            return None
+        for arg in expr.args:
+            if isinstance(arg.value, cst.Name) and arg.value.value in self._params[-1]:
+                return arg.value.value, target
+        return None
+
     def _note_uses(self, node: cst.Call) -> None:
         candidates = self._params[-1]
         used = self._used[-1]
         func = node.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in candidates:
             used.add(func.value.value)
+        if isinstance(func, cst.Attribute):
+            carrier = self._carriers[-1].get(func.value.value) if isinstance(func.value, cst.Name) else self._built_around(func.value)
+            if carrier is not None:  # `repo.get_all()` / `UserRepository(db).get_all()`
+                self._passed[-1].setdefault(carrier[0], set()).add(f"{carrier[1]}.{func.attr.value}")
         if id(node) in self._awaited or last_name(func) in _THREAD_POOL_CALLS:
             return  # an async callee or a thread pool: what becomes of the session is not here
         target = self.ctx.scope.call_target(node)

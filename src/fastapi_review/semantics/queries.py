@@ -105,6 +105,22 @@ def names_a_write(qualname: str) -> bool:
     return any(word.lower() in _WRITE_WORDS for word in _WORDS.findall(qualname.rsplit(".", 1)[-1]))
 
 
+def resolve_function(index: ProjectIndex, qualname: str) -> Optional[str]:
+    """The defining qualified name of a project function or method; a method named through its
+    class (`app.repos.UserRepository.get`, re-exported or inherited) is looked up in the class and
+    its bases. None when the project defines no such function."""
+    if index.function(qualname) is not None:
+        return qualname
+    owner, _, method = qualname.rpartition(".")
+    cls = index.canonical_class(owner) if owner else None
+    if cls is None:
+        return None
+    for candidate in (cls, *index.ancestors(cls)):
+        if index.function(f"{candidate}.{method}") is not None:
+            return f"{candidate}.{method}"
+    return None
+
+
 def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Optional[tuple[str, ...]]:
     """The project functions from `function` to one whose own body reads from a session (or, with
     `writes`, reads or writes), following at most MAX_CALL_DEPTH calls: (function, ..., reader).
@@ -115,11 +131,12 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
     that one batched query could replace."""
 
     def compute() -> Optional[tuple[str, ...]]:
-        if index.function(function) is None:
+        start = resolve_function(index, function)
+        if start is None:
             return None
         found: Optional[tuple[str, ...]] = None
-        frontier: list[tuple[str, ...]] = [(function,)]
-        seen = {function}
+        frontier: list[tuple[str, ...]] = [(start,)]
+        seen = {start}
         for _ in range((MAX_CALL_DEPTH if writes else MAX_LOADER_DEPTH) + 1):
             following: list[tuple[str, ...]] = []
             for chain in frontier:
@@ -132,7 +149,8 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
                     return None  # it (or what it calls) creates or changes rows: an operation
                 if not writes and facts.db_reads and found is None:
                     found = chain
-                for callee in facts.calls:
+                for called in facts.calls:
+                    callee = resolve_function(index, called) or called
                     if callee not in seen:
                         seen.add(callee)
                         following.append((*chain, callee))
@@ -176,7 +194,7 @@ class DoesDbIo(Requirement, kind="does_db_io"):
 
     def holds(self, index: ProjectIndex) -> bool:
         for name in self.functions:
-            if index.function(name) is None:
+            if resolve_function(index, name) is None:
                 cls = index.canonical_class(name)
                 if cls is None:
                     return True  # not the project's: nothing says it does no I/O
