@@ -107,12 +107,18 @@ def names_a_write(qualname: str) -> bool:
 
 def resolve_function(index: ProjectIndex, qualname: str) -> Optional[str]:
     """The defining qualified name of a project function or method; a method named through its
-    class (`app.repos.UserRepository.get`, re-exported or inherited) is looked up in the class and
+    class (`app.repos.UserRepository.get`, re-exported or inherited) or through a module-level
+    instance of it (`app.crud.user.get`, `user = CRUDUser(User)`) is looked up in the class and
     its bases. None when the project defines no such function."""
     if index.function(qualname) is not None:
         return qualname
     owner, _, method = qualname.rpartition(".")
     cls = index.canonical_class(owner) if owner else None
+    if cls is None and owner:
+        # a module-level instance: `user = CRUDUser(User)`, then `crud.user.get(db, id)`
+        located = index.locate(owner)
+        bound = located[0].call_bindings.get(located[1]) if located is not None else None
+        cls = index.canonical_class(bound) if bound is not None else None
     if cls is None:
         return None
     for candidate in (cls, *index.ancestors(cls)):
