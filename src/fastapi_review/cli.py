@@ -17,7 +17,7 @@ import click
 from fastapi_review import __version__
 from fastapi_review.config import Config, ConfigError, load_config
 from fastapi_review.discovery import DiscoveryError
-from fastapi_review.output import FORMATTERS
+from fastapi_review.output import FORMATTERS, REVIEW_FORMATTERS
 from fastapi_review.output.text import format_statistics, format_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -121,7 +121,11 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set); ALL for every rule.")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(sorted({*FORMATTERS, *REVIEW_FORMATTERS})),
+    default="text", show_default=True, help="markdown: a review with the checklist and the next agent to invoke.",
+)
+@click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since REF (git: since the merge base of REF and HEAD, uncommitted and untracked files included).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule after the report.")
@@ -149,6 +153,7 @@ def check(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     output_format: str,
+    diff_base: Optional[str],
     output_file: Optional[str],
     exit_zero: bool,
     statistics: bool,
@@ -177,6 +182,7 @@ def check(
         read_baseline,
         write_baseline,
     )
+    from fastapi_review.changes import ChangesError
     from fastapi_review.checker import Report, check_paths, check_text
     from fastapi_review.discovery import decode_source
     from fastapi_review.parallel import default_jobs
@@ -251,7 +257,13 @@ def check(
             sys.exit(EXIT_CLEAN)
         if baseline_path:
             findings = filter_new(findings, read_baseline(Path(baseline_path)), config.root, source_of)
-    except (ConfigError, DiscoveryError, BaselineError) as exc:
+        changes = None
+        if diff_base is not None:
+            from fastapi_review.changes import changes_since
+
+            changes = changes_since(diff_base, Path(stdin_filename if stdin_mode and stdin_filename else targets[0]).absolute())
+            findings = [f for f in findings if changes.touches(f)]
+    except (ConfigError, DiscoveryError, BaselineError, ChangesError) as exc:
         click.echo(f"fastapi-review: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     problems = report.problems
@@ -267,6 +279,9 @@ def check(
         output = format_text_with_source(report.findings, source_of, unsafe_fixes)
     elif output_format == "text":
         output = format_text(report.findings, unsafe_fixes)
+    elif output_format in REVIEW_FORMATTERS:
+        review = _review_context(targets, config, report.files_checked, diff_base, changes)
+        output = REVIEW_FORMATTERS[output_format](report.findings, review)
     else:
         output = FORMATTERS[output_format](report.findings)
     if statistics and output_format == "text":
@@ -284,6 +299,24 @@ def check(
     if any(p.error for p in problems) or unwritten:
         sys.exit(EXIT_ERROR)  # a path could not be checked, or a fix could not be written
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _review_context(targets: tuple[str, ...], config: Config, files_checked: int, diff_base: Optional[str], changes: Any) -> Any:
+    """What a review says besides the findings: what was checked, which rules ran, the files
+    the change modified (with --diff-base), and the root its links are relative to."""
+    from fastapi_review.changes import repository_root
+    from fastapi_review.output.review import ReviewContext
+    from fastapi_review.selection import RuleSet
+
+    root = changes.root if changes is not None else (repository_root(config.root) or config.root)
+    return ReviewContext(
+        paths=targets,
+        enabled=frozenset(RuleSet.from_config(config).enabled),
+        files_checked=files_checked,
+        root=root,
+        diff_base=diff_base,
+        files_modified=None if changes is None else changes.files(() if "-" in targets else targets),
+    )
 
 
 def _counted(count: int, noun: str) -> str:
