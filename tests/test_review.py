@@ -296,3 +296,19 @@ def test_readme_review_command(tmp_path: Path) -> None:
     parts = handoff((tmp_path / "review.md").read_text())
     assert parts["context"][1] == "Files modified: b.py"
     assert parts["findings"] == ["b.py:1: FR101 parameter 'y' of 'g' has no type annotation; annotate every parameter"]
+
+
+def test_github_format_writes_the_job_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-select = ["FR401"]\n')
+    (tmp_path / "a.py").write_text('from sqlalchemy import text\n\n\nasync def f(session, name: str) -> None:\n    await session.execute(text(f"SELECT * FROM t WHERE n = \'{name}\'"))\n')
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = run(["--format", "github", "--no-cache", "a.py"], tmp_path)
+    assert result.exit_code == 1 and result.stdout.startswith("::error file=a.py,line=5")
+    written = summary.read_text()
+    assert written.startswith("earlier step\n# fastapi-review: Changes requested\n")  # appended
+    assert handoff(written.split("\n", 1)[1])["agent"] == "security-review"
+    run(["--format", "github", "--no-cache", "--no-step-summary", "a.py"], tmp_path)
+    run(["--format", "json", "--no-cache", "a.py"], tmp_path)
+    assert summary.read_text() == written  # turned off, and only for the github format

@@ -24,6 +24,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # 128 + the signal's number, as shells report a process a signal stopped
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 TRACEBACK_VARIABLE = "FASTAPI_REVIEW_TRACEBACK"
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"  # GitHub Actions' job summary file
 BUG_REPORT = "https://github.com/fastapi-review/fastapi-review/issues"
 
 
@@ -125,6 +126,10 @@ def main() -> None:
     "--format", "--output-format", "output_format", type=click.Choice(sorted({*FORMATTERS, *REVIEW_FORMATTERS})),
     default="text", show_default=True, help="markdown: a review with the checklist and the next agent to invoke.",
 )
+@click.option(
+    "--step-summary/--no-step-summary", default=True, show_default=True,
+    help="With --format github in GitHub Actions (GITHUB_STEP_SUMMARY set): also write the markdown review to the job summary.",
+)
 @click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since REF (git: since the merge base of REF and HEAD, uncommitted and untracked files included).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -153,6 +158,7 @@ def check(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     output_format: str,
+    step_summary: bool,
     diff_base: Optional[str],
     output_file: Optional[str],
     exit_zero: bool,
@@ -268,6 +274,7 @@ def check(
         sys.exit(EXIT_ERROR)
     problems = report.problems
     report = Report(findings, report.files_checked)
+    shown_paths = (stdin_filename or "stdin.py",) if stdin_mode else targets
     for problem in problems:
         if problem.file and not problem.error:
             continue  # a broken file found in a directory: its FR001 finding says it
@@ -280,10 +287,20 @@ def check(
     elif output_format == "text":
         output = format_text(report.findings, unsafe_fixes)
     elif output_format in REVIEW_FORMATTERS:
-        review = _review_context(targets, config, report.files_checked, diff_base, changes)
+        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes)
         output = REVIEW_FORMATTERS[output_format](report.findings, review)
     else:
         output = FORMATTERS[output_format](report.findings)
+    summary_file = os.environ.get(STEP_SUMMARY_VARIABLE, "")
+    if output_format == "github" and step_summary and summary_file:
+        from fastapi_review.output.markdown import format_markdown
+
+        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes)
+        try:
+            with open(summary_file, "a", encoding="utf-8") as summary:
+                summary.write(format_markdown(report.findings, review))
+        except OSError as exc:
+            click.echo(f"fastapi-review: warning: cannot write the job summary {summary_file}: {exc}", err=True)
     if statistics and output_format == "text":
         output += format_statistics(report.findings, unsafe_fixes)
     if output_file:
