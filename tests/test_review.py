@@ -8,6 +8,9 @@ import random
 import re
 import shutil
 import subprocess
+import sys
+from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Optional
 
@@ -17,6 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
 from fastapi_review.findings import Finding
+from fastapi_review.output.html import format_html
 from fastapi_review.output.markdown import MAX_CHARACTERS, format_markdown
 from fastapi_review.output.review import AGENTS, CHECKLIST, WORKFLOW_COMPLETE, ReviewContext, agent_table, checklist_table
 from fastapi_review.rules import ALL_RULES
@@ -312,3 +316,94 @@ def test_github_format_writes_the_job_summary(tmp_path: Path, monkeypatch: pytes
     run(["--format", "github", "--no-cache", "--no-step-summary", "a.py"], tmp_path)
     run(["--format", "json", "--no-cache", "a.py"], tmp_path)
     assert summary.read_text() == written  # turned off, and only for the github format
+
+
+class _Page(HTMLParser):
+    """What the tests read of an HTML review: table rows by table id, findings, external assets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.articles: list[dict[str, str]] = []
+        self.assets: list[str] = []
+        self.table: Optional[str] = None
+        self.cell: Optional[list[str]] = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "table":
+            self.table = values.get("id", "")
+            self.tables[self.table] = []
+        elif tag == "tr" and self.table is not None:
+            self.tables[self.table].append([])
+        elif tag in ("td", "th") and self.table is not None:
+            self.cell = []
+        elif tag == "article":
+            self.articles.append(values)
+        if tag in ("script", "img", "link", "iframe", "source") and ("src" in values or "href" in values):
+            self.assets.append(values.get("src") or values.get("href", ""))
+        if "style" in values and "url(" in values["style"]:
+            self.assets.append(values["style"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self.table = None
+        elif tag in ("td", "th") and self.table is not None and self.cell is not None:
+            self.tables[self.table][-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _page(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    return page
+
+
+@pytest.mark.parametrize("project", ["examples/shop", "tests/data/review_project"])
+def test_html_review_counts_match_statistics(project: str, tmp_path: Path) -> None:
+    copy = _copy(ROOT / project, tmp_path)
+    result = run(["--format", "html", "--no-cache", copy.name], tmp_path)
+    assert result.exit_code == 1
+    golden(f"{copy.name}.html", result.stdout)
+    statistics = run(["--statistics", "--no-cache", "-q", copy.name], tmp_path).stdout.splitlines()
+    counted = {line.split()[1]: int(line.split()[0]) for line in statistics if re.match(r"^\d+ +FR\d{3} ", line)}
+    page = _page(result.stdout)
+    assert {row[0]: int(row[2]) for row in page.tables["per-rule"][1:]} == counted
+    assert sum(int(row[1]) for row in page.tables["per-directory"][1:]) == sum(counted.values())
+    assert sorted(Counter(a["data-code"] for a in page.articles).items()) == sorted(counted.items())
+    assert [row[1] for row in page.tables["checklist"][1:]] == [
+        {"x": "ticked", " ": "not ticked", "not checked": "not checked"}[status]
+        for status in checklist(run(["--format", "markdown", "--no-cache", copy.name], tmp_path).stdout).values()
+    ]
+    assert page.assets == [] and "://" not in re.sub(r'<a [^>]*href="https://github.com/[^"]*"', "", result.stdout)
+
+
+def test_html_review_escapes_and_shows_excerpts(tmp_path: Path) -> None:
+    source = "def f(x):\n    return '<b>'\n"
+    (tmp_path / "a.py").write_text(source)
+    context = ReviewContext(paths=("a.py",), enabled=ALL_CODES, files_checked=1, root=tmp_path, source_of=lambda path: source)
+    text = format_html([_finding("FR101", str(tmp_path / "a.py"), 1, message="<script>alert(1)</script>")], context)
+    assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)" in text
+    assert '<span class="target">    1  def f(x):</span>' in text
+    assert "    2      return &#39;&lt;b&gt;&#39;" in text
+
+
+def test_readme_html_command(tmp_path: Path) -> None:
+    install, command = README.split("<!-- html-review -->", 1)[1].split("```sh\n", 1)[1].split("\n", 1)[0].split(" && ")
+    assert install == "pip install 'fastapi-review[html]'"
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = run(command.split()[1:], tmp_path)
+    assert result.exit_code == 0
+    page = (tmp_path / "review.html").read_text()
+    assert "fastapi-review: Clean" in page and _page(page).articles == []
+
+
+def test_html_without_jinja2_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # as if the html extra were not installed
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = run(["--format", "html", "--no-cache", "a.py"], tmp_path)
+    assert result.exit_code == 2 and "pip install 'fastapi-review[html]'" in result.stderr

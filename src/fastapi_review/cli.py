@@ -287,15 +287,21 @@ def check(
     elif output_format == "text":
         output = format_text(report.findings, unsafe_fixes)
     elif output_format in REVIEW_FORMATTERS:
-        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes)
-        output = REVIEW_FORMATTERS[output_format](report.findings, review)
+        from fastapi_review.output.html import HtmlUnavailable
+
+        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes, source_of)
+        try:
+            output = REVIEW_FORMATTERS[output_format](report.findings, review)
+        except HtmlUnavailable as exc:
+            click.echo(f"fastapi-review: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
     else:
         output = FORMATTERS[output_format](report.findings)
     summary_file = os.environ.get(STEP_SUMMARY_VARIABLE, "")
     if output_format == "github" and step_summary and summary_file:
         from fastapi_review.output.markdown import format_markdown
 
-        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes)
+        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes, source_of)
         try:
             with open(summary_file, "a", encoding="utf-8") as summary:
                 summary.write(format_markdown(report.findings, review))
@@ -318,7 +324,9 @@ def check(
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
 
 
-def _review_context(targets: tuple[str, ...], config: Config, files_checked: int, diff_base: Optional[str], changes: Any) -> Any:
+def _review_context(
+    targets: tuple[str, ...], config: Config, files_checked: int, diff_base: Optional[str], changes: Any, source_of: Any
+) -> Any:
     """What a review says besides the findings: what was checked, which rules ran, the files
     the change modified (with --diff-base), and the root its links are relative to."""
     from fastapi_review.changes import repository_root
@@ -332,7 +340,8 @@ def _review_context(targets: tuple[str, ...], config: Config, files_checked: int
         files_checked=files_checked,
         root=root,
         diff_base=diff_base,
-        files_modified=None if changes is None else changes.files(() if "-" in targets else targets),
+        files_modified=None if changes is None else changes.files(targets),
+        source_of=source_of,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 
 from fastapi_review.findings import Finding
 from fastapi_review.output.github import format_github
+from fastapi_review.output.html import format_html
 from fastapi_review.output.json_format import format_json, format_json_lines
 from fastapi_review.output.markdown import format_markdown
 from fastapi_review.output.review import ReviewContext
@@ -22,4 +23,5 @@ FORMATTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
 # reviews: what was checked and which rules ran decide what they say (see output/review.py)
 REVIEW_FORMATTERS: dict[str, Callable[[Sequence[Finding], ReviewContext], str]] = {
     "markdown": format_markdown,
+    "html": format_html,  # needs jinja2 (the html extra)
 }

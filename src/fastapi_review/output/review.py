@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from fastapi_review.findings import Finding
 
@@ -113,6 +113,7 @@ class ReviewContext:
     root: Path  # links are relative to it (the repository's root)
     diff_base: Optional[str] = None
     files_modified: Optional[tuple[str, ...]] = None  # relative to root; None: not known
+    source_of: Optional[Callable[[str], Optional[str]]] = None  # a finding's file (code excerpts)
 
 
 @dataclass(frozen=True)
