@@ -407,3 +407,21 @@ def test_html_without_jinja2_is_a_usage_error(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "a.py").write_text("x = 1\n")
     result = run(["--format", "html", "--no-cache", "a.py"], tmp_path)
     assert result.exit_code == 2 and "pip install 'fastapi-review[html]'" in result.stderr
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package (apt-get install chromium)")
+def test_html_review_in_headless_chromium(tmp_path: Path) -> None:
+    """The page in a real browser: its script runs (the filter's count), and it renders to a PNG."""
+    _copy(ROOT / "examples" / "shop", tmp_path)
+    page = tmp_path / "review.html"
+    run(["--format", "html", "--no-cache", "-o", str(page), "shop"], tmp_path)
+    browser = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert '<span class="muted" id="shown">20 of 20 shown</span>' in dom
+    shot = tmp_path / "review.png"
+    subprocess.run([*browser, "--window-size=1200,1800", f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000  # a blank page is a few kB
