@@ -17,13 +17,14 @@ import click
 from fastapi_review import __version__
 from fastapi_review.config import Config, ConfigError, load_config
 from fastapi_review.discovery import DiscoveryError
-from fastapi_review.output import FORMATTERS
+from fastapi_review.output import FORMATTERS, REVIEW_FORMATTERS
 from fastapi_review.output.text import format_statistics, format_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # 128 + the signal's number, as shells report a process a signal stopped
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 TRACEBACK_VARIABLE = "FASTAPI_REVIEW_TRACEBACK"
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"  # GitHub Actions' job summary file
 BUG_REPORT = "https://github.com/fastapi-review/fastapi-review/issues"
 
 
@@ -121,7 +122,15 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set); ALL for every rule.")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(sorted({*FORMATTERS, *REVIEW_FORMATTERS})),
+    default="text", show_default=True, help="markdown: a review with the checklist and the next agent to invoke.",
+)
+@click.option(
+    "--step-summary/--no-step-summary", default=True, show_default=True,
+    help="With --format github in GitHub Actions (GITHUB_STEP_SUMMARY set): also write the markdown review to the job summary.",
+)
+@click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since REF (git: since the merge base of REF and HEAD, uncommitted and untracked files included).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule after the report.")
@@ -149,6 +158,8 @@ def check(
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     output_format: str,
+    step_summary: bool,
+    diff_base: Optional[str],
     output_file: Optional[str],
     exit_zero: bool,
     statistics: bool,
@@ -177,6 +188,7 @@ def check(
         read_baseline,
         write_baseline,
     )
+    from fastapi_review.changes import ChangesError
     from fastapi_review.checker import Report, check_paths, check_text
     from fastapi_review.discovery import decode_source
     from fastapi_review.parallel import default_jobs
@@ -251,11 +263,18 @@ def check(
             sys.exit(EXIT_CLEAN)
         if baseline_path:
             findings = filter_new(findings, read_baseline(Path(baseline_path)), config.root, source_of)
-    except (ConfigError, DiscoveryError, BaselineError) as exc:
+        changes = None
+        if diff_base is not None:
+            from fastapi_review.changes import changes_since
+
+            changes = changes_since(diff_base, Path(stdin_filename if stdin_mode and stdin_filename else targets[0]).absolute())
+            findings = [f for f in findings if changes.touches(f)]
+    except (ConfigError, DiscoveryError, BaselineError, ChangesError) as exc:
         click.echo(f"fastapi-review: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     problems = report.problems
     report = Report(findings, report.files_checked)
+    shown_paths = (stdin_filename or "stdin.py",) if stdin_mode else targets
     for problem in problems:
         if problem.file and not problem.error:
             continue  # a broken file found in a directory: its FR001 finding says it
@@ -267,8 +286,27 @@ def check(
         output = format_text_with_source(report.findings, source_of, unsafe_fixes)
     elif output_format == "text":
         output = format_text(report.findings, unsafe_fixes)
+    elif output_format in REVIEW_FORMATTERS:
+        from fastapi_review.output.html import HtmlUnavailable
+
+        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes, source_of)
+        try:
+            output = REVIEW_FORMATTERS[output_format](report.findings, review)
+        except HtmlUnavailable as exc:
+            click.echo(f"fastapi-review: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
     else:
         output = FORMATTERS[output_format](report.findings)
+    summary_file = os.environ.get(STEP_SUMMARY_VARIABLE, "")
+    if output_format == "github" and step_summary and summary_file:
+        from fastapi_review.output.markdown import format_markdown
+
+        review = _review_context(shown_paths, config, report.files_checked, diff_base, changes, source_of)
+        try:
+            with open(summary_file, "a", encoding="utf-8") as summary:
+                summary.write(format_markdown(report.findings, review))
+        except OSError as exc:
+            click.echo(f"fastapi-review: warning: cannot write the job summary {summary_file}: {exc}", err=True)
     if statistics and output_format == "text":
         output += format_statistics(report.findings, unsafe_fixes)
     if output_file:
@@ -284,6 +322,27 @@ def check(
     if any(p.error for p in problems) or unwritten:
         sys.exit(EXIT_ERROR)  # a path could not be checked, or a fix could not be written
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _review_context(
+    targets: tuple[str, ...], config: Config, files_checked: int, diff_base: Optional[str], changes: Any, source_of: Any
+) -> Any:
+    """What a review says besides the findings: what was checked, which rules ran, the files
+    the change modified (with --diff-base), and the root its links are relative to."""
+    from fastapi_review.changes import repository_root
+    from fastapi_review.output.review import ReviewContext
+    from fastapi_review.selection import RuleSet
+
+    root = changes.root if changes is not None else (repository_root(config.root) or config.root)
+    return ReviewContext(
+        paths=targets,
+        enabled=frozenset(RuleSet.from_config(config).enabled),
+        files_checked=files_checked,
+        root=root,
+        diff_base=diff_base,
+        files_modified=None if changes is None else changes.files(targets),
+        source_of=source_of,
+    )
 
 
 def _counted(count: int, noun: str) -> str:
