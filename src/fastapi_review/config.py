@@ -78,7 +78,7 @@ class Config:
 
 def find_pyproject(start: Path) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.fastapi-review] table, walking up from `start`."""
-    here = _resolved(start)
+    here = safe_resolve(start)
     if here.is_file() or not here.exists():
         here = here.parent
     for directory in (here, *here.parents):
@@ -99,13 +99,13 @@ PROJECT_MARKERS = ("pyproject.toml", ".git", "setup.py", "setup.cfg")
 def project_directory(start: Path) -> Optional[Path]:
     """The nearest directory at or above `start` that holds a project marker (a pyproject.toml
     without our table, .git, setup.py, setup.cfg): the root of a project with no configuration."""
-    here = _resolved(start)
+    here = safe_resolve(start)
     if here.is_file() or not here.exists():
         here = here.parent
     return next((directory for directory in (here, *here.parents) if is_project_directory(directory)), None)
 
 
-def _resolved(path: Path) -> Path:
+def safe_resolve(path: Path) -> Path:
     """`path.resolve()`, or the absolute path when a symlink loop stops the resolution."""
     try:
         return path.resolve()

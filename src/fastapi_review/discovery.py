@@ -13,7 +13,7 @@ from typing import Iterator, Optional, Sequence
 
 import pathspec
 
-from fastapi_review.config import Config, is_project_directory
+from fastapi_review.config import Config, is_project_directory, safe_resolve
 
 DEFAULT_EXCLUDES = (
     ".git", ".venv", "venv", "env", "node_modules", "build", "dist", "__pycache__",
@@ -39,14 +39,6 @@ class PathProblem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
-
-
-def safe_resolve(path: Path) -> Path:
-    """`path.resolve()`, or the absolute path when a symlink loop stops the resolution."""
-    try:
-        return path.resolve()
-    except (RuntimeError, OSError):
-        return path.absolute()
 
 
 def _leads_nowhere(path: Path) -> bool:
