@@ -87,6 +87,11 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield from value
 
 
+# The code of a function body itself, without what runs at another time: nested functions,
+# classes and lambdas (`descendants(body, skip=NESTED_SCOPES)`).
+NESTED_SCOPES: tuple[type, ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
 def descendants(node: cst.CSTNode, skip: tuple[type, ...] = ()) -> list[cst.CSTNode]:
     """`node` and every node below it that the walk visits, in source order (preorder); a
     subtree whose root is an instance of one of `skip` is left out whole (`(cst.Lambda,)`:

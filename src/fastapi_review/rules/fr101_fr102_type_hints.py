@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule
 from fastapi_review.syntax import dotted_name, keyword_arg
 
@@ -135,7 +135,7 @@ def _is_setter(node: cst.FunctionDef) -> bool:
 
 def _returns_value(node: cst.FunctionDef) -> bool:
     """A `return <value>` (not None) or a `yield` in the function itself (not nested defs)."""
-    for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for child in descendants(node.body, skip=NESTED_SCOPES):
         if isinstance(child, cst.Return) and child.value is not None:
             if not (isinstance(child.value, cst.Name) and child.value.value == "None"):
                 return True

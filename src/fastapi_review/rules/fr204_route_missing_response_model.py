@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.context import Route
 from fastapi_review.semantics.http import is_response_class, status_code_value
@@ -43,7 +43,7 @@ class RouteMissingResponseModel(Rule):
     def _returns_a_body(self, node: cst.FunctionDef) -> bool:
         """Whether the handler returns a value that becomes a JSON body (not None, not a Response)."""
         scope = self.ctx.scope
-        for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        for child in descendants(node.body, skip=NESTED_SCOPES):
             if not isinstance(child, cst.Return) or child.value is None:
                 continue
             value = child.value

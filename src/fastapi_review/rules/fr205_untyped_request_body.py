@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.http import REQUEST_CLASSES
 from fastapi_review.semantics.routes import in_schema_requirements, marked_not_body
@@ -71,14 +71,14 @@ class UntypedRequestBody(Rule):
         `parse_obj` (Pydantic 1)."""
         return any(
             isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _VALIDATORS
-            for n in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+            for n in descendants(handler.body, skip=NESTED_SCOPES)
         )
 
     @staticmethod
     def _reads_raw_body(handler: cst.FunctionDef, request: str) -> bool:
         """`await request.body()` in the handler too: the raw bytes are read for a signature
         check (a webhook whose sender fixes the payload), the JSON after."""
-        for child in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        for child in descendants(handler.body, skip=NESTED_SCOPES):
             if (
                 isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute) and child.func.attr.value == "body"
                 and isinstance(child.func.value, cst.Name) and child.func.value.value == request

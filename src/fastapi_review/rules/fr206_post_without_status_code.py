@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import add_keyword, importable
 from fastapi_review.semantics.http import STATUS_MODULES, is_response_class
@@ -58,7 +58,7 @@ class PostWithoutStatusCode(Rule):
         """The handler decides its status itself: `response.status_code = …`, or it returns a
         `JSONResponse(...)` / `Response(...)` (the decorator's status_code= would not apply)."""
         scope = self.ctx.scope
-        for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        for child in descendants(node.body, skip=NESTED_SCOPES):
             if isinstance(child, cst.AssignTarget) and isinstance(child.target, cst.Attribute) and child.target.attr.value == "status_code":
                 return True
             if isinstance(child, cst.Return) and isinstance(child.value, cst.Call) and is_response_class(scope.callee(child.value)):

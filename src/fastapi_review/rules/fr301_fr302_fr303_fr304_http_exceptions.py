@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 
 from fastapi_review.rule import Rule, RuleFix
 from fastapi_review.semantics.edits import importable
@@ -61,14 +61,14 @@ class GenericExceptionInRoute(Rule):
             caught.update(q for q in (qualify_exception(t, self.ctx.scope) for t in types) if q is not None)
         if not caught:
             return
-        for child in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        for child in descendants(node.body, skip=NESTED_SCOPES):
             if isinstance(child, cst.Raise):
                 self._caught[id(child)] = self._caught.get(id(child), frozenset()) | frozenset(caught)
 
     def _answers(self, handler: cst.ExceptHandler) -> bool:
         """The except clause answers the request: it returns, or raises HTTPException or a
         project exception (not a bare `raise`, not another generic exception)."""
-        for child in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        for child in descendants(handler.body, skip=NESTED_SCOPES):
             if isinstance(child, cst.Return):
                 return True
             if isinstance(child, cst.Raise):

@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.positions import Unit
 from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
@@ -467,7 +467,7 @@ class CommitInLoop(Rule):
 
 def _raises(handler: cst.ExceptHandler) -> bool:
     """The except clause raises (again): the failure still ends the loop."""
-    return any(isinstance(n, cst.Raise) for n in descendants(handler.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    return any(isinstance(n, cst.Raise) for n in descendants(handler.body, skip=NESTED_SCOPES))
 
 
 def _calls_method(node: cst.CSTNode, method: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants
+from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.schemas import NotPydanticSchema
 from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject, CalledFromAsync, is_session_expr
@@ -197,7 +197,7 @@ class StatefulService(Rule):
         ctx = self.ctx
         if not ctx.in_service_code or ctx.is_test_module:
             return
-        body = descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        body = descendants(node.body, skip=NESTED_SCOPES)
         for statement in body:
             if not isinstance(statement, cst.Global):
                 continue
@@ -261,7 +261,7 @@ def _lazily_initialised(names: list[str], body: list[cst.CSTNode]) -> bool:
         if not isinstance(node, cst.If):
             continue
         if any(_unset_test(t, n) for t in _operands(node.test) for n in names):
-            guarded.update(id(n) for n in descendants(node.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+            guarded.update(id(n) for n in descendants(node.body, skip=NESTED_SCOPES))
         elif _returns_early(node):
             returns_when_set.update(n for n in names if _set_test(node.test, n))
     for name in names:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import libcst as cst
 
-from fastapi_review.dispatch import descendants, iter_children
+from fastapi_review.dispatch import NESTED_SCOPES, descendants, iter_children
 from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.syntax import dotted_name, is_constant_name
@@ -84,7 +84,7 @@ def is_polling_loop(loop: cst.CSTNode) -> bool:
         return False
     return any(
         isinstance(n, cst.Call) and (dotted_name(n.func) or "").rsplit(".", 1)[-1] == "sleep"
-        for n in descendants(loop.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        for n in descendants(loop.body, skip=NESTED_SCOPES)
     )
 
 
@@ -113,7 +113,7 @@ def _literal_collection(expr: cst.BaseExpression) -> bool:
 def _assigned_only_literals(function: cst.FunctionDef, name: str) -> bool:
     """Every binding of `name` in the function assigns a literal collection."""
     found = False
-    for node in descendants(function.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in descendants(function.body, skip=NESTED_SCOPES):
         if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
             if not _literal_collection(node.value):
                 return False
