@@ -15,11 +15,12 @@ from typing import Callable, Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.facts import ClassFacts, FunctionFacts, RouteFacts
+from fastapi_review.facts import MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
 from fastapi_review.semantics.columns import datetime_mapping, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
+from fastapi_review.semantics.migrations import UNREADABLE, revision_ids
 from fastapi_review.semantics.models import DECLARATIVE_FACTORIES
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.relationships import relationship_declaration
@@ -120,6 +121,12 @@ class FileFactsWriter:
     def _bind(self, name: str, value: cst.BaseExpression) -> None:
         scope = self.scope
         facts = self.facts
+        if facts.role == MIGRATIONS and name in ("revision", "down_revision"):
+            ids = revision_ids(value)
+            if name == "revision":
+                facts.revision = ids[0] if ids is not None and len(ids) == 1 else UNREADABLE
+            else:
+                facts.down_revisions = ids if ids is not None else (UNREADABLE,)
         if not isinstance(value, cst.Call):
             if isinstance(value, cst.Subscript) and indexed_annotation(value, scope):
                 facts.indexed_aliases.append(name)
