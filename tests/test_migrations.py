@@ -154,3 +154,83 @@ def test_rewrites_table(old: ColumnType, new: ColumnType, rewrites: bool) -> Non
 def test_revision_shape() -> None:
     assert has_revision_shape(b'revision: str = "a"\ndown_revision: Union[str, None] = None\n')
     assert not has_revision_shape(b'def f():\n    revision = 1\n    down_revision = 2\n')
+
+
+def _ops_of(source: str) -> tuple:
+    from fastapi_review.dispatch import Dispatcher
+    from fastapi_review.semantics.file_facts import FileFactsWriter
+    from fastapi_review.semantics.scope import Scope
+
+    facts = FileFacts(path="versions/r.py", module="versions.r", is_package=False, role="migrations")
+    scope = Scope(facts)
+    writer = FileFactsWriter(scope, False, ("session",), lambda node, on_line: None)
+    Dispatcher([scope, writer]).walk(cst.parse_module(textwrap.dedent(source)))
+    return facts.migration_ops
+
+
+def test_replay_operations() -> None:
+    ops = _ops_of('''
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "r"
+        down_revision = None
+
+
+        def upgrade():
+            op.create_table("a", sa.Column("id", sa.Integer()), sa.PrimaryKeyConstraint("id"))
+            with op.batch_alter_table("a") as batch_op:
+                batch_op.add_column(sa.Column("x", sa.Integer()))
+                batch_op.alter_column("x", new_column_name="y")
+            op.drop_column("a", "y")
+            op.execute("ALTER TABLE a ADD COLUMN z text; ALTER TABLE a RENAME TO b")
+            op.execute("UPDATE b SET z = ''")
+            op.execute("CREATE EXTENSION IF NOT EXISTS citext")
+            if op.get_bind().dialect.name == "postgresql":
+                op.add_column("c", sa.Column("w", sa.Integer()))
+    ''')
+    assert ops[:6] == (
+        ("create_table", "a", "id"), ("add_column", "a", "x"), ("rename_column", "a", "x", "y"),
+        ("drop_column", "a", "y"), ("add_column", "a", "z"), ("rename_table", "a", "b"),
+    )
+    # a statement not followed: every literal it names may be a table, now unknown
+    assert set(ops[6:]) == {("unknown", "c"), ("unknown", "w"), ("unknown", "postgresql")}
+
+
+@pytest.mark.parametrize("statement", [
+    "op.execute(sql)",  # a variable: any DDL
+    "op.execute('ALTER TABLE ((( broken')",  # SQL that does not parse
+    "Base.metadata.create_all(op.get_bind())",
+    "op.get_bind().execute(sa.text('ALTER TABLE a ADD COLUMN b int'))",
+])
+def test_replay_gives_up_on_what_may_change_any_table(statement: str) -> None:
+    ops = _ops_of(f'''
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "r"
+        down_revision = None
+
+
+        def upgrade():
+            {statement}
+    ''')
+    assert ("unknown_all",) in ops
+
+
+def test_replayed_schema_follows_the_graph() -> None:
+    first = _revision("a")
+    first.migration_ops = (("create_table", "t", "id"),)
+    second = _revision("b", "a")
+    second.migration_ops = (("add_column", "t", "x"), ("add_column", "u", "y"))
+    from fastapi_review.semantics.migrations import MissingFromMigrations, replay_schema
+
+    index = ProjectIndex([second, first])
+    schema = replay_schema(index)
+    assert schema.complete and schema.tables == {"t": frozenset({"id", "x"}), "u": None}
+    assert MissingFromMigrations("t", "z").holds(index)
+    assert not MissingFromMigrations("t", "x").holds(index)
+    assert not MissingFromMigrations("u", "z").holds(index)  # a table no revision created: unknown
+    assert MissingFromMigrations("v", "").holds(index)
+    second.migration_ops = (("unknown_all",),)
+    assert not MissingFromMigrations("v", "").holds(ProjectIndex([second, first]))

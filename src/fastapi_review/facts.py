@@ -142,4 +142,6 @@ class FileFacts(Packed):
     # ("?" for what is not a literal string; semantics/migrations.py links them into a graph)
     revision: Optional[str] = None
     down_revisions: tuple[str, ...] = ()
+    # the schema operations of its upgrade() (semantics.migrations.upgrade_operations)
+    migration_ops: tuple[tuple[str, ...], ...] = ()
     syntax_error: Optional[str] = None

@@ -37,6 +37,7 @@ from fastapi_review.rules.fr901_fr902_fr903_fr904_lock_safe_ddl import ColumnTyp
 from fastapi_review.rules.fr905_irreversible_downgrade import IrreversibleDowngrade
 from fastapi_review.rules.fr906_app_import_in_migration import AppImportInMigration
 from fastapi_review.rules.fr907_multiple_heads import MultipleHeads
+from fastapi_review.rules.fr908_model_migration_drift import ModelMigrationDrift
 
 ALL_RULES: tuple[type[Rule], ...] = tuple(
     sorted(

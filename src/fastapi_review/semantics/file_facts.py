@@ -20,7 +20,7 @@ from fastapi_review.semantics.columns import datetime_mapping, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
-from fastapi_review.semantics.migrations import UNREADABLE, revision_ids
+from fastapi_review.semantics.migrations import UNREADABLE, revision_ids, upgrade_operations
 from fastapi_review.semantics.models import DECLARATIVE_FACTORIES
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.relationships import relationship_declaration
@@ -197,6 +197,8 @@ class FileFactsWriter:
         facts = FunctionFacts(qualname=qualname, return_refs=tuple(returns), is_async=node.asynchronous is not None)
         if len(scope.functions) == 1 or (len(scope.functions) == 2 and scope.functions[-1].is_method and len(scope.classes) == 1):
             self.facts.functions[qualname] = facts
+        if self.facts.role == MIGRATIONS and len(scope.functions) == 1 and not scope.classes and node.name.value == "upgrade":
+            self.facts.migration_ops = upgrade_operations(node, scope)
         route = self._route_facts(node, qualname)
         self._frames.append(_Frame(facts, route))
 

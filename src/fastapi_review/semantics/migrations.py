@@ -192,6 +192,7 @@ _TABLE_ARGUMENT = {
     "create_table": (0, "table_name"),
     "add_column": (0, "table_name"),
     "alter_column": (0, "table_name"),
+    "drop_column": (0, "table_name"),
     "create_index": (1, "table_name"),
     "create_foreign_key": (1, "source_table"),
     "create_check_constraint": (1, "table_name"),
@@ -219,6 +220,8 @@ class SqlStatement:
     concurrently: bool = False
     not_valid: bool = False
     constraint: str = ""  # "foreign_key" / "check" / other for add_constraint
+    # what it does to tables and columns, as replay operations (None: not a table statement)
+    schema_ops: Optional[tuple[tuple[str, ...], ...]] = None
 
 
 def parse_ddl(sql: str) -> Optional[list[SqlStatement]]:
@@ -254,6 +257,49 @@ def _table_name(table: Any, exp: Any) -> Optional[str]:
 
 
 def _statement(statement: Any, exp: Any) -> SqlStatement:
+    found = _lock_statement(statement, exp)
+    found.schema_ops = _table_ops(statement, exp)
+    return found
+
+
+def _table_ops(statement: Any, exp: Any) -> Optional[tuple[tuple[str, ...], ...]]:
+    """Replay operations of CREATE TABLE / DROP TABLE / ALTER TABLE (unknown for the table when an
+    action is not followed); None for statements about no table's columns."""
+    kind = str(statement.args.get("kind") or "").upper()
+    if kind != "TABLE":
+        return None
+    if isinstance(statement, exp.Create):
+        table = _table_name(statement.this, exp)
+        if table is None:
+            return (("unknown_all",),)
+        if not isinstance(statement.this, exp.Schema) or statement.args.get("expression") is not None:
+            return (("unknown", table),)
+        columns = [c.name for c in statement.this.expressions if isinstance(c, exp.ColumnDef)]
+        return (("create_table", table, *columns),)
+    if isinstance(statement, exp.Drop):
+        tables = [t.name for t in statement.find_all(exp.Table) if t.name]
+        return tuple(("drop_table", t) for t in tables) or (("unknown_all",),)
+    if isinstance(statement, exp.Alter):
+        table = _table_name(statement.this, exp)
+        if table is None:
+            return (("unknown_all",),)
+        ops: list[tuple[str, ...]] = []
+        for action in statement.args.get("actions") or []:
+            if isinstance(action, exp.ColumnDef) and action.name:
+                ops.append(("add_column", table, action.name))
+            elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN" and action.this is not None:
+                ops.append(("drop_column", table, action.this.name))
+            elif isinstance(action, exp.RenameColumn) and action.this is not None and action.args.get("to") is not None:
+                ops.append(("rename_column", table, action.this.name, action.args["to"].name))
+            elif isinstance(action, exp.AlterRename) and action.this is not None and action.this.name:
+                ops.append(("rename_table", table, action.this.name))
+            elif not isinstance(action, (exp.AlterColumn, exp.AddConstraint)):
+                ops.append(("unknown", table))
+        return tuple(ops)
+    return None
+
+
+def _lock_statement(statement: Any, exp: Any) -> SqlStatement:
     if isinstance(statement, exp.Create):
         kind = str(statement.args.get("kind") or "").upper()
         if kind == "TABLE":
@@ -503,3 +549,247 @@ class ApplicationImport(Requirement, kind="alembic_application_import"):
 
     def detail(self, index: ProjectIndex) -> Optional[str]:
         return next((name for name in self.qualnames if imports_application_code(index, name)), None)
+
+
+# -- schema replay: the tables and columns the migrations build, at head ---------------------------
+#
+# A revision's upgrade() is recorded per file as a tuple of operations (plain tuples of strings,
+# cheap to cache): ("create_table", table, *columns), ("drop_table", table), ("rename_table", old,
+# new), ("add_column", table, column), ("drop_column", table, column), ("rename_column", table,
+# old, new), ("unknown", table) for a table touched in a way not followed, ("unknown_all",) when
+# the revision may have changed any table (metadata.create_all, SQL that does not parse).
+
+SchemaOp = tuple[str, ...]
+_SCHEMA_UNKNOWN_ALL: SchemaOp = ("unknown_all",)
+_IGNORED_OPS = frozenset({
+    "create_index", "drop_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
+    "create_primary_key", "create_exclude_constraint", "drop_constraint", "f", "get_bind", "get_context",
+    "bulk_insert", "create_table_comment", "drop_table_comment", "inline_literal",
+})
+_WHOLE_SCHEMA_CALLS = frozenset({"create_all", "drop_all", "reflect", "run_sync", "invoke"})
+
+
+def upgrade_operations(function: cst.FunctionDef, scope: Scope) -> tuple[SchemaOp, ...]:
+    """The schema operations of a revision's `upgrade()`, statement by statement."""
+    ops: list[SchemaOp] = []
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    for statement in body:
+        _statement_ops(statement, scope, {}, ops)
+    return tuple(ops)
+
+
+def _statement_ops(statement: cst.CSTNode, scope: Scope, batches: dict[str, Optional[str]], ops: list[SchemaOp]) -> None:
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                if _call_ops(small.value, scope, batches, ops):
+                    continue
+            elif isinstance(small, (cst.Pass, cst.Import, cst.ImportFrom)) or (
+                isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+            ):
+                continue
+            _opaque(small, ops)
+        return
+    if isinstance(statement, cst.With) and all(batch_table(item, scope) is not None for item in statement.items):
+        inner = dict(batches)
+        for item in statement.items:
+            alias, table = batch_table(item, scope)  # type: ignore[misc]
+            inner[alias] = table
+        if isinstance(statement.body, cst.IndentedBlock):
+            for child in statement.body.body:
+                _statement_ops(child, scope, inner, ops)
+            return
+    if isinstance(statement, cst.With) and all(is_autocommit_block(item) for item in statement.items):
+        if isinstance(statement.body, cst.IndentedBlock):
+            for child in statement.body.body:
+                _statement_ops(child, scope, batches, ops)
+            return
+    _opaque(statement, ops)
+
+
+def _opaque(node: cst.CSTNode, ops: list[SchemaOp]) -> None:
+    """A statement the replay does not follow: every table it names as a literal is unknown, and
+    everything is when it may build or reflect the whole schema."""
+    code = cst.Module([]).code_for_node(node)
+    if any(re.search(rf"\.{name}\s*\(", code) for name in _WHOLE_SCHEMA_CALLS) or re.search(
+        r"\bop\s*\.\s*execute\s*\(|\b(create|alter|drop|rename)\s+(table|column)\b", code, re.IGNORECASE
+    ):
+        ops.append(_SCHEMA_UNKNOWN_ALL)
+        return
+    for literal in re.findall(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""", code):
+        ops.append(("unknown", literal))
+
+
+def _call_ops(call: cst.Call, scope: Scope, batches: dict[str, Optional[str]], ops: list[SchemaOp]) -> bool:
+    """Record a followed op call; False when the call is not one (the statement is opaque)."""
+    found = op_method(call, scope, batches)
+    if found is None:
+        return False
+    method, in_batch = found
+    if any(arg.star for arg in call.args):
+        return False
+    table = op_table(call, method, batches.get(call.func.value.value) if in_batch else None, in_batch)  # type: ignore[attr-defined]
+    offset = 0 if in_batch else 1
+    if method in _IGNORED_OPS:
+        return True
+    if method == "create_table" and table is not None:
+        columns = []
+        for arg in call.args[1:]:
+            if arg.keyword is not None:
+                continue
+            spec = column_spec(arg.value)
+            if spec is not None:
+                if spec.name is None:
+                    ops.append(("unknown", table))
+                    return True
+                columns.append(spec.name)
+            elif not (isinstance(arg.value, cst.Call) and last_name(arg.value.func) in _TABLE_CONSTRAINTS):
+                ops.append(("unknown", table))
+                return True
+        ops.append(("create_table", table, *columns))
+        return True
+    if method == "drop_table":
+        name = _argument(call, 0, "table_name")
+        ops.append(("drop_table", string_value(name) or "") if name is not None and string_value(name) else _SCHEMA_UNKNOWN_ALL)
+        return True
+    if method == "rename_table":
+        old, new = string_value(_argument(call, 0, "old_table_name")), string_value(_argument(call, 1, "new_table_name"))
+        ops.append(("rename_table", old, new) if old and new else _SCHEMA_UNKNOWN_ALL)
+        return True
+    if method == "execute":
+        return _sql_ops(call, ops)
+    if table is None:
+        return False
+    if method == "add_column":
+        column = keyword_arg(call, "column") or positional_arg(call, offset)
+        spec = column_spec(column.value if column is not None else None)
+        ops.append(("add_column", table, spec.name) if spec is not None and spec.name else ("unknown", table))
+        return True
+    if method in ("drop_column", "alter_column"):
+        name_arg = keyword_arg(call, "column_name") or positional_arg(call, offset)
+        column_name = string_value(name_arg.value) if name_arg is not None else None
+        if column_name is None:
+            ops.append(("unknown", table))
+        elif method == "drop_column":
+            ops.append(("drop_column", table, column_name))
+        else:
+            new_name = keyword_arg(call, "new_column_name")
+            if new_name is not None:
+                renamed = string_value(new_name.value)
+                ops.append(("rename_column", table, column_name, renamed) if renamed else ("unknown", table))
+        return True
+    ops.append(("unknown", table))
+    return True
+
+
+_TABLE_CONSTRAINTS = frozenset({"PrimaryKeyConstraint", "ForeignKeyConstraint", "UniqueConstraint", "CheckConstraint", "Index"})
+
+
+def _sql_ops(call: cst.Call, ops: list[SchemaOp]) -> bool:
+    expr = _argument(call, 0, "sqltext")
+    if isinstance(expr, cst.Call) and last_name(expr.func) == "text":
+        inner = positional_arg(expr, 0)
+        expr = inner.value if inner is not None else None
+    sql = string_value(expr) if expr is not None else None
+    if sql is None:
+        # a query built with sa.table()/sa.update(): data, not schema; a variable: unknown
+        if isinstance(expr, cst.Call):
+            return True
+        ops.append(_SCHEMA_UNKNOWN_ALL)
+        return True
+    if not re.match(r"\s*(create|alter|drop)\s", sql, re.IGNORECASE):
+        return True  # data (INSERT/UPDATE/DELETE), settings, comments
+    statement_kinds = parse_ddl(sql)
+    if statement_kinds is None:
+        ops.append(_SCHEMA_UNKNOWN_ALL)
+        return True
+    for statement in statement_kinds:
+        if statement.schema_ops is not None:
+            ops.extend(statement.schema_ops)
+        # else: indexes, functions, triggers, extensions, types: no table's columns change
+    return True
+
+
+UNKNOWN_TABLE = None  # a table the replay lost track of
+
+
+@dataclass
+class ReplayedSchema:
+    """The tables at head: name → columns (None: unknown); `complete` False when any revision may
+    have changed any table, or the graph has no single head per tree."""
+
+    tables: dict[str, Optional[frozenset[str]]]
+    complete: bool
+
+
+def replay_schema(index: ProjectIndex) -> ReplayedSchema:
+    """Replay every revision's operations in graph order (each revision after all its down
+    revisions) into one schema; memoized on the index."""
+    return index.memo("alembic-replayed-schema", lambda: _replay(index))
+
+
+def _replay(index: ProjectIndex) -> ReplayedSchema:
+    graph = revision_graph(index)
+    ops_of = {f.revision: f.migration_ops for f in index.files if f.revision is not None}
+    heads = set(graph.heads_by_component)
+    complete = graph.readable and bool(graph.down) and all(len(h) == 1 for h in graph.heads_by_component.values())
+    tables: dict[str, Optional[frozenset[str]]] = {}
+    done: set[str] = set()
+    for head in sorted(heads):
+        stack = [head]
+        while stack:
+            current = stack[-1]
+            pending = [d for d in graph.down.get(current, ()) if d in graph.down and d not in done and d not in stack]
+            if pending:
+                stack.extend(sorted(pending))
+                continue
+            stack.pop()
+            if current in done:
+                continue
+            done.add(current)
+            for op in ops_of.get(current, ()):
+                if not _apply(op, tables):
+                    complete = False
+    return ReplayedSchema(tables, complete)
+
+
+def _apply(op: SchemaOp, tables: dict[str, Optional[frozenset[str]]]) -> bool:
+    kind = op[0]
+    if kind == "unknown_all":
+        return False
+    table = op[1]
+    columns = tables.get(table)
+    if kind == "create_table":
+        tables[table] = frozenset(op[2:])
+    elif kind == "drop_table":
+        tables.pop(table, None)
+    elif kind == "rename_table":
+        tables[op[2]] = tables.pop(table, UNKNOWN_TABLE)
+    elif kind == "unknown" or columns is None:
+        tables[table] = UNKNOWN_TABLE  # also: an op on a table no revision created (built elsewhere)
+    elif kind == "add_column":
+        tables[table] = columns | {op[2]}
+    elif kind == "drop_column":
+        tables[table] = columns - {op[2]}
+    elif kind == "rename_column":
+        tables[table] = (columns - {op[2]}) | {op[3]}
+    return True
+
+
+class MissingFromMigrations(Requirement, kind="alembic_missing_from_migrations"):
+    """The model's table (column "" ) or column is not built by the project's migrations at head:
+    every revision is followed, the tree has one head, and the table is one the replay knows
+    (a column) or no revision could have made without the replay seeing it (a table)."""
+
+    table: str
+    column: str
+    needs_whole_project = True
+
+    def holds(self, index: ProjectIndex) -> bool:
+        schema = replay_schema(index)
+        if not schema.complete:
+            return False
+        if not self.column:
+            return self.table not in schema.tables
+        columns = schema.tables.get(self.table)
+        return columns is not None and self.column not in columns
