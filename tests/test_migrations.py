@@ -24,8 +24,8 @@ from fastapi_review.semantics.migrations import (
 )
 
 
-def _revision(revision: str, *down: str) -> FileFacts:
-    facts = FileFacts(path=f"versions/{revision}.py", module=f"versions.{revision}", is_package=False, role="migrations")
+def _revision(revision: str, *down: str, tree: str = "alembic") -> FileFacts:
+    facts = FileFacts(path=f"{tree}/versions/{revision}.py", module=f"versions.{revision}", is_package=False, role="migrations")
     facts.revision = revision
     facts.down_revisions = down
     return facts
@@ -35,16 +35,30 @@ def test_graph_orders_heads_by_depth_then_id() -> None:
     graph = build_revision_graph(ProjectIndex([
         _revision("a"), _revision("b", "a"), _revision("c", "b"), _revision("z", "a"),
     ]))
-    assert graph.readable
-    assert graph.heads_by_component["c"] == ("z", "c")  # z is nearer the base: first
+    assert not graph.unreadable
+    assert graph.heads == {"alembic/versions": ("z", "c")}  # z is nearer the base: first
 
 
 def test_merge_joins_heads_and_separate_trees_stay_separate() -> None:
     graph = build_revision_graph(ProjectIndex([
         _revision("a"), _revision("b", "a"), _revision("c", "a"), _revision("m", "b", "c"),
-        _revision("x"), _revision("y", "x"),
+        _revision("x", tree="analytics"), _revision("y", "x", tree="analytics"),
     ]))
-    assert graph.heads_by_component == {"m": ("m",), "y": ("y",)}
+    assert graph.heads == {"alembic/versions": ("m",), "analytics/versions": ("y",)}
+    assert graph.complete
+
+
+def test_trees_may_reuse_ids_and_join_through_version_locations() -> None:
+    """Two environments (core, tenant) may share a base id; a tree in another version location
+    that continues one joins it."""
+    graph = build_revision_graph(ProjectIndex([
+        _revision("base", tree="core"), _revision("c1", "base", tree="core"),
+        _revision("base", tree="tenant"), _revision("t1", "base", tree="tenant"),
+        _revision("t2", "t1", tree="plugins"),
+    ]))
+    assert not graph.unreadable
+    assert graph.heads == {"core/versions": ("c1",), "tenant/versions": ("t2",)}
+    assert graph.tree("plugins/versions") == "tenant/versions"
 
 
 @pytest.mark.parametrize("files", [
@@ -53,13 +67,14 @@ def test_merge_joins_heads_and_separate_trees_stay_separate() -> None:
     [_revision("a"), _revision("b", "a"), _revision("b", "a")],  # a duplicate id
     [_revision("a"), _revision("b", UNREADABLE)],
 ])
-def test_unreadable_graph_is_marked(files: list[FileFacts]) -> None:
-    assert not build_revision_graph(ProjectIndex(files)).readable
+def test_unreadable_tree_is_marked(files: list[FileFacts]) -> None:
+    graph = build_revision_graph(ProjectIndex([*files, _revision("x", tree="other")]))
+    assert graph.unreadable == {"alembic/versions"} and not graph.complete
 
 
 def test_cyclic_graph_does_not_hang() -> None:
     graph = build_revision_graph(ProjectIndex([_revision("a", "b"), _revision("b", "a"), _revision("c")]))
-    assert graph.heads_by_component == {"c": ("c",)}
+    assert graph.heads == {"alembic/versions": ("c",)}
 
 
 def _write(root: Path, files: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from fastapi_review.facts import MIGRATIONS
 from fastapi_review.rule import Rule
-from fastapi_review.semantics.migrations import UNREADABLE, ExtraHead
+from fastapi_review.semantics.migrations import UNREADABLE, ExtraHead, tree_key
 
 
 class MultipleHeads(Rule):
@@ -33,5 +33,5 @@ class MultipleHeads(Rule):
             return
         if revision is None or revision == UNREADABLE:
             return
-        head = ExtraHead(revision)
+        head = ExtraHead(tree_key(self.ctx.facts.path), revision)
         self.report(node, requires=head, revision=revision, heads=head)

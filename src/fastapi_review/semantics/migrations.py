@@ -52,67 +52,109 @@ def revision_ids(value: cst.BaseExpression) -> Optional[tuple[str, ...]]:
     return None
 
 
+def tree_key(path: str) -> str:
+    """The migration tree a revision file starts in: its directory.  Directories whose revisions
+    refer to each other's (subdirectories of `versions/`, several `version_locations`) are
+    joined when the graph is built; separate environments (one per database) stay apart."""
+    return "/".join(re.split(r"[\\/]", path)[:-1])
+
+
+Node = tuple[str, str]  # (tree, revision id)
+
+
 @dataclass
 class RevisionGraph:
-    """The project's revisions (id → the files' down revisions) and what the graph shows."""
+    """The project's revisions by tree, and what each tree's graph shows."""
 
-    down: dict[str, tuple[str, ...]]
-    heads_by_component: dict[str, tuple[str, ...]]  # a head → every head of its component, in order
-    readable: bool  # every revision module's ids are literals and unique
+    down: dict[Node, tuple[Node, ...]]  # every revision → its down revisions
+    tree_of: dict[str, str]  # a tree key → its tree (trees joined by cross references)
+    heads: dict[str, tuple[str, ...]]  # a tree → its heads, ordered by depth, then id
+    unreadable: set[str]  # trees with an id that is not a literal, a duplicate, a dangling down revision
+
+    def tree(self, key: str) -> str:
+        """The joined tree of a revision file's tree key."""
+        return self.tree_of.get(key, key)
+
+    @property
+    def complete(self) -> bool:
+        """Some revisions, every tree readable, one head each."""
+        return bool(self.down) and not self.unreadable and all(len(h) == 1 for h in self.heads.values())
 
 
 def build_revision_graph(index: ProjectIndex) -> RevisionGraph:
-    """Link every revision module of the project by `down_revision`; group them into connected
-    components (independent Alembic environments, such as one tree per database, are separate
-    components) and order each component's heads by depth, then id."""
-    down: dict[str, tuple[str, ...]] = {}
-    readable = True
+    """Link every revision module of the project by `down_revision`, per migration tree (one
+    per Alembic environment: `tree_key`, joined when one names another's revisions); order each
+    tree's heads by depth, then id."""
+    by_key: dict[str, dict[str, tuple[str, ...]]] = {}
+    unreadable_keys: set[str] = set()
     for facts in index.files:
         if facts.revision is None:
             continue
-        if facts.revision == UNREADABLE or UNREADABLE in facts.down_revisions or facts.revision in down:
-            readable = False
+        key = tree_key(facts.path)
+        revisions = by_key.setdefault(key, {})
+        if facts.revision == UNREADABLE or UNREADABLE in facts.down_revisions or facts.revision in revisions:
+            unreadable_keys.add(key)
             continue
-        down[facts.revision] = facts.down_revisions
-    parent: dict[str, str] = {r: r for r in down}
+        revisions[facts.revision] = facts.down_revisions
+    parent = {key: key for key in by_key}
 
-    def find(r: str) -> str:
-        while parent[r] != r:
-            parent[r] = parent[parent[r]]
-            r = parent[r]
-        return r
+    def find(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
 
-    for revision, downs in down.items():
-        for d in downs:
-            if d not in down:
-                readable = False  # a down revision no file of this run defines
-                continue
-            parent[find(revision)] = find(d)
+    owners: dict[str, list[str]] = {}
+    for key, revisions in by_key.items():
+        for revision in revisions:
+            owners.setdefault(revision, []).append(key)
+    dangling: set[str] = set()
+    for key, revisions in by_key.items():
+        for downs in revisions.values():
+            for d in downs:
+                if d in revisions:
+                    continue
+                others = owners.get(d, [])
+                if len(others) == 1:
+                    parent[find(key)] = find(others[0])
+                else:
+                    dangling.add(key)
+    tree_of = {key: find(key) for key in by_key}
+    unreadable = {tree_of[key] for key in unreadable_keys | dangling}
+    down: dict[Node, tuple[Node, ...]] = {}
+    ids: dict[str, dict[str, Node]] = {}
+    for key, revisions in by_key.items():
+        tree = tree_of[key]
+        known = ids.setdefault(tree, {})
+        for revision in revisions:
+            if revision in known:
+                unreadable.add(tree)  # the same id in two joined trees
+            known[revision] = (key, revision)
+    for key, revisions in by_key.items():
+        known = ids[tree_of[key]]
+        for revision, downs in revisions.items():
+            down[(key, revision)] = tuple(known[d] for d in downs if d in known)
     has_child = {d for downs in down.values() for d in downs}
-    depth: dict[str, int] = {}
+    depth: dict[Node, int] = {}
 
-    def depth_of(revision: str) -> int:
-        stack = [revision]
+    def depth_of(node: Node) -> int:
+        stack = [node]
         while stack:
             current = stack[-1]
-            pending = [d for d in down.get(current, ()) if d in down and d not in depth]
+            pending = [d for d in down.get(current, ()) if d not in depth and d not in stack]
             if pending and len(stack) <= len(down):
                 stack.extend(pending)
                 continue
             stack.pop()
             depth[current] = 1 + max((depth.get(d, 0) for d in down.get(current, ())), default=0)
-        return depth[revision]
+        return depth[node]
 
-    components: dict[str, list[str]] = {}
-    for revision in down:
-        if revision not in has_child:
-            components.setdefault(find(revision), []).append(revision)
-    heads_by_component: dict[str, tuple[str, ...]] = {}
-    for heads in components.values():
-        ordered = tuple(sorted(heads, key=lambda h: (depth_of(h), h)))
-        for head in ordered:
-            heads_by_component[head] = ordered
-    return RevisionGraph(down, heads_by_component, readable)
+    heads: dict[str, list[Node]] = {}
+    for node in down:
+        if node not in has_child:
+            heads.setdefault(tree_of[node[0]], []).append(node)
+    ordered = {tree: tuple(n[1] for n in sorted(nodes, key=lambda n: (depth_of(n), n[1]))) for tree, nodes in heads.items()}
+    return RevisionGraph(down, tree_of, ordered, unreadable)
 
 
 def revision_graph(index: ProjectIndex) -> RevisionGraph:
@@ -121,22 +163,24 @@ def revision_graph(index: ProjectIndex) -> RevisionGraph:
 
 
 class ExtraHead(Requirement, kind="alembic_extra_head"):
-    """The revision is a head of its revision graph, and not the first of its graph's heads: the
-    graph has several heads and no merge revision joins them.  Silent when some revision module
-    of the project is unreadable (an id that is not a literal, a duplicate id, a down revision no
-    file defines)."""
+    """The revision is a head of its migration tree, and not the first of its tree's heads: the
+    tree has several heads and no merge revision joins them.  Silent when the tree has a
+    revision module that is unreadable (an id that is not a literal, a duplicate id, a down
+    revision no file defines)."""
 
+    tree: str
     revision: str
     needs_whole_project = True
 
     def holds(self, index: ProjectIndex) -> bool:
         graph = revision_graph(index)
-        heads = graph.heads_by_component.get(self.revision, ())
-        return graph.readable and len(heads) > 1 and heads[0] != self.revision
+        tree = graph.tree(self.tree)
+        heads = graph.heads.get(tree, ())
+        return tree not in graph.unreadable and len(heads) > 1 and self.revision in heads[1:]
 
     def detail(self, index: ProjectIndex) -> Optional[str]:
-        heads = revision_graph(index).heads_by_component.get(self.revision, ())
-        return ", ".join(h for h in heads if h != self.revision)
+        graph = revision_graph(index)
+        return ", ".join(h for h in graph.heads.get(graph.tree(self.tree), ()) if h != self.revision)
 
 
 _SQLITE_DIRECTORY = re.compile(r"(^|[^a-z])sqlite([^a-z]|$)", re.IGNORECASE)
@@ -730,16 +774,16 @@ def replay_schema(index: ProjectIndex) -> ReplayedSchema:
 
 def _replay(index: ProjectIndex) -> ReplayedSchema:
     graph = revision_graph(index)
-    ops_of = {f.revision: f.migration_ops for f in index.files if f.revision is not None}
-    heads = set(graph.heads_by_component)
-    complete = graph.readable and bool(graph.down) and all(len(h) == 1 for h in graph.heads_by_component.values())
+    ops_of = {(tree_key(f.path), f.revision): f.migration_ops for f in index.files if f.revision is not None}
+    complete = graph.complete
     tables: dict[str, Optional[frozenset[str]]] = {}
-    done: set[str] = set()
-    for head in sorted(heads):
+    done: set[Node] = set()
+    heads = sorted(node for node in graph.down if node[1] in graph.heads.get(graph.tree(node[0]), ()))
+    for head in heads:
         stack = [head]
         while stack:
             current = stack[-1]
-            pending = [d for d in graph.down.get(current, ()) if d in graph.down and d not in done and d not in stack]
+            pending = [d for d in graph.down.get(current, ()) if d not in done and d not in stack]
             if pending:
                 stack.extend(sorted(pending))
                 continue
