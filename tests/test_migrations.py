@@ -214,6 +214,7 @@ def test_replay_operations() -> None:
 
 @pytest.mark.parametrize("statement", [
     "op.execute(sql)",  # a variable: any DDL
+    "op.execute(f\"ALTER TABLE {name} ADD COLUMN b int\")",
     "op.execute('ALTER TABLE ((( broken')",  # SQL that does not parse
     "Base.metadata.create_all(op.get_bind())",
     "op.get_bind().execute(sa.text('ALTER TABLE a ADD COLUMN b int'))",
@@ -249,3 +250,22 @@ def test_replayed_schema_follows_the_graph() -> None:
     assert MissingFromMigrations("v", "").holds(index)
     second.migration_ops = (("unknown_all",),)
     assert not MissingFromMigrations("v", "").holds(ProjectIndex([second, first]))
+
+
+def test_replay_ignores_data_queries() -> None:
+    ops = _ops_of('''
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "r"
+        down_revision = None
+
+        user = sa.table("user", sa.column("active"))
+
+
+        def upgrade():
+            op.execute(user.update().where(user.c.active.is_(None)).values(active=False))
+            op.execute(sa.text("UPDATE account SET x = 1"))
+            op.execute(ddl_for("user"))
+    ''')
+    assert ops == (("unknown_all",),)

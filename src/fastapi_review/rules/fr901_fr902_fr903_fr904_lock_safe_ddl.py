@@ -24,7 +24,7 @@ from fastapi_review.semantics.migrations import (
     rewrites_table,
 )
 from fastapi_review.semantics.versions import DialectTarget
-from fastapi_review.syntax import keyword_arg, keyword_is, positional_arg
+from fastapi_review.syntax import keyword_arg, keyword_is, positional_arg, string_value
 
 
 class _UpgradeDdl(Rule):
@@ -146,7 +146,7 @@ class ColumnTypeRewrite(_UpgradeDdl):
             return
         in_batch = isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and node.func.value.value in self._batches
         column = keyword_arg(node, "column_name") or positional_arg(node, 0 if in_batch else 1)
-        name = column.value.evaluated_value if column is not None and isinstance(column.value, cst.SimpleString) else "?"
+        name = (string_value(column.value) if column is not None else None) or "?"
         self.flag(node, column=name, table=table, old=_spell(old), new=_spell(new))
 
 

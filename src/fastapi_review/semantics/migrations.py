@@ -428,7 +428,12 @@ def _int(expr: Optional[cst.BaseExpression]) -> "int | bool | None":
     """An integer literal's value; None when absent; False when present but not a literal."""
     if expr is None:
         return None
-    return int(expr.value) if isinstance(expr, cst.Integer) else False
+    if not isinstance(expr, cst.Integer):
+        return False
+    try:
+        return int(expr.value, 0)
+    except ValueError:
+        return False
 
 
 def rewrites_table(old: ColumnType, new: ColumnType) -> bool:
@@ -496,11 +501,7 @@ def changes_schema(method: str, call: cst.Call) -> bool:
         return True
     if method != "execute":
         return False
-    expr = _argument(call, 0, "sqltext")
-    if isinstance(expr, cst.Call) and last_name(expr.func) == "text":
-        inner = positional_arg(expr, 0)
-        expr = inner.value if inner is not None else None
-    sql = string_value(expr) if expr is not None else None
+    sql = execute_sql(call)
     return sql is not None and bool(re.match(r"\s*(create|alter|drop)\s", sql, re.IGNORECASE)) and not _IDEMPOTENT_SQL.search(sql)
 
 
@@ -544,13 +545,24 @@ class RevisionReplay:
         return table is not None and table not in self.created
 
 
-def execute_statements(call: cst.Call) -> Optional[list[SqlStatement]]:
-    """The DDL of `op.execute("...")` / `op.execute(sa.text("..."))` with a literal string."""
+def _execute_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """What `op.execute(...)` runs, `sa.text("...")` unwrapped."""
     expr = _argument(call, 0, "sqltext")
     if isinstance(expr, cst.Call) and last_name(expr.func) == "text":
         inner = positional_arg(expr, 0)
-        expr = inner.value if inner is not None else None
-    sql = string_value(expr) if expr is not None else None
+        return inner.value if inner is not None else None
+    return expr
+
+
+def execute_sql(call: cst.Call) -> Optional[str]:
+    """The literal SQL string of `op.execute("...")` / `op.execute(sa.text("..."))`; None otherwise."""
+    expr = _execute_argument(call)
+    return string_value(expr) if expr is not None else None
+
+
+def execute_statements(call: cst.Call) -> Optional[list[SqlStatement]]:
+    """The DDL of `op.execute("...")` / `op.execute(sa.text("..."))` with a literal string."""
+    sql = execute_sql(call)
     return parse_ddl(sql) if sql else None
 
 
@@ -729,15 +741,16 @@ def _call_ops(call: cst.Call, scope: Scope, batches: dict[str, Optional[str]], o
 _TABLE_CONSTRAINTS = frozenset({"PrimaryKeyConstraint", "ForeignKeyConstraint", "UniqueConstraint", "CheckConstraint", "Index"})
 
 
+_DATA_BUILDERS = frozenset({"update", "insert", "delete", "values", "where", "returning", "select", "from_select", "filter", "execution_options", "bindparams"})
+
+
 def _sql_ops(call: cst.Call, ops: list[SchemaOp]) -> bool:
-    expr = _argument(call, 0, "sqltext")
-    if isinstance(expr, cst.Call) and last_name(expr.func) == "text":
-        inner = positional_arg(expr, 0)
-        expr = inner.value if inner is not None else None
-    sql = string_value(expr) if expr is not None else None
+    sql = execute_sql(call)
     if sql is None:
-        # a query built with sa.table()/sa.update(): data, not schema; a variable: unknown
-        if isinstance(expr, cst.Call):
+        # a query built with sa.table()/.update()/.values(): data, not schema; anything else
+        # (a variable, a helper's result, an f-string) may be any DDL
+        expr = _execute_argument(call)
+        if isinstance(expr, cst.Call) and last_name(expr.func) in _DATA_BUILDERS:
             return True
         ops.append(_SCHEMA_UNKNOWN_ALL)
         return True
