@@ -195,7 +195,7 @@ def test_alembic_layout_under_any_name_is_a_migration_directory(tmp_path: Path) 
     [
         ("[tool.fastapi-review]\nselct = ['FR1']\n", "unknown key 'selct'; did you mean 'select'?"),
         ("[tool.fastapi-review]\nselect = 'FR1'\n", "select must be a list of strings"),
-        ("[tool.fastapi-review]\nselect = ['FR9']\n", "unknown rule code or prefix 'FR9'"),
+        ("[tool.fastapi-review]\nselect = ['FR99']\n", "unknown rule code or prefix 'FR99'"),
         ("[tool.fastapi-review.rules.FR102]\nallow-init = false\n", "unknown option 'allow-init' for FR102 (known options: allow-init-without-return)"),
         ("[tool.fastapi-review.rules.FR102]\nallow-init-without-return = 1\n", "must be true or false"),
         ("[tool.fastapi-review.rules.FR501]\nallowed-lazy = ['selectn']\n", "unknown value(s) 'selectn'"),
@@ -204,7 +204,7 @@ def test_alembic_layout_under_any_name_is_a_migration_directory(tmp_path: Path) 
         ("[tool.fastapi-review.roles.test]\nselect = ['FR1']\n", "unknown role 'test' (one of tests, migrations, generated, scripts); did you mean 'tests'?"),
         ("[tool.fastapi-review.roles.tests]\nmarkers = false\n", "roles.tests: unknown key 'markers'"),
         ("[tool.fastapi-review.roles.generated]\nmarkers = 'no'\n", "roles.generated.markers must be true or false"),
-        ("[tool.fastapi-review.roles.tests]\nselect = ['FR9']\n", "roles.tests.select: unknown rule code or prefix 'FR9'"),
+        ("[tool.fastapi-review.roles.tests]\nselect = ['FR99']\n", "roles.tests.select: unknown rule code or prefix 'FR99'"),
         ("[tool.fastapi-review.roles.tests]\nglobs = 'tests/**'\n", "roles.tests.globs must be a list of strings"),
     ],
 )

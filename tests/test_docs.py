@@ -69,7 +69,35 @@ def _expected_header(rule: type) -> dict[str, str]:
 _EXAMPLE_FILES = {"FR702": "app/services/example.py"}
 
 
+_FILE_MARKER = re.compile(r"^# file: (\S+)\n", re.MULTILINE)
+
+
+def _project_codes(source: str, code: str) -> list[str]:
+    """A doc example of several files (each opened by a `# file: path` line, e.g. Alembic
+    revisions and the models they import): checked as a project of its own."""
+    import os
+    import tempfile
+
+    from fastapi_review.checker import check_paths
+
+    parts = _FILE_MARKER.split(source)[1:]
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        for name, text in zip(parts[::2], parts[1::2]):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        config = Config(root=root, select=(code,), pydantic_version=2)
+        cwd = os.getcwd()
+        os.chdir(root)
+        try:
+            return [f.code for f in check_paths(["."], config).findings]
+        finally:
+            os.chdir(cwd)
+
+
 def _codes(source: str, code: str) -> list[str]:
+    if _FILE_MARKER.search(source):
+        return _project_codes(source, code)
     config = Config(root=ROOT, select=(code,), pydantic_version=2)  # the docs show Pydantic 2 projects
     filename = _EXAMPLE_FILES.get(code, "example.py")
     # a doc example is a project of its own (the whole project: absence claims are answerable)

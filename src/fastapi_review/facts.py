@@ -138,4 +138,10 @@ class FileFacts(Packed):
     # the code writes `updated_at` itself (`x.updated_at = …`, `updated_at=…` arguments, an
     # "updated_at" key) or uses a CRUD library that does (FR508's onupdate= half)
     writes_updated_at: bool = False
+    # an Alembic revision module (migrations role): its `revision` id and `down_revision` ids
+    # ("?" for what is not a literal string; semantics/migrations.py links them into a graph)
+    revision: Optional[str] = None
+    down_revisions: tuple[str, ...] = ()
+    # the schema operations of its upgrade() (semantics.migrations.upgrade_operations)
+    migration_ops: tuple[tuple[str, ...], ...] = ()
     syntax_error: Optional[str] = None

@@ -31,11 +31,10 @@ import pathspec
 
 from fastapi_review.config import Config
 from fastapi_review.facts import APP, GENERATED, MIGRATIONS, SCRIPTS, TESTS
+from fastapi_review.semantics.migrations import has_revision_shape
 
 _HEADER_LINES = 12
 _GENERATED_MARKER = re.compile(rb"@generated\b|do not edit|auto-?generated\b|automatically generated\b", re.IGNORECASE)
-_REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_DOWN_REVISION = re.compile(rb"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _TEST_CODE = re.compile(rb"^\s*(?:async\s+)?def test_|^\s*class Test|^\s*(?:import|from) (?:pytest|unittest)\b", re.MULTILINE)
 _TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
 _MAIN_GUARD = re.compile(rb"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.MULTILINE)
@@ -55,11 +54,6 @@ def has_generated_header(data: bytes) -> bool:
         elif in_docstring and (text.endswith(b'"""') or text.endswith(b"'''")):
             in_docstring = False
     return False
-
-
-def has_revision_shape(data: bytes) -> bool:
-    """An Alembic revision module: `revision` and `down_revision` assigned at the top level."""
-    return b"down_revision" in data and bool(_DOWN_REVISION.search(data)) and bool(_REVISION.search(data))
 
 
 @lru_cache(maxsize=1024)

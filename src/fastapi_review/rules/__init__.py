@@ -33,6 +33,11 @@ from fastapi_review.rules.fr601_fr603_pydantic_schemas import FieldMissingDescri
 from fastapi_review.rules.fr602_fr604_fr605_fr606_schema_usage import ResponseSchemaWithoutFromAttributes, SensitiveFieldInResponse, SharedRequestResponseSchema, UnboundedRequestField
 from fastapi_review.rules.fr701_fr702_fr703_services import HttpLayerInService, StatefulService, SyncServiceIo
 from fastapi_review.rules.fr801_untested_route import UntestedRoute
+from fastapi_review.rules.fr901_fr902_fr903_fr904_lock_safe_ddl import ColumnTypeRewrite, ConstraintWithoutNotValid, IndexWithoutConcurrently, NotNullColumnWithoutDefault
+from fastapi_review.rules.fr905_irreversible_downgrade import IrreversibleDowngrade
+from fastapi_review.rules.fr906_app_import_in_migration import AppImportInMigration
+from fastapi_review.rules.fr907_multiple_heads import MultipleHeads
+from fastapi_review.rules.fr908_model_migration_drift import ModelMigrationDrift
 
 ALL_RULES: tuple[type[Rule], ...] = tuple(
     sorted(

@@ -15,11 +15,12 @@ from typing import Callable, Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.facts import ClassFacts, FunctionFacts, RouteFacts
+from fastapi_review.facts import MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
 from fastapi_review.semantics.columns import datetime_mapping, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
+from fastapi_review.semantics.migrations import UNREADABLE, revision_ids, upgrade_operations
 from fastapi_review.semantics.models import DECLARATIVE_FACTORIES
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.relationships import relationship_declaration
@@ -120,6 +121,12 @@ class FileFactsWriter:
     def _bind(self, name: str, value: cst.BaseExpression) -> None:
         scope = self.scope
         facts = self.facts
+        if facts.role == MIGRATIONS and name in ("revision", "down_revision"):
+            ids = revision_ids(value)
+            if name == "revision":
+                facts.revision = ids[0] if ids is not None and len(ids) == 1 else UNREADABLE
+            else:
+                facts.down_revisions = ids if ids is not None else (UNREADABLE,)
         if not isinstance(value, cst.Call):
             if isinstance(value, cst.Subscript) and indexed_annotation(value, scope):
                 facts.indexed_aliases.append(name)
@@ -190,6 +197,8 @@ class FileFactsWriter:
         facts = FunctionFacts(qualname=qualname, return_refs=tuple(returns), is_async=node.asynchronous is not None)
         if len(scope.functions) == 1 or (len(scope.functions) == 2 and scope.functions[-1].is_method and len(scope.classes) == 1):
             self.facts.functions[qualname] = facts
+        if self.facts.role == MIGRATIONS and len(scope.functions) == 1 and not scope.classes and node.name.value == "upgrade":
+            self.facts.migration_ops = upgrade_operations(node, scope)
         route = self._route_facts(node, qualname)
         self._frames.append(_Frame(facts, route))
 

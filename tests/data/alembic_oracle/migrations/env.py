@@ -1,0 +1,20 @@
+"""Alembic environment of the FR908 oracle project: the URL comes from ORACLE_DATABASE_URL."""
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from app.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(os.environ["ORACLE_DATABASE_URL"])
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
