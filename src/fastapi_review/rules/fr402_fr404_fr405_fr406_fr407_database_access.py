@@ -21,7 +21,7 @@ from fastapi_review.semantics.loops import (
     is_retry_loop,
     statement_root,
 )
-from fastapi_review.semantics.names import may_be_project_name
+from fastapi_review.semantics.names import may_be_project_name, names_a_class
 from fastapi_review.semantics.queries import DoesDbIo, RunsQuery
 from fastapi_review.semantics.sessions import (
     SyncSessionAlias,
@@ -156,7 +156,7 @@ class QueryInLoop(Rule):
         if not self.options.follow_helpers or id(node) in self._discarded:
             return
         target = self.ctx.scope.call_target(node)
-        if target is not None and _session_method(node, self) is None and not target.rsplit(".", 1)[-1][:1].isupper():
+        if target is not None and _session_method(node, self) is None and not names_a_class(target):
             self._reported.add(id(node))
             helper = RunsQuery(target)
             self.report(node, requires=helper, what=helper)
@@ -310,7 +310,7 @@ class SyncSessionInAsync(Rule):
         if not isinstance(expr, cst.Call):
             return None
         target = self.ctx.scope.call_target(expr)
-        if target is None or not target.rsplit(".", 1)[-1][:1].isupper():
+        if target is None or not names_a_class(target):
             return None
         for arg in expr.args:
             if isinstance(arg.value, cst.Name) and arg.value.value in self._params[-1]:

@@ -10,7 +10,7 @@ import libcst as cst
 from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.schemas import NotPydanticSchema
-from fastapi_review.semantics.sessions import SESSION_IO_METHODS, AsyncProject, CalledFromAsync, is_session_expr
+from fastapi_review.semantics.sessions import AsyncProject, CalledFromAsync, session_io_method
 from fastapi_review.syntax import dotted_name, is_constant_name
 
 _SYNC_HTTP = frozenset(
@@ -56,13 +56,8 @@ class SyncServiceIo(Rule):
             self._found[id(function.node)] = what
 
     def _io(self, node: cst.Call) -> Optional[str]:
-        func = node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value in SESSION_IO_METHODS - {"add", "add_all"}
-            and is_session_expr(func.value, self.ctx.scope, self.ctx.session_names)
-        ):
-            return f"{dotted_name(func) or 'session'}()"
+        if session_io_method(node, self.ctx.scope, self.ctx.session_names) not in (None, "add", "add_all"):
+            return f"{dotted_name(node.func) or 'session'}()"
         qualified = self.ctx.scope.callee(node) or ""
         if qualified.startswith("requests.") or qualified in _SYNC_HTTP:
             return f"{qualified}()"

@@ -28,12 +28,12 @@ from fastapi_review.semantics.routes import marked_not_body, route_key, router_b
 from fastapi_review.semantics.schemas import annotated_with_description
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.sessions import (
-    SESSION_IO_METHODS,
     SESSION_READ_METHODS,
     SESSIONMAKERS,
     is_session_annotation,
     is_session_expr,
     session_class_name,
+    session_io_method,
     sessionmaker_kind,
 )
 from fastapi_review.semantics.types import type_refs
@@ -269,13 +269,11 @@ class FileFactsWriter:
                 target = self.scope.call_target(node)
                 if target is not None:
                     frame.calls.append(target)
-                if isinstance(node.func, cst.Attribute) and node.func.attr.value in SESSION_IO_METHODS:
-                    method = node.func.attr.value
-                    if is_session_expr(node.func.value, self.scope, self.session_names):
-                        if method in SESSION_READ_METHODS:
-                            frame.facts.db_reads = True
-                        else:  # `add` too: no round trip until a flush, but it creates
-                            frame.facts.db_writes = True
+                method = session_io_method(node, self.scope, self.session_names)
+                if method in SESSION_READ_METHODS:
+                    frame.facts.db_reads = True
+                elif method is not None:  # `add` too: no round trip until a flush, but it creates
+                    frame.facts.db_writes = True
         if self.is_test:
             self._test_request(node)
         elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):

@@ -98,6 +98,12 @@ def may_be_project_name(qualified: str) -> bool:
     return top not in _NOT_PROJECT_CODE and not top.startswith(("sqlalchemy", "sqlmodel"))
 
 
+def names_a_class(qualified: str) -> bool:
+    """The last part of a qualified name is capitalised (`app.repos.UserRepository`): by Python's
+    naming convention a class, so calling it constructs an object."""
+    return qualified.rsplit(".", 1)[-1][:1].isupper()
+
+
 def in_library(qualified: Optional[str], *libraries: str) -> bool:
     """Whether a qualified name (or module) is one of `libraries` or inside it:
     `in_library("sqlalchemy.orm.relationship", "sqlalchemy", "sqlmodel")`."""

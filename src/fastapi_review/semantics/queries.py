@@ -8,6 +8,7 @@ from typing import Optional
 from fastapi_review.facts import APP, ClassFacts
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.models import is_orm_class_or_mixin
+from fastapi_review.semantics.names import names_a_class
 
 
 def _sites_by_column(index: ProjectIndex) -> dict[tuple[str, str], list[tuple[str, int]]]:
@@ -168,10 +169,10 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
 
 def _short(qualname: str) -> str:
     """`app.repos.UserRepository.get` → `UserRepository.get()`; `app.crud.load` → `load()`."""
-    parts = qualname.split(".")
-    if len(parts) >= 2 and parts[-2][:1].isupper():
-        return f"{parts[-2]}.{parts[-1]}()"
-    return f"{parts[-1]}()"
+    owner, _, name = qualname.rpartition(".")
+    if owner and names_a_class(owner):
+        return f"{owner.rsplit('.', 1)[-1]}.{name}()"
+    return f"{name}()"
 
 
 class RunsQuery(Requirement, kind="runs_query"):

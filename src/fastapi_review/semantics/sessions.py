@@ -169,6 +169,14 @@ def is_session_expr(expr: cst.BaseExpression, scope: Context, session_names: tup
     return False
 
 
+def session_io_method(call: cst.Call, scope: Context, session_names: tuple[str, ...]) -> Optional[str]:
+    """The method when `call` is `<session expression>.<I/O method>(...)` (SESSION_IO_METHODS)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in SESSION_IO_METHODS and is_session_expr(func.value, scope, session_names):
+        return func.attr.value
+    return None
+
+
 # -- across the project ----------------------------------------------------------------------
 
 
