@@ -249,7 +249,7 @@ def _release(ctx: FileContext, rules: list[Rule]) -> None:
 
 
 def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list[Rule], result: FileResult) -> None:
-    if b"add_api_route" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
+    if b"add_api_" in data or b"APIRoute" in data or b"APIWebSocketRoute" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
     Dispatcher([ctx.scope, FileFactsWriter(ctx.scope, ctx.is_test_module, ctx.session_names, ctx.locate), *rules]).walk(tree)
     for rule in rules:

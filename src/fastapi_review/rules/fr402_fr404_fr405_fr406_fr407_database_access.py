@@ -13,13 +13,16 @@ from fastapi_review.project import Requirement
 from fastapi_review.rule import Rule
 from fastapi_review.semantics.loops import (
     chain_methods,
+    comprehension_targets,
     has_exit,
     is_batch_loop,
     is_fixed_loop,
     is_polling_loop,
+    loop_item_names,
     loop_targets,
     is_retry_loop,
     statement_root,
+    uses_names,
 )
 from fastapi_review.semantics.names import may_be_project_name, names_a_class
 from fastapi_review.semantics.queries import DoesDbIo, RunsQuery
@@ -115,6 +118,8 @@ class QueryInLoop(Rule):
         self._loop_selects: dict[int, set[str]] = {}  # loop id → names assigned a select() in its body
         self._reported: set[int] = set()
         self._discarded: set[int] = set()  # calls whose result is thrown away (a statement)
+        self._comprehension_items: set[str] = set()  # the targets of the comprehension being checked
+        self._loop_items: dict[int, set[str]] = {}  # loop id → loop_item_names
 
     def visit_Expr(self, node: cst.Expr) -> None:
         value = node.value.expression if isinstance(node.value, cst.Await) else node.value
@@ -124,8 +129,10 @@ class QueryInLoop(Rule):
         # the element is evaluated once per item (the first iterable only once)
         scope = self.ctx.scope
         parts = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+        self._comprehension_items = comprehension_targets(node)
         for call in (c for part in parts for c in _calls_in(part)):
             self._check(call, scope.loops)
+        self._comprehension_items = set()
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
@@ -156,10 +163,21 @@ class QueryInLoop(Rule):
         if not self.options.follow_helpers or id(node) in self._discarded:
             return
         target = self.ctx.scope.call_target(node)
-        if target is not None and _session_method(node, self) is None and not names_a_class(target):
+        if target is not None and _session_method(node, self) is None and not names_a_class(target) and self._per_item(node, loops):
             self._reported.add(id(node))
             helper = RunsQuery(target)
             self.report(node, requires=helper, what=helper)
+
+    def _per_item(self, node: cst.Call, loops: list[cst.CSTNode]) -> bool:
+        """The call is handed the iteration's item (`load_user(row.user_id)`): one load per
+        item, the N+1 shape; a call without it repeats the same work, not a load per row."""
+        items = set(self._comprehension_items)
+        if loops:
+            key = id(loops[-1])
+            if key not in self._loop_items:
+                self._loop_items[key] = loop_item_names(loops)
+            items |= self._loop_items[key]
+        return uses_names(node, items)
 
     def _exempt(self, loops: list[cst.CSTNode]) -> bool:
         # searches and retries (a break / return: the read runs once), and batch loops; loops

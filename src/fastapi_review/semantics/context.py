@@ -37,6 +37,10 @@ class ClassInfo:
 
     node: cst.ClassDef
     facts: ClassFacts
+    # attributes that hold a session: `session: AsyncSession` in the class body, or set in
+    # `__init__` from a parameter (`self._db = db`) or a factory call; → the parameter's name
+    # when only that name says "session" (checked against `session-names`), else None
+    session_attrs: dict[str, Optional[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Context(Protocol):
     units: list[tuple[int, cst.CSTNode]]
     session_factories: dict[str, str]
     session_aliases: dict[str, str]
+    module_sessions: set[str]
 
     @property
     def function(self) -> Optional[FunctionInfo]:

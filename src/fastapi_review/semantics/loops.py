@@ -97,6 +97,44 @@ def loop_targets(loops: list[cst.CSTNode]) -> set[str]:
     return names
 
 
+def loop_item_names(loops: list[cst.CSTNode]) -> set[str]:
+    """Names that hold per-iteration data: what the loops bind, and what their bodies assign
+    (`for row in rows: user_id = row.user_id`)."""
+    names = loop_targets(loops)
+    for loop in loops:
+        body = getattr(loop, "body", None)
+        if body is None:
+            continue
+        for node in descendants(body, skip=NESTED_SCOPES):
+            targets: list[cst.BaseExpression] = []
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                targets = [node.target]
+            elif isinstance(node, (cst.For, cst.CompFor)):
+                targets = [node.target]
+            elif isinstance(node, cst.AsName):
+                targets = [node.name]
+            for target in targets:
+                names.update(n.value for n in (target, *descendants(target)) if isinstance(n, cst.Name))
+    return names
+
+
+def comprehension_targets(node: "cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp") -> set[str]:
+    """Names a comprehension's `for` clauses bind."""
+    names: set[str] = set()
+    comp: Optional[cst.CompFor] = node.for_in
+    while comp is not None:
+        names.update(n.value for n in (comp.target, *descendants(comp.target)) if isinstance(n, cst.Name))
+        comp = comp.inner_for_in
+    return names
+
+
+def uses_names(node: cst.CSTNode, names: set[str]) -> bool:
+    """Whether `node` reads one of `names` (outside nested scopes)."""
+    return any(isinstance(n, cst.Name) and n.value in names for n in descendants(node, skip=NESTED_SCOPES))
+
+
 def _is_class_name(name: str) -> bool:
     """CapWords (`ResolutionReason`): a class, not a variable."""
     return name[:1].isupper() and any(c.islower() for c in name) and "_" not in name

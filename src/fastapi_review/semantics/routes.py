@@ -140,15 +140,45 @@ def route_from_decorator(decorator: cst.Decorator, scope: Context) -> Optional[R
     return _route(call.func.value, method, call, scope, path_index=0)
 
 
+ROUTE_CLASSES = {"APIRoute": "api_route", "APIWebSocketRoute": "websocket"}
+
+
+def endpoint_key(endpoint: cst.BaseExpression) -> Optional[str]:
+    """How a registered endpoint names its handler, as `Scope` looks it up at the def: `name`;
+    `self.name` (a class-based router's bound method); `factory()` (a function of this module
+    that defines the handler and returns it)."""
+    if isinstance(endpoint, cst.Name):
+        return endpoint.value
+    if isinstance(endpoint, cst.Attribute) and isinstance(endpoint.value, cst.Name) and endpoint.value.value == "self":
+        return f"self.{endpoint.attr.value}"
+    if isinstance(endpoint, cst.Call) and isinstance(endpoint.func, cst.Name):
+        return f"{endpoint.func.value}()"
+    return None
+
+
 def route_from_add_api_route(call: cst.Call, scope: Context) -> Optional[tuple[str, Route]]:
-    """`router.add_api_route("/path", endpoint, ...)` → (endpoint name, route)."""
-    if not isinstance(call.func, cst.Attribute) or call.func.attr.value != "add_api_route":
-        return None
+    """`router.add_api_route("/path", endpoint, ...)`, `add_api_websocket_route(...)` and
+    `APIRoute("/path", endpoint, ...)` (a route list's entry) → (endpoint key, route)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("add_api_route", "add_api_websocket_route"):
+        method = "websocket" if func.attr.value == "add_api_websocket_route" else "add_api_route"
+    else:
+        qualified = scope.callee(call) or ""
+        if not qualified.startswith("fastapi") or qualified.rsplit(".", 1)[-1] not in ROUTE_CLASSES:
+            return None
+        method = ROUTE_CLASSES[qualified.rsplit(".", 1)[-1]]
     endpoint = positional_arg(call, 1) or keyword_arg(call, "endpoint")
-    if endpoint is None or not isinstance(endpoint.value, cst.Name):
+    key = endpoint_key(endpoint.value) if endpoint is not None else None
+    if key is None:
         return None
-    route = _route(call.func.value, "add_api_route", call, scope, path_index=0)
-    return (endpoint.value.value, route) if route is not None else None
+    if isinstance(func, cst.Attribute) and method != "api_route":
+        route = _route(func.value, method, call, scope, path_index=0)
+    else:  # APIRoute(...): the route object itself, whichever router's list it joins
+        path_arg = positional_arg(call, 0) or keyword_arg(call, "path")
+        path = string_value(path_arg.value) if path_arg is not None else None
+        hidden = keyword_is(call, "include_in_schema", "False")
+        route = Route("APIRoute", method, path, call, _http_methods(method, call), "router", hidden)
+    return (key, route) if route is not None else None
 
 
 def _route(router_expr: cst.BaseExpression, method: str, call: cst.Call, scope: Context, path_index: int) -> Optional[Route]:

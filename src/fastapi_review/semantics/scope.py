@@ -23,7 +23,11 @@ from fastapi_review.semantics.routes import route_from_add_api_route, route_from
 from fastapi_review.semantics.sessions import (
     ASYNC_KINDS,
     DEFAULT_SESSION_NAMES,
+    class_session_attrs,
+    is_engine_connection_call,
     is_session_annotation,
+    is_session_context_call,
+    is_session_expr,
     is_session_factory_call,
     looks_like_session_factory,
     session_class_name,
@@ -190,7 +194,7 @@ class Scope:
             keywords=keywords,
             decorators=decorators,
         )
-        self.classes.append(ClassInfo(node, facts))
+        self.classes.append(ClassInfo(node, facts, class_session_attrs(node, self)))
         self._enter("class", node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
@@ -207,10 +211,21 @@ class Scope:
             if isinstance(star, cst.Param):
                 info.params[star.name.value] = star.annotation.annotation if star.annotation else None
         info.routes = [r for d in node.decorators if (r := route_from_decorator(d, self)) is not None]
-        if node.name.value in self.api_routes:
-            info.routes.extend(self.api_routes[node.name.value])
+        if self.api_routes:
+            info.routes.extend(r for key in self._endpoint_keys(node, info) for r in self.api_routes.get(key, ()))
         self.functions.append(info)
         self._enter("function", node)
+
+    def _endpoint_keys(self, node: cst.FunctionDef, info: FunctionInfo) -> list[str]:
+        """The `routes.endpoint_key`s that register this def as an endpoint."""
+        name = node.name.value
+        keys = [name]
+        if info.is_method:
+            keys.append(f"self.{name}")
+        outer = self.function
+        if outer is not None and _returns_name(outer.node, name):
+            keys.append(f"{outer.node.name.value}()")
+        return keys
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.pop()
@@ -288,15 +303,20 @@ class Scope:
 
     def visit_Assign(self, node: cst.Assign) -> None:
         function = self.function
-        if function is not None and not self.in_class_body and isinstance(node.value, cst.Call):
-            # routers built inside factory functions: `router = APIRouter(...)` in `def get_router()`
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
+        if function is not None and not self.in_class_body:
+            names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+            if isinstance(node.value, cst.Call):
+                # routers built inside factory functions: `router = APIRouter(...)` in `def get_router()`
+                for name in names:
                     bound = router_binding(node.value, self.qualify(node.value.func) or "", self)
                     if bound is not None:
-                        function.routers[target.target.value] = bound[0]
+                        function.routers[name] = bound[0]
                         if bound[1]:
-                            function.hidden_routers.append(target.target.value)
+                            function.hidden_routers.append(name)
+                if names and is_session_factory_call(node.value, self):  # `db = SessionLocal()`
+                    function.session_locals.update(names)
+            elif names and isinstance(node.value, cst.Attribute) and is_session_expr(node.value, self, DEFAULT_SESSION_NAMES):
+                function.session_locals.update(names)  # `session = self.session`
             return
         if isinstance(node.value, cst.Call) and self.at_module_level and is_session_factory_call(node.value, self):
             self.module_sessions.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
@@ -336,11 +356,21 @@ class Scope:
             if (
                 item.asname is not None
                 and isinstance(item.asname.name, cst.Name)
-                and (is_session_factory_call(item.item, self) or _injected_factory_call(item.item, function))
             ):
-                function.session_locals.add(item.asname.name.value)
+                name = item.asname.name.value
+                if is_engine_connection_call(item.item):
+                    kind = "connection"
+                elif (
+                    is_session_factory_call(item.item, self)
+                    or _injected_factory_call(item.item, function)
+                    or is_session_context_call(item.item, name, self)
+                ):
+                    kind = "session"
+                else:
+                    continue
+                function.session_locals.add(name)
                 if node.asynchronous is not None:
-                    function.async_session_locals[item.asname.name.value] = "session"
+                    function.async_session_locals[name] = kind
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self.at_module_level and isinstance(node.target, cst.Name) and isinstance(node.value, cst.Call):
@@ -353,6 +383,15 @@ class Scope:
             kind = ASYNC_KINDS.get(session_class_name(node.annotation.annotation, self) or "")
             if kind is not None:
                 function.async_session_locals[node.target.value] = kind
+
+
+def _returns_name(function: cst.FunctionDef, name: str) -> bool:
+    """`function`'s own body ends by returning `name` (a handler factory: `return _health`)."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    return any(
+        isinstance(small, cst.Return) and isinstance(small.value, cst.Name) and small.value.value == name
+        for line in body if isinstance(line, cst.SimpleStatementLine) for small in line.body
+    )
 
 
 def _injected_factory_call(expr: cst.BaseExpression, function: FunctionInfo) -> bool:

@@ -27,6 +27,8 @@ SESSION_IO_METHODS = frozenset(
 # The ones that read: a round trip that returns rows (FR402 follows them through helpers).
 SESSION_READ_METHODS = frozenset({"execute", "scalar", "scalars", "get", "get_one", "refresh", "stream", "query", "exec"})
 DEFAULT_SESSION_NAMES = ("session", "db", "db_session", "async_session")
+# Request-scoped sessions behind a middleware: `from fastapi_sqlalchemy import db` → `db.session`
+MIDDLEWARE_SESSION_HOLDERS = frozenset({"fastapi_sqlalchemy.db", "fastapi_async_sqlalchemy.db"})
 _NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
 
@@ -150,8 +152,43 @@ def is_session_factory_call(expr: cst.BaseExpression, scope: Context) -> bool:
     return bool(_FACTORY_NAME.match(name.rsplit(".", 1)[-1]))
 
 
+# Annotations that say "not a session" whatever the parameter's name (`db: dict`, `session: str`)
+_PLAIN_TYPES = frozenset({"dict", "list", "set", "tuple", "str", "bytes", "int", "float", "bool"})
+_CONTAINERS = frozenset({"Dict", "List", "Set", "Tuple", "Mapping", "MutableMapping", "DefaultDict", "OrderedDict", "defaultdict", "Counter", "deque"})
+
+
+def _names_something_else(annotation: cst.BaseExpression, scope: Context) -> bool:
+    """The annotation names a builtin or typing container, or a class of a library that is not
+    a database (`aiohttp.ClientSession`, `requests.Session`)."""
+    for t in unwrap_annotation(annotation, scope):
+        if isinstance(t, cst.Subscript):
+            t = t.value
+        if isinstance(t, cst.Name) and t.value in _PLAIN_TYPES and scope.imports.resolve(t) is None:
+            return True
+        qualified = scope.imports.resolve(t)
+        if qualified is None:
+            continue
+        top, _, last = qualified.partition(".")
+        if top in _NOT_DATABASE_LIBRARIES or (top in ("typing", "collections") and last.rsplit(".", 1)[-1] in _CONTAINERS):
+            return True
+    return False
+
+
+def _session_param(name: str, annotation: Optional[cst.BaseExpression], scope: Context, session_names: tuple[str, ...]) -> bool:
+    if annotation is not None:
+        if is_session_annotation(annotation, scope):
+            return True
+        if _names_something_else(annotation, scope):
+            return False
+    return name in session_names
+
+
 def is_session_expr(expr: cst.BaseExpression, scope: Context, session_names: tuple[str, ...]) -> bool:
-    """Whether `expr` denotes a database session in the current function."""
+    """Whether `expr` denotes a database session in the current function: a parameter
+    annotated with a session class or named in `session-names`; a local bound by a session
+    factory, a session context manager or `engine.connect()`; a module-level session; an
+    attribute of `self` named like a session (`self._db`) or set from one in `__init__`;
+    `(a or b)` / `a if c else b` of session expressions."""
     if isinstance(expr, cst.Name):
         function = scope.function
         if function is None:
@@ -159,14 +196,101 @@ def is_session_expr(expr: cst.BaseExpression, scope: Context, session_names: tup
         if expr.value in function.session_locals:
             return True
         if expr.value in function.params:
-            annotation = function.params[expr.value]
-            if annotation is not None and is_session_annotation(annotation, scope):
-                return True
-            return expr.value in session_names
-        return False
+            return _session_param(expr.value, function.params[expr.value], scope, session_names)
+        return expr.value in scope.module_sessions
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "session" and scope.imports.resolve(expr.value) in MIDDLEWARE_SESSION_HOLDERS:
+        return True  # `db.session` of fastapi-sqlalchemy's middleware
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
-        return expr.attr.value in session_names
+        attr = expr.attr.value
+        if attr in session_names or attr.lstrip("_") in session_names:
+            return True
+        if scope.classes:
+            attrs = scope.classes[-1].session_attrs
+            if attr in attrs:
+                source = attrs[attr]
+                return source is None or source in session_names
+        return False
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+        return is_session_expr(expr.left, scope, session_names) and is_session_expr(expr.right, scope, session_names)
+    if isinstance(expr, cst.IfExp):
+        return is_session_expr(expr.body, scope, session_names) and is_session_expr(expr.orelse, scope, session_names)
     return False
+
+
+# `async with get_session() as session`, `with session_scope() as db`, `async with
+# self.db.session() as session`: a context manager of the project's whose name says session.
+_SESSION_CONTEXT_NAME = re.compile(r"(?i)(^|_)(session|db|database)(_|$)|session")
+
+
+def is_session_context_call(expr: cst.BaseExpression, bound_name: str, scope: Context) -> bool:
+    """`<call>()` in `with <call>() as <bound_name>` makes a session: the bound name is a
+    conventional session name (`session`, `db`, …) and the callee's own name says session or
+    db (`get_session`, `session_scope`, `db.session`, `get_db`) — not a library client
+    (`aiohttp.ClientSession()`, `requests.Session()`)."""
+    if not isinstance(expr, cst.Call) or bound_name.lstrip("_") not in DEFAULT_SESSION_NAMES:
+        return False
+    name = dotted_name(expr.func)
+    if name is None:
+        return False
+    qualified = scope.callee(expr)
+    if qualified is not None and qualified.split(".", 1)[0] in _NOT_DATABASE_LIBRARIES:
+        return False
+    if qualified is not None and not may_be_project_name(qualified) and not in_library(qualified.rpartition(".")[0], *ORM_LIBRARIES):
+        return False  # another library's context manager
+    return bool(_SESSION_CONTEXT_NAME.search(name.rsplit(".", 1)[-1]))
+
+
+def is_engine_connection_call(expr: cst.BaseExpression) -> bool:
+    """`engine.connect()` / `engine.begin()` / `async_engine.connect()`: a connection."""
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return False
+    if expr.func.attr.value not in ("connect", "begin"):
+        return False
+    receiver = dotted_name(expr.func.value)
+    return receiver is not None and receiver.rsplit(".", 1)[-1].lower().endswith("engine")
+
+
+def class_session_attrs(node: cst.ClassDef, scope: Context) -> dict[str, Optional[str]]:
+    """The class's session attributes (ClassInfo.session_attrs): `session: AsyncSession` in the
+    body; `self.x = <parameter>` in `__init__` (the parameter annotated with a session class, or
+    named like one); `self.x = SessionLocal()`."""
+    found: dict[str, Optional[str]] = {}
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and is_session_annotation(small.annotation.annotation, scope):
+                    found[small.target.value] = None
+        elif isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            params = {
+                p.name.value: (p.annotation.annotation if p.annotation else None)
+                for p in (*statement.params.params, *statement.params.kwonly_params)
+            }
+            init_body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+            for line in init_body:
+                if not isinstance(line, cst.SimpleStatementLine):
+                    continue
+                for small in line.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target, value = small.targets[0].target, small.value
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        target, value = small.target, small.value
+                        if isinstance(target, cst.Attribute) and is_session_annotation(small.annotation.annotation, scope):
+                            found[target.attr.value] = None
+                            continue
+                    else:
+                        continue
+                    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"):
+                        continue
+                    if isinstance(value, cst.Name) and value.value in params:
+                        annotation = params[value.value]
+                        if annotation is not None and is_session_annotation(annotation, scope):
+                            found[target.attr.value] = None
+                        elif annotation is None:
+                            found[target.attr.value] = value.value
+                    elif is_session_factory_call(value, scope):
+                        found[target.attr.value] = None
+    return found
 
 
 def session_io_method(call: cst.Call, scope: Context, session_names: tuple[str, ...]) -> Optional[str]:
