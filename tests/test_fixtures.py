@@ -87,13 +87,17 @@ def test_fixture_todos(fixture: Path) -> None:
         assert actual[key] == 0, f"todo-ok {key} is still reported"
 
 
-def test_fr402_follows_helpers_only_when_asked() -> None:
-    """FR402_helpers turns `follow-helpers` on in its header; by default the same code is silent."""
-    fixture = FIXTURES / "FR402_helpers"
-    config = Config(root=fixture.resolve(), select=("FR402",), learn_conventions=False)
+@pytest.mark.parametrize("code", ["FR402", "FR406"])
+def test_follows_helpers_only_when_asked(code: str) -> None:
+    """FRxxx_helpers turns `follow-helpers` on in its header; by default the helper calls are
+    silent (FR406's fixture keeps one direct commit)."""
+    fixture = FIXTURES / f"{code}_helpers"
+    config = Config(root=fixture.resolve(), select=(code,), learn_conventions=False)
     cwd = os.getcwd()
     os.chdir(fixture)
     try:
-        assert check_paths(["."], config).findings == []
+        findings = check_paths(["."], config).findings
     finally:
         os.chdir(cwd)
+    direct = {("app/jobs.py", 42)} if code == "FR406" else set()
+    assert {(Path(f.path).as_posix(), f.line) for f in findings} == direct

@@ -54,6 +54,7 @@ class FunctionFacts(Packed):
     # flush, delete, …) on a session expression in its own body (nested defs excluded)
     db_reads: bool = False
     db_writes: bool = False
+    commits: bool = False  # calls `commit()` on a session expression in its own body
 
 
 @dataclass

@@ -25,7 +25,7 @@ from fastapi_review.semantics.loops import (
     uses_names,
 )
 from fastapi_review.semantics.names import may_be_project_name, names_a_class
-from fastapi_review.semantics.queries import DoesDbIo, RunsQuery
+from fastapi_review.semantics.queries import Commits, DoesDbIo, RunsQuery
 from fastapi_review.semantics.sessions import (
     SyncSessionAlias,
     SyncSessionFactory,
@@ -425,13 +425,23 @@ class MissingAwait(Rule):
             self._consume(arg.value)
 
 
+@dataclass(frozen=True)
+class CommitInLoopOptions:
+    """Options of FR406."""
+
+    # also report a loop calling the project's own function that commits (itself or through the
+    # functions it calls, up to three calls deep): `for t in terms: term_service.update(db, t)`
+    follow_helpers: bool = False
+
+
 class CommitInLoop(Rule):
     """One transaction per row: slow, and a failure halfway leaves half the rows committed."""
 
     code = "FR406"
     name = "commit-in-loop"
     summary = "session.commit() inside a loop (one transaction per row)"
-    message = "'{call}' inside a loop commits one transaction per iteration: commit once after the loop (flush() inside it if needed)"
+    message = "{call} inside a loop commits one transaction per iteration: commit once after the loop (flush() inside it if needed)"
+    Options = CommitInLoopOptions
 
     def setup(self) -> None:
         # loop depth at each enclosing `if` / error-isolating `try` (commits there are deliberate)
@@ -472,7 +482,15 @@ class CommitInLoop(Rule):
         if not loops:
             return
         found = _session_method(node, self)
-        if found is None or found[1] != "commit":
+        helper: Optional[Commits] = None
+        if found is None and self.options.follow_helpers:
+            # `term_service.update(db_session=db, term=t)` that commits inside
+            target = scope.call_target(node)
+            if target is not None and not names_a_class(target):
+                helper = Commits(target)
+        elif found is None or found[1] != "commit":
+            return
+        if found is None and helper is None:
             return
         if any(is_retry_loop(loop, scope) or is_batch_loop(loop) or is_polling_loop(loop) for loop in loops):
             return
@@ -480,7 +498,10 @@ class CommitInLoop(Rule):
             return  # `if i % 100 == 0: commit()`, or a per-item transaction with rollback on error
         if len(loops) in self._exits:
             return  # found what it looked for: commit, then return / break
-        self.report(node, call=f"{dotted_name(node.func) or 'session.commit'}()")
+        if helper is not None:
+            self.report(node, requires=helper, call=helper)
+        else:
+            self.report(node, call=f"'{dotted_name(node.func) or 'session.commit'}()'")
 
 
 def _raises(handler: cst.ExceptHandler) -> bool:

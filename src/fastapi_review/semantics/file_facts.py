@@ -274,6 +274,8 @@ class FileFactsWriter:
                     frame.facts.db_reads = True
                 elif method is not None:  # `add` too: no round trip until a flush, but it creates
                     frame.facts.db_writes = True
+                    if method == "commit":
+                        frame.facts.commits = True
         if self.is_test:
             self._test_request(node)
         elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):

@@ -167,6 +167,35 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
     return index.memo(("db-chain", function, writes), compute)
 
 
+def commit_chain(index: ProjectIndex, function: str) -> Optional[tuple[str, ...]]:
+    """The project functions from `function` to one whose own body commits a session, following
+    at most MAX_CALL_DEPTH calls (breadth first: the shortest chain); None when there is none."""
+
+    def compute() -> Optional[tuple[str, ...]]:
+        start = resolve_function(index, function)
+        if start is None:
+            return None
+        frontier: list[tuple[str, ...]] = [(start,)]
+        seen = {start}
+        for _ in range(MAX_CALL_DEPTH + 1):
+            following: list[tuple[str, ...]] = []
+            for chain in frontier:
+                facts = index.function(chain[-1])
+                if facts is None:
+                    continue
+                if facts.commits:
+                    return chain
+                for called in facts.calls:
+                    callee = resolve_function(index, called) or called
+                    if callee not in seen:
+                        seen.add(callee)
+                        following.append((*chain, callee))
+            frontier = following
+        return None
+
+    return index.memo(("commit-chain", function), compute)
+
+
 def _short(qualname: str) -> str:
     """`app.repos.UserRepository.get` → `UserRepository.get()`; `app.crud.load` → `load()`."""
     owner, _, name = qualname.rpartition(".")
@@ -209,3 +238,19 @@ class DoesDbIo(Requirement, kind="does_db_io"):
             if db_chain(index, name, writes=True) is not None:
                 return True
         return False
+
+
+class Commits(Requirement, kind="commits"):
+    """The project function commits a session, itself or through the functions it calls."""
+
+    function: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return commit_chain(index, self.function) is not None
+
+    def detail(self, index: ProjectIndex) -> Optional[str]:
+        chain = commit_chain(index, self.function)
+        if chain is None:
+            return None
+        through = f" through {' → '.join(_short(name) for name in chain[1:])}" if len(chain) > 1 else ""
+        return f"'{_short(self.function)}' (which commits{through})"
