@@ -180,12 +180,17 @@ class QueryInLoop(Rule):
         return uses_names(node, items)
 
     def _exempt(self, loops: list[cst.CSTNode]) -> bool:
-        # searches and retries (a break / return: the read runs once), and batch loops; loops
-        # over what the code lists (`for model in (A, B)`), when every loop around is one
-        scope = self.ctx.scope
-        return any(has_exit(loop) or is_batch_loop(loop) or is_polling_loop(loop) for loop in loops) or bool(loops) and all(
-            is_fixed_loop(loop, scope) for loop in loops
-        )
+        # searches and retries (a break / return: the read runs once), batch and polling loops —
+        # each exempts only its own body: a loop nested in a retry still reads once per item;
+        # loops over what the code lists (`for model in (A, B)`), when every loop around is one
+        if not loops:
+            return False
+        innermost = loops[-1]
+        if self._comprehension_items:
+            return False  # the comprehension is the innermost loop, over data
+        if has_exit(innermost) or is_batch_loop(innermost) or is_polling_loop(innermost):
+            return True
+        return all(is_fixed_loop(loop, self.ctx.scope) for loop in loops)
 
     def _read(self, node: cst.Call, loops: list[cst.CSTNode]) -> Optional[str]:
         if _model_from_loop(node, loops):
