@@ -56,6 +56,9 @@ class FunctionInfo:
     async_session_locals: dict[str, str] = field(default_factory=dict)  # name → "session"/"connection"
     routes: list[Route] = field(default_factory=list)  # empty unless a route handler
     routers: dict[str, str] = field(default_factory=dict)  # routers / apps bound in this function
+    # locals bound to an instance of a class named by its call: `repo = UserRepository(session)`,
+    # `repository = ProductRepository.from_session(session)` → the class's qualified name
+    instances: dict[str, str] = field(default_factory=dict)
     hidden_routers: list[str] = field(default_factory=list)
 
     @property

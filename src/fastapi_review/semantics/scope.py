@@ -137,6 +137,12 @@ class Scope:
             return f"{self.facts.module}.{local}"
         if local.count(".") == 1 and local.startswith("self.") and self.classes:
             return f"{self.classes[-1].facts.qualname}.{local[5:]}"
+        function = self.function
+        if local.count(".") == 1 and function is not None:
+            head, _, method = local.partition(".")
+            cls = function.instances.get(head)
+            if cls is not None:
+                return f"{cls}.{method}"  # `repo.get(...)` where `repo = UserRepository(session)`
         return None
 
     def class_column(self, node: "cst.Assign | cst.AnnAssign") -> Optional[ColumnDecl]:
@@ -315,11 +321,32 @@ class Scope:
                             function.hidden_routers.append(name)
                 if names and is_session_factory_call(node.value, self):  # `db = SessionLocal()`
                     function.session_locals.update(names)
+                cls = self._instantiated_class(node.value)
+                for name in names:
+                    if cls is not None:
+                        function.instances[name] = cls
+                    else:
+                        function.instances.pop(name, None)
             elif names and isinstance(node.value, cst.Attribute) and is_session_expr(node.value, self, DEFAULT_SESSION_NAMES):
                 function.session_locals.update(names)  # `session = self.session`
             return
         if isinstance(node.value, cst.Call) and self.at_module_level and is_session_factory_call(node.value, self):
             self.module_sessions.update(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+
+    def _instantiated_class(self, call: cst.Call) -> Optional[str]:
+        """The qualified class a call constructs: `UserRepository(...)`, or a classmethod
+        constructor `ProductRepository.from_session(...)` (CapWords receiver); None otherwise."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, (cst.Name, cst.Attribute)):
+            receiver = func.value
+        elif isinstance(func, (cst.Name, cst.Attribute)):
+            receiver = func
+        else:
+            return None
+        last = receiver.value if isinstance(receiver, cst.Name) else receiver.attr.value
+        if not (last[:1].isupper() and any(c.islower() for c in last)):
+            return None
+        return self.qualify(receiver)
 
     def router_kind(self, name: str) -> tuple[Optional[str], bool]:
         """("app"/"router"/None, hidden from the schema) of a router name at this point."""
