@@ -326,11 +326,11 @@ def check(
         output = format_text(report.findings, unsafe_fixes)
     elif output_format == "gitlab":
         from fastapi_review.baseline import unique_fingerprints
-        from fastapi_review.output import format_gitlab
+        from fastapi_review.output.gitlab import format_gitlab
 
         output = format_gitlab(report.findings, unique_fingerprints(report.findings, config.root, source_of))
     elif output_format == "rdjson":
-        from fastapi_review.output import format_rdjson
+        from fastapi_review.output.rdjson import format_rdjson
 
         output = format_rdjson(_with_fix_edits(report.findings, config, stdin_data), source_of)
     elif output_format in ("json", "json-lines"):
@@ -619,7 +619,11 @@ def language_server() -> None:
     try:
         from fastapi_review.lsp import run
     except ImportError:
-        click.echo("fastapi-review: error: the language server needs pygls: pip install 'fastapi-review[lsp]'", err=True)
+        click.echo(
+            "fastapi-review: error: the language server needs pygls (the lsp extra): pip install 'pygls>=2.0', "
+            "or pip install '.[lsp]' in a fastapi-review checkout",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
     run()
 

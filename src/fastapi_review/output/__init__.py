@@ -6,13 +6,11 @@ from typing import Callable, Sequence
 
 from fastapi_review.findings import Finding
 from fastapi_review.output.github import format_github
-from fastapi_review.output.gitlab import format_gitlab as format_gitlab
 from fastapi_review.output.html import format_html
 from fastapi_review.output.json_format import format_json, format_json_lines
 from fastapi_review.output.junit import format_junit
 from fastapi_review.output.markdown import format_markdown
 from fastapi_review.output.pylint import format_pylint
-from fastapi_review.output.rdjson import format_rdjson as format_rdjson
 from fastapi_review.output.review import ReviewContext
 from fastapi_review.output.sarif import format_sarif
 from fastapi_review.output.text import format_text
