@@ -468,8 +468,7 @@ def _summary(findings: list[Any], files_checked: int, unsafe_fixes: Optional[boo
         return summary
     count = sum(fixable(f, unsafe_fixes) for f in findings)
     hidden = sum(f.fix is not None and not fixable(f, unsafe_fixes) for f in findings)
-    hint = f" ({_counted(hidden, 'hidden fix')} can be enabled with --unsafe-fixes)" if hidden else ""
-    hint = hint.replace("fixs", "fixes")
+    hint = f" ({hidden} hidden fix{'' if hidden == 1 else 'es'} can be enabled with --unsafe-fixes)" if hidden else ""
     if count:
         return f"{summary}\n[*] {count} fixable with --fix{hint}."
     return f"{summary}\nNo fixes available{hint}." if hidden else summary
