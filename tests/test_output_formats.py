@@ -169,3 +169,15 @@ def test_json_fix_edits_reproduce_what_fix_writes(fixed: Path, tmp_path: Path) -
     assert run(["--fix", "--unsafe-fixes", "-n", "-q", "app.py"], tmp_path).exit_code in (0, 1)
     assert from_json == target.read_bytes().decode("utf-8")
     assert from_json != text
+
+
+def test_json_fix_edits_of_stdin(tmp_path: Path) -> None:
+    _project(tmp_path, {}, '[tool.fastapi-review]\nselect = ["FR302"]\n')
+    source = "from fastapi import HTTPException\n\n\ndef g() -> None:\n    raise HTTPException(404, detail='gone')\n"
+    result = run(["--output-format", "json", "-", "--stdin-filename", "api.py"], tmp_path, stdin=source)
+    (finding,) = json.loads(result.stdout)
+    assert finding["fix"]["edits"] == [
+        {"content": ", status", "location": {"row": 1, "column": 34}, "end_location": {"row": 1, "column": 34}},
+        {"content": "status.HTTP_404_NOT_FOUND", "location": {"row": 5, "column": 25}, "end_location": {"row": 5, "column": 28}},
+    ]
+    assert apply_json_fixes(source, [finding["fix"]]) == run(["--fix", "-", "--stdin-filename", "api.py"], tmp_path, stdin=source).stdout

@@ -579,7 +579,7 @@ def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 def explain_file(path: str, config_path: Optional[str], isolated: bool, output_format: str, no_cache: bool) -> None:
     """Show why PATH gets the findings it gets: configuration, file role, library versions,
@@ -628,7 +628,7 @@ def language_server() -> None:
 
 
 @main.command("rules")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(output_format: str) -> None:
     """List every rule: code, name, default, severity, fix safety."""
     from fastapi_review.rules import ALL_RULES
