@@ -171,3 +171,11 @@ def test_verbose_says_which_configuration_and_how_long(tmp_path: Path) -> None:
     lines = run(["-v", "c.py"], tmp_path).stderr.splitlines()
     assert lines[0] == f"fastapi-review: configuration: {tmp_path.resolve() / 'pyproject.toml'}; project directory: {tmp_path.resolve()}"
     assert lines[-1].startswith("fastapi-review: checked 1 file in ") and lines[-1].endswith("s")
+
+
+def test_globs_written_from_the_project_directory(tmp_path: Path) -> None:
+    from fastapi_review.config import load_config
+
+    _project(tmp_path, 'exclude = ["./build"]\nservices = ["./app/logic/**"]\n', {})
+    config = load_config(None, tmp_path)
+    assert (config.exclude, config.services) == (("/build",), ("/app/logic/**",))

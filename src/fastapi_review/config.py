@@ -34,6 +34,7 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
+_GLOB_KEYS = ("exclude", "extend-exclude", "services", "models")  # globs relative to the project (`./` allowed)
 _BOOL_KEYS = ("force-exclude", "respect-gitignore", "learn-conventions")
 _VERSION_KEYS = ("pydantic-version", "sqlalchemy-version")
 KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "time-budget", "per-file-ignores", "rules", "roles")
@@ -158,7 +159,7 @@ def parse_table(table: Any, source: Path) -> Config:
             raise ConfigError(f"{prefix}: unknown key {key!r}{did_you_mean(key, KNOWN_KEYS)}")
         if key in _LIST_KEYS:
             values[key.replace("-", "_")] = _string_list(value, f"{prefix}.{key}")
-            if key in ("exclude", "extend-exclude"):
+            if key in _GLOB_KEYS:
                 values[key.replace("-", "_")] = tuple(normalize_glob(g) for g in values[key.replace("-", "_")])
         elif key in _VERSION_KEYS:
             if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2):
