@@ -429,7 +429,7 @@ def _show(config: Config, targets: tuple[str, ...], stdin_filename: Optional[str
 
 
 def _plain(value: Any) -> Any:
-    """A setting as JSON (and TOML) can write it."""
+    """A setting as JSON writes it."""
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, (tuple, list)):
