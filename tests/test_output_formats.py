@@ -181,3 +181,14 @@ def test_json_fix_edits_of_stdin(tmp_path: Path) -> None:
         {"content": "status.HTTP_404_NOT_FOUND", "location": {"row": 5, "column": 25}, "end_location": {"row": 5, "column": 28}},
     ]
     assert apply_json_fixes(source, [finding["fix"]]) == run(["--fix", "-", "--stdin-filename", "api.py"], tmp_path, stdin=source).stdout
+
+
+def test_json_fix_edits_keep_crlf_line_endings_and_non_ascii_columns(tmp_path: Path) -> None:
+    _project(tmp_path, {}, '[tool.fastapi-review]\nselect = ["FR302"]\n')
+    source = "from fastapi import HTTPException\r\n\r\n\r\ndef g() -> None:\r\n    é = HTTPException(404, detail='é')\r\n    raise é\r\n"
+    (tmp_path / "api.py").write_bytes(source.encode("utf-8"))
+    (finding,) = json.loads(run(["--output-format", "json", "api.py"], tmp_path).stdout)
+    assert finding["fix"]["edits"][1]["location"] == {"row": 5, "column": 23}  # characters, as ruff counts
+    from_json = apply_json_fixes(source, [finding["fix"]])
+    assert run(["--fix", "-q", "api.py"], tmp_path).exit_code == 0
+    assert from_json.encode("utf-8") == (tmp_path / "api.py").read_bytes()
