@@ -51,7 +51,8 @@ def test_json_format(tmp_path: Path) -> None:
         "path": "a.py", "line": 1, "column": 5, "end_line": 1, "end_column": 6,
         "code": "FR102", "name": "missing-return-annotation",
         "message": "function 'f' has no return type annotation; add '-> ...'",
-        "severity": "warning", "fix": None,
+        "severity": "warning", "url": "https://github.com/fastapi-review/fastapi-review/blob/main/rules/FR102.md",
+        "fix": None,
     }
 
 

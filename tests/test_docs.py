@@ -136,7 +136,7 @@ def test_rule_command_unknown_rule() -> None:
 def test_readme_quickstart_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"```sh\n{ci}\n```" in readme
+    assert "<!-- quickstart-tests -->\n```sh\n" + ci + "\n```" in readme
 
 
 def test_readme_configuration_example_is_valid() -> None:
@@ -152,7 +152,7 @@ def test_readme_configuration_example_is_valid() -> None:
     from fastapi_review.selection import RuleSet
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    block = readme.split("<!-- configuration -->", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     table = tomllib.loads(block)["tool"]["fastapi-review"]
     config = parse_table(table, ROOT / "pyproject.toml")
     assert config.role_select == {"tests": ("FR101",)} and config.generated_markers is False

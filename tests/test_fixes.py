@@ -164,7 +164,7 @@ def test_stdin_fix_prints_the_fixed_source(tmp_path: Path) -> None:
 def test_statistics_and_json_show_fixability(tmp_path: Path) -> None:
     _project(tmp_path, "api.py", ROUTE.encode())
     assert "FR302 http-status-literal (1 fixable)" in run(["--statistics", "api.py"], tmp_path).stdout
-    assert '"fix": {"safety": "safe", "description": "Use status.HTTP_404_NOT_FOUND"}' in run(
+    assert '"fix": {"safety": "safe", "description": "Use status.HTTP_404_NOT_FOUND", "applicability": "safe", "edits": [' in run(
         ["--format", "json-lines", "api.py"], tmp_path
     ).stdout
 

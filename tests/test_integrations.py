@@ -146,12 +146,19 @@ def test_github_actions_snippet_commands(tmp_path: Path) -> None:
 
 
 def test_gitlab_snippet_commands(tmp_path: Path) -> None:
+    """The README job's commands write the reports its `artifacts:reports` name."""
+    import yaml
+
     (tmp_path / "pyproject.toml").write_text(CONFIG)
     (tmp_path / "a.py").write_text(BAD)
-    script = [l.strip()[2:] for l in readme_block("gitlab-ci").splitlines() if l.strip().startswith("- fastapi-review")]
+    job = yaml.safe_load(readme_block("gitlab-ci"))["fastapi-review"]
+    script = [line for line in job["script"] if line.startswith("fastapi-review")]
     assert run(script[0].split()[1:], tmp_path).exit_code == 0
-    assert json.loads((tmp_path / "fastapi-review.json").read_text())[0]["code"] == "FR102"
+    report = json.loads((tmp_path / job["artifacts"]["reports"]["codequality"]).read_text())
+    jsonschema.validate(report, json.loads((ROOT / "tests" / "data" / "gitlab-code-quality-schema.json").read_text()))
+    assert [issue["check_name"] for issue in report] == ["FR102", "FR101"]
     assert run(script[1].split()[1:], tmp_path).exit_code == 1
+    assert "fastapi-review.FR101" in (tmp_path / job["artifacts"]["reports"]["junit"]).read_text()
 
 
 def test_vscode_snippet_selects_fr() -> None:
@@ -160,12 +167,15 @@ def test_vscode_snippet_selects_fr() -> None:
 
 @pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="try-repo needs git and the checkout")
 def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
-    """The repository's .pre-commit-hooks.yaml, installed by real pre-commit from this checkout."""
+    """The repository's .pre-commit-hooks.yaml at the README's pinned revision, installed by real
+    pre-commit from this checkout (the same clone-and-install pre-commit does from GitHub)."""
     repo = tmp_path / "repo"
     repo.mkdir()
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t", "PRE_COMMIT_HOME": str(tmp_path / "cache")}
-    assert "id: fastapi-review" in readme_block("pre-commit-remote")
+    remote = readme_block("pre-commit-remote")
+    assert "id: fastapi-review" in remote
+    revision = remote.split("rev: ", 1)[1].split("\n", 1)[0]  # the pinned revision (tests/test_readme.py)
     (repo / "app.py").write_text(BAD)
     # pre-commit names every file; extend-exclude must still hold (the hook runs --force-exclude)
     (repo / "pyproject.toml").write_text(CONFIG + 'extend-exclude = ["generated/"]\n')
@@ -174,7 +184,7 @@ def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=repo, check=True, env=env)
     result = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "fastapi-review", "--all-files"],
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "fastapi-review", "--ref", revision, "--all-files"],
         cwd=repo, capture_output=True, text=True, env=env, timeout=600,
     )
     assert result.returncode == 1, result.stdout + result.stderr

@@ -47,6 +47,17 @@ def fingerprints(findings: Sequence[Finding], root: Path, source_of: Callable[[s
     return [fingerprint(f, root, _line(source_of, cache, f)) for f in findings]
 
 
+def unique_fingerprints(findings: Sequence[Finding], root: Path, source_of: Callable[[str], Optional[str]]) -> list[str]:
+    """A fingerprint per finding that no other finding of the report shares (GitLab Code Quality
+    needs unique ones): the baseline fingerprint plus how many findings before it share it."""
+    seen: Counter = Counter()
+    unique = []
+    for fp in fingerprints(findings, root, source_of):
+        unique.append(hashlib.sha256(f"{fp}\0{seen[fp]}".encode()).hexdigest()[:32])
+        seen[fp] += 1
+    return unique
+
+
 def write_baseline(path: Path, findings: Sequence[Finding], root: Path, source_of: Callable[[str], Optional[str]]) -> None:
     """Write the findings' fingerprints atomically."""
     entries = [

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any, Optional
@@ -17,7 +18,7 @@ import click
 from fastapi_review import __version__
 from fastapi_review.config import Config, ConfigError, load_config
 from fastapi_review.discovery import DiscoveryError
-from fastapi_review.output import FORMATTERS, REVIEW_FORMATTERS
+from fastapi_review.output import FORMATTERS, REVIEW_FORMATTERS, SOURCE_FORMATS
 from fastapi_review.output.text import format_statistics, format_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -25,6 +26,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
 TRACEBACK_VARIABLE = "FASTAPI_REVIEW_TRACEBACK"
 STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"  # GitHub Actions' job summary file
+OUTPUT_FORMAT_VARIABLE = "FASTAPI_REVIEW_OUTPUT_FORMAT"  # as ruff's RUFF_OUTPUT_FORMAT
 BUG_REPORT = "https://github.com/fastapi-review/fastapi-review/issues"
 
 
@@ -49,6 +51,21 @@ class _DefaultGroup(click.Group):
             if not any(a in ("--help", "-h") for a in args[:1]) and not (args and args[0] == "--version"):
                 args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`check` is the default command: its usage comes first."""
+        formatter.write_usage(ctx.command_path, "[OPTIONS] [PATHS]...")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="       ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The default command's options first (they are what `fastapi-review [OPTIONS]` takes),
+        then the group's own options and the commands."""
+        check_command = self.commands["check"]
+        options = [p for p in check_command.get_params(ctx) if isinstance(p, click.Option) and not p.is_eager]
+        records = [r for r in (p.get_help_record(ctx) for p in options) if r is not None]
+        with formatter.section("Options (of check, the default command)"):
+            formatter.write_dl(records)
+        super().format_options(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         previous = None
@@ -114,7 +131,11 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="fastapi-review")
 def main() -> None:
-    """Review FastAPI / SQLAlchemy 2 / Pydantic v2 code: `fastapi-review [PATHS]...`."""
+    """Review FastAPI / SQLAlchemy 2 / Pydantic v2 code.
+
+    `fastapi-review [OPTIONS] [PATHS]...` checks PATHS (default: the current directory; '-'
+    reads stdin): `check` is the default command, and its options are listed first.
+    """
 
 
 @main.command()
@@ -123,8 +144,9 @@ def main() -> None:
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option(
-    "--format", "--output-format", "output_format", type=click.Choice(sorted({*FORMATTERS, *REVIEW_FORMATTERS})),
-    default="text", show_default=True, help="markdown: a review with the checklist and the next agent to invoke.",
+    "--output-format", "--format", "output_format", type=click.Choice(sorted({*FORMATTERS, *SOURCE_FORMATS, *REVIEW_FORMATTERS})),
+    default="text", show_default=True, envvar=OUTPUT_FORMAT_VARIABLE, show_envvar=True,
+    help="How to print the findings (markdown and html: a review with the checklist and the next agent to invoke).",
 )
 @click.option(
     "--step-summary/--no-step-summary", default=True, show_default=True,
@@ -132,17 +154,18 @@ def main() -> None:
 )
 @click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since REF (git: since the merge base of REF and HEAD, uncommitted and untracked files included).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here instead of stdout.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--exit-zero", "-e", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule after the report.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary line.")
+@click.option("--silent", "-s", is_flag=True, help="Print nothing but errors (not even the findings); the exit code still says whether there are findings.")
 @click.option("--show-source", is_flag=True, help="Text format: print the source line and a caret under each finding.")
 @click.option("--stdin-filename", type=click.Path(dir_okay=False), help="With '-': the path the source on stdin stands for (config, per-file ignores, output).")
 @click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file (and exit 0).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for the per-file phase (default: all cores).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--no-cache", "-n", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the cache lives (default: .fastapi_review_cache/ in the project directory).")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report the findings that remain.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too (they may change behaviour).")
@@ -151,7 +174,15 @@ def main() -> None:
     "--force-exclude/--no-force-exclude", default=None,
     help="Apply exclude / extend-exclude to files named on the command line (and --stdin-filename) too; pre-commit's hook uses it.",
 )
-@click.option("--verbose", "-v", is_flag=True, help="On an internal error, print its traceback too.")
+@click.option("--exclude", multiple=True, metavar="GLOBS", help="Globs to leave out, replacing `exclude` and the default excludes (comma-separated, repeatable).")
+@click.option("--extend-exclude", multiple=True, metavar="GLOBS", help="Globs to leave out on top of `exclude` (comma-separated, repeatable).")
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore", default=None,
+    help="Leave out the files .gitignore and .git/info/exclude ignore (default: yes; overrides respect-gitignore).",
+)
+@click.option("--show-settings", is_flag=True, help="Print the settings the run would use and exit.")
+@click.option("--show-files", is_flag=True, help="Print the files the run would check and exit.")
+@click.option("--verbose", "-v", is_flag=True, help="Say which configuration is used and how long the check took; on an internal error, print its traceback too.")
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -177,11 +208,19 @@ def check(
     unsafe_fixes: bool,
     diff: bool,
     force_exclude: Optional[bool],
+    silent: bool,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    respect_gitignore: Optional[bool],
+    show_settings: bool,
+    show_files: bool,
     verbose: bool,
 ) -> None:
     """Check PATHS (default: the current directory; '-' reads one file from stdin)."""
     global _verbose
     _verbose = verbose
+    quiet = quiet or silent
+    started = time.perf_counter()
     from fastapi_review.baseline import (
         BaselineError,
         filter_new,
@@ -204,21 +243,20 @@ def check(
         click.echo("fastapi-review: error: --stdin-filename names the source read from stdin: give it without paths (or with '-')", err=True)
         sys.exit(EXIT_ERROR)
     stdin_text: Optional[str] = None
+    stdin_data: Optional[bytes] = None
     fix_run = None
     unwritten = False
     try:
         start = Path(stdin_filename) if stdin_mode and stdin_filename else Path(targets[0] if not stdin_mode else ".")
-        config = _load(config_path, isolated, start)
-        from fastapi_review.selection import validate_selectors
-
-        config = dataclasses.replace(
-            config,
-            # validated here, so that an unknown code is blamed on the option, not the file
-            select=validate_selectors(_split_codes(select), "--select") or config.select,
-            extend_select=config.extend_select + validate_selectors(_split_codes(extend_select), "--extend-select"),
-            ignore=config.ignore + validate_selectors(_split_codes(ignore), "--ignore"),
-            force_exclude=config.force_exclude if force_exclude is None else force_exclude,
+        config = _with_options(
+            _load(config_path, isolated, start), select, extend_select, ignore, exclude, extend_exclude,
+            force_exclude, respect_gitignore,
         )
+        if verbose:
+            click.echo(f"fastapi-review: configuration: {config.source or 'none (defaults)'}; project directory: {config.root}", err=True)
+        if show_settings or show_files:
+            _show(config, targets, stdin_filename if stdin_mode else None, show_settings, output_format)
+            sys.exit(EXIT_CLEAN)
         cache = None if no_cache else _cache(config, cache_dir)
         workers = jobs or default_jobs()
         if fix or diff:
@@ -234,7 +272,7 @@ def check(
             unwritten = _write_fixes(fix_run, quiet)  # a file not written keeps its findings
             report = fix_run.report
         elif stdin_mode:
-            data = sys.stdin.buffer.read()
+            data = stdin_data = sys.stdin.buffer.read()
             stdin_text = decode_source(data)
             findings = check_text(data, stdin_filename or "stdin.py", config, jobs=workers, cache=cache)
             report = Report(findings, files_checked=1)
@@ -276,7 +314,7 @@ def check(
     report = Report(findings, report.files_checked)
     shown_paths = (stdin_filename or "stdin.py",) if stdin_mode else targets
     for problem in problems:
-        if problem.file and not problem.error:
+        if (problem.file or silent) and not problem.error:
             continue  # a broken file found in a directory: its FR001 finding says it
         click.echo(f"fastapi-review: {'error' if problem.error else 'warning'}: {problem}", err=True)
 
@@ -286,6 +324,17 @@ def check(
         output = format_text_with_source(report.findings, source_of, unsafe_fixes)
     elif output_format == "text":
         output = format_text(report.findings, unsafe_fixes)
+    elif output_format == "gitlab":
+        from fastapi_review.baseline import unique_fingerprints
+        from fastapi_review.output.gitlab import format_gitlab
+
+        output = format_gitlab(report.findings, unique_fingerprints(report.findings, config.root, source_of))
+    elif output_format == "rdjson":
+        from fastapi_review.output.rdjson import format_rdjson
+
+        output = format_rdjson(_with_fix_edits(report.findings, config, stdin_data), source_of)
+    elif output_format in ("json", "json-lines"):
+        output = FORMATTERS[output_format](_with_fix_edits(report.findings, config, stdin_data))
     elif output_format in REVIEW_FORMATTERS:
         from fastapi_review.output.html import HtmlUnavailable
 
@@ -311,17 +360,118 @@ def check(
         output += format_statistics(report.findings, unsafe_fixes)
     if output_file:
         Path(output_file).write_text(output, encoding="utf-8")
-    else:
+    elif not silent:
         click.echo(output, nl=False)
     if not quiet and output_format == "text":
-        count = len(report.findings)
-        files = _counted(report.files_checked, "file")
-        click.echo(f"Found {_counted(count, 'finding')} in {files}." if count else f"All clear: {files} checked.", err=True)
+        click.echo(_summary(report.findings, report.files_checked, None if fix_run else unsafe_fixes), err=True)
+    if verbose:
+        click.echo(f"fastapi-review: checked {_counted(report.files_checked, 'file')} in {time.perf_counter() - started:.2f}s", err=True)
     if any(f.code == "FR002" for f in report.findings):
         sys.exit(EXIT_ERROR)  # a rule crashed: the report is incomplete
     if any(p.error for p in problems) or unwritten:
         sys.exit(EXIT_ERROR)  # a path could not be checked, or a fix could not be written
     sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_CLEAN)
+
+
+def _with_options(
+    config: Config,
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    force_exclude: Optional[bool],
+    respect_gitignore: Optional[bool],
+) -> Config:
+    """The configuration with the command line's settings on top.  As in ruff, `--select`
+    starts the selection afresh: the configuration's select, extend-select and ignore no longer
+    count (its per-file-ignores do); `--extend-select` / `--ignore` add to whichever holds."""
+    from fastapi_review.config import normalize_glob
+    from fastapi_review.selection import validate_selectors
+
+    # validated here, so that an unknown code is blamed on the option, not the file
+    selected = validate_selectors(_split_codes(select), "--select")
+    extended = validate_selectors(_split_codes(extend_select), "--extend-select")
+    ignored = validate_selectors(_split_codes(ignore), "--ignore")
+    excluded = tuple(normalize_glob(glob) for glob in _split_codes(exclude))
+    return dataclasses.replace(
+        config,
+        select=selected or config.select,
+        extend_select=extended if selected else config.extend_select + extended,
+        ignore=ignored if selected else config.ignore + ignored,
+        exclude=excluded or config.exclude,
+        extend_exclude=config.extend_exclude + tuple(normalize_glob(glob) for glob in _split_codes(extend_exclude)),
+        force_exclude=config.force_exclude if force_exclude is None else force_exclude,
+        respect_gitignore=config.respect_gitignore if respect_gitignore is None else respect_gitignore,
+    )
+
+
+def _show(config: Config, targets: tuple[str, ...], stdin_filename: Optional[str], settings: bool, output_format: str) -> None:
+    """`--show-files`: the files a run would check, one a line.  `--show-settings`: the
+    effective settings, one `key = value` a line (values written as JSON), and the rules that would run."""
+    from fastapi_review.discovery import discover, is_force_excluded, named_file
+    from fastapi_review.selection import RuleSet
+
+    if not settings:
+        if stdin_filename is not None:
+            files = [] if is_force_excluded(named_file(stdin_filename, config), config) else [named_file(stdin_filename, config)]
+        else:
+            files = discover(targets, config, [])
+        for file in files:
+            click.echo(file.display)
+        return
+    enabled = RuleSet.from_config(config).enabled
+    click.echo(f"# settings of `fastapi-review {' '.join(targets)}` (configuration: {config.source or 'none, the defaults'})")
+    for field in dataclasses.fields(config):
+        click.echo(f"{field.name.replace('_', '-')} = {json.dumps(_plain(getattr(config, field.name)))}")
+    click.echo(f"output-format = {json.dumps(output_format)}")
+    click.echo(f"enabled-rules = {json.dumps(list(enabled))}")
+
+
+def _plain(value: Any) -> Any:
+    """A setting as JSON writes it."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _with_fix_edits(findings: list[Any], config: Config, stdin_data: Optional[bytes]) -> list[Any]:
+    """The findings with their fixes' text edits (the JSON formats print them)."""
+    from fastapi_review.fixes import fix_edits
+
+    def data_of(path: str) -> Optional[bytes]:
+        if stdin_data is not None:
+            return stdin_data
+        try:
+            return Path(path).read_bytes()
+        except OSError:
+            return None
+
+    return fix_edits(findings, config, data_of)
+
+
+def _summary(findings: list[Any], files_checked: int, unsafe_fixes: Optional[bool]) -> str:
+    """`Found 78 findings in 13 files (31 files checked).` and, outside fix runs (`unsafe_fixes`
+    None), ruff's hint: `[*] 5 fixable with --fix (2 hidden fixes can be enabled with --unsafe-fixes).`"""
+    from fastapi_review.output.text import fixable
+
+    checked = _counted(files_checked, "file")
+    if not findings:
+        return f"All clear: {checked} checked."
+    with_findings = _counted(len({f.path for f in findings}), "file")
+    summary = f"Found {_counted(len(findings), 'finding')} in {with_findings} ({checked} checked)."
+    if unsafe_fixes is None:
+        return summary
+    count = sum(fixable(f, unsafe_fixes) for f in findings)
+    hidden = sum(f.fix is not None and not fixable(f, unsafe_fixes) for f in findings)
+    hint = f" ({hidden} hidden fix{'' if hidden == 1 else 'es'} can be enabled with --unsafe-fixes)" if hidden else ""
+    if count:
+        return f"{summary}\n[*] {count} fixable with --fix{hint}."
+    return f"{summary}\nNo fixes available{hint}." if hidden else summary
 
 
 def _review_context(
@@ -429,7 +579,7 @@ def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this pyproject.toml instead of searching for one.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 def explain_file(path: str, config_path: Optional[str], isolated: bool, output_format: str, no_cache: bool) -> None:
     """Show why PATH gets the findings it gets: configuration, file role, library versions,
@@ -468,13 +618,17 @@ def language_server() -> None:
     try:
         from fastapi_review.lsp import run
     except ImportError:
-        click.echo("fastapi-review: error: the language server needs pygls: pip install 'fastapi-review[lsp]'", err=True)
+        click.echo(
+            "fastapi-review: error: the language server needs pygls (the lsp extra): pip install 'pygls>=2.0', "
+            "or pip install '.[lsp]' in a fastapi-review checkout",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
     run()
 
 
 @main.command("rules")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(output_format: str) -> None:
     """List every rule: code, name, default, severity, fix safety."""
     from fastapi_review.rules import ALL_RULES

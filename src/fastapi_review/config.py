@@ -34,7 +34,8 @@ DEFAULT_ROLE_GLOBS: dict[str, tuple[str, ...]] = {
 _ROLE_KEYS = ("globs", "extend-globs", "select", "markers")
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "services", "models", "session-names")
-_BOOL_KEYS = ("force-exclude", "learn-conventions")
+_GLOB_KEYS = ("exclude", "extend-exclude", "services", "models")  # globs relative to the project (`./` allowed)
+_BOOL_KEYS = ("force-exclude", "respect-gitignore", "learn-conventions")
 _VERSION_KEYS = ("pydantic-version", "sqlalchemy-version")
 KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "time-budget", "per-file-ignores", "rules", "roles")
 DEFAULT_TIME_BUDGET = 10.0  # seconds per file; generous: real files check in well under one
@@ -58,6 +59,8 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     # exclude / extend-exclude hold for files named on the command line too (pre-commit names them)
     force_exclude: bool = False
+    # leave out what .gitignore files and .git/info/exclude ignore
+    respect_gitignore: bool = True
     services: tuple[str, ...] = DEFAULT_SERVICES
     models: tuple[str, ...] = DEFAULT_MODELS
     session_names: tuple[str, ...] = DEFAULT_SESSION_NAMES
@@ -156,6 +159,8 @@ def parse_table(table: Any, source: Path) -> Config:
             raise ConfigError(f"{prefix}: unknown key {key!r}{did_you_mean(key, KNOWN_KEYS)}")
         if key in _LIST_KEYS:
             values[key.replace("-", "_")] = _string_list(value, f"{prefix}.{key}")
+            if key in _GLOB_KEYS:
+                values[key.replace("-", "_")] = tuple(normalize_glob(g) for g in values[key.replace("-", "_")])
         elif key in _VERSION_KEYS:
             if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2):
                 raise ConfigError(f"{prefix}.{key} must be the major version, 1 or 2, not {value!r}")
@@ -218,6 +223,16 @@ def _string_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of strings, not {value!r}")
     return tuple(value)
+
+
+def normalize_glob(glob: str) -> str:
+    """A glob written relative to the project (`./app/*.py`, `./conftest.py`) as gitignore-style
+    matching reads it: anchored at the project directory (`/app/*.py`, `/conftest.py`)."""
+    if not glob.startswith("./"):
+        return glob
+    while glob.startswith("./"):
+        glob = glob[2:]
+    return "/" + glob.lstrip("/") if glob else ""
 
 
 def did_you_mean(word: str, choices: Any) -> str:

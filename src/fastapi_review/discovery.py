@@ -131,7 +131,7 @@ def discover(paths: Sequence[str], config: Config, problems: Optional[list[PathP
     path that does not exist raises DiscoveryError.
     """
     excludes = _excludes(config)
-    gitignores = _GitIgnores()
+    gitignores = _GitIgnores() if config.respect_gitignore else None
     found: dict[Path, SourceFile] = {}
     noted: list[PathProblem] = [] if problems is None else problems
     for given in paths:
@@ -196,7 +196,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _walk(
-    base: Path, excludes: pathspec.PathSpec, gitignores: _GitIgnores, top: Path, root: Path, problems: list[PathProblem]
+    base: Path, excludes: pathspec.PathSpec, gitignores: Optional[_GitIgnores], top: Path, root: Path, problems: list[PathProblem]
 ) -> Iterator[SourceFile]:
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         directory = Path(dirpath)
@@ -206,7 +206,7 @@ def _walk(
             resolved = resolved_dir / name
             if _excluded_directory(_relative(resolved, root), name, excludes):
                 continue
-            if gitignores.ignored(resolved, True, top):
+            if gitignores is not None and gitignores.ignored(resolved, True, top):
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -215,7 +215,7 @@ def _walk(
                 continue
             resolved = resolved_dir / name
             rel = _relative(resolved, root)
-            if excludes.match_file(rel) or gitignores.ignored(resolved, False, top):
+            if excludes.match_file(rel) or (gitignores is not None and gitignores.ignored(resolved, False, top)):
                 continue
             shown = os.path.normpath(os.path.join(dirpath, name))
             if _leads_nowhere(directory / name):

@@ -11,11 +11,25 @@ Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
+class TextEdit(Packed):
+    """Replace the text from (line, column) up to (end_line, end_column) — 1-based, columns in
+    characters, the end excluded — by `content`."""
+
+    content: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
 class Fix(Packed):
-    """A proposed edit; `safety` is "safe" or "unsafe"."""
+    """A proposed edit; `safety` is "safe" or "unsafe".  `edits` (the change as text edits of the
+    checked source) is filled in only for the formats that print it (fixes.fix_edits)."""
 
     safety: Literal["safe", "unsafe"]
     description: str
+    edits: tuple[TextEdit, ...] = ()
 
 
 @dataclass(frozen=True)

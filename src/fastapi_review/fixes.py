@@ -18,9 +18,9 @@ import sys
 import tempfile
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import libcst as cst
 
@@ -29,7 +29,7 @@ from fastapi_review.checker import Report, per_file_phase, run_project_phase
 from fastapi_review.config import Config
 from fastapi_review.discovery import PathProblem, SourceFile, decode_source, discover, is_force_excluded, named_file
 from fastapi_review.engine import FileResult, check_file
-from fastapi_review.findings import Finding
+from fastapi_review.findings import Finding, TextEdit
 from fastapi_review.parallel import on_big_stack
 from fastapi_review.rule import FixRequest, RuleFix
 from fastapi_review.selection import RuleSet
@@ -409,6 +409,82 @@ def _compiles(data: bytes) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
+
+
+# -- fixes as text edits (the JSON formats) ----------------------------------------------------
+
+
+def fix_edits(findings: Sequence[Finding], config: Config, data_of: Callable[[str], Optional[bytes]]) -> list[Finding]:
+    """`findings` with each fix's text edits filled in: the fix alone, applied to the checked
+    bytes (`data_of(path)`) by the same machinery as `--fix`, as the smallest replacements that
+    turn the file's text into the fixed text.  A fix that cannot be applied alone keeps no edits."""
+    wanted: dict[str, set[Key]] = {}
+    for finding in findings:
+        if finding.fix is not None:
+            wanted.setdefault(finding.path, set()).add(finding_key(finding))
+    if not wanted:
+        return list(findings)
+    ruleset = RuleSet.from_config(config)
+    edits: dict[tuple[str, Key], tuple[TextEdit, ...]] = {}
+    for path, keys in wanted.items():
+        data = data_of(path)
+        if data is None:
+            continue
+        edits.update(on_big_stack(_file_edits, named_file(path, config), data, ruleset, keys))
+    return [
+        f if f.fix is None else replace(f, fix=replace(f.fix, edits=edits.get((f.path, finding_key(f)), ())))
+        for f in findings
+    ]
+
+
+def _file_edits(file: SourceFile, data: bytes, ruleset: RuleSet, keys: set[Key]) -> dict[tuple[str, Key], tuple[TextEdit, ...]]:
+    request = FixRequest(frozenset({"safe", "unsafe"}))
+    check_file(file, data, ruleset, fixes=request)
+    if request.tree is None:
+        return {}
+    must_compile = _compiles(data)
+    before = decode_source(data)
+    result = {}
+    for finding, fix in request.edits:
+        key = finding_key(finding)
+        if key not in keys:
+            continue
+        fixed = apply_fixes(request.tree, [(finding, fix)], must_compile)
+        if fixed.data is not None:
+            result[(file.display, key)] = text_edits(before, decode_source(fixed.data))
+    return result
+
+
+def text_edits(before: str, after: str) -> tuple[TextEdit, ...]:
+    """The replacements (positions in `before`, in order, not overlapping) that turn `before` into
+    `after`: changed runs of lines, each trimmed to the characters that differ."""
+    old, new = _lines(before), _lines(after)
+    starts = [0]
+    for line in old:
+        starts.append(starts[-1] + len(line))
+    result = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        removed, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+        head = len(os.path.commonprefix([removed, added]))
+        tail = len(os.path.commonprefix([removed[head:][::-1], added[head:][::-1]]))
+        start, end = starts[i1] + head, starts[i2] - tail
+        result.append(TextEdit(added[head : len(added) - tail], *_line_column(before, start), *_line_column(before, end)))
+    return tuple(result)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text`, each with its "\\n" (lines end at "\\n" only, as the positions count them)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and character column of an offset (after a final newline: the next line)."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 # -- output -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import pathspec
 
-from fastapi_review.config import Config, ConfigError, did_you_mean
+from fastapi_review.config import Config, ConfigError, did_you_mean, normalize_glob
 from fastapi_review.discovery import SourceFile
 from fastapi_review.facts import APP, ROLES
 from fastapi_review.project_profile import ProfileResolver
@@ -35,9 +35,11 @@ def validate_selectors(selectors: Iterable[str], where: str) -> tuple[str, ...]:
     """Upper-case each selector and check it names at least one rule (or is ALL)."""
     result = []
     for raw in selectors:
-        selector = raw.strip().upper()
+        selector = raw.strip()
         if not selector:
             continue
+        if selector != selector.upper():  # as ruff: `fr401` is not a code (nor a silent match)
+            raise ConfigError(f"{where}: {raw!r} is not a rule code: codes are upper case ({selector.upper()!r})")
         if selector != "ALL" and not any(code.startswith(selector) for code in RULES_BY_CODE):
             raise ConfigError(f"{where}: unknown rule code or prefix {raw!r}{did_you_mean(selector, RULES_BY_CODE)}")
         result.append(selector)
@@ -51,7 +53,7 @@ class RuleSet:
     config: Config
     enabled: tuple[str, ...]
     options: dict[str, Any]
-    _per_file: tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]
+    _per_file: tuple[tuple[pathspec.PathSpec, bool, tuple[str, ...]], ...]  # (glob, negated, codes)
     _roles: RoleResolver
     _profiles: ProfileResolver
     # per role: the enabled codes that run on its files (the rule's own roles, plus the
@@ -85,7 +87,12 @@ class RuleSet:
         per_file = []
         for glob, codes in config.per_file_ignores:
             valid = validate_selectors(codes, f"{where}: per-file-ignores.{glob!r}")
-            per_file.append((pathspec.PathSpec.from_lines("gitignore", [glob]), valid))
+            # as ruff: `!glob` ignores the codes in the files the glob does not match
+            negated = glob.startswith("!")
+            pattern = normalize_glob(glob[1:] if negated else glob)
+            if not pattern:
+                raise ConfigError(f"{where}: per-file-ignores.{glob!r}: an empty glob")
+            per_file.append((pathspec.PathSpec.from_lines("gitignore", [pattern]), negated, valid))
         by_role = {}
         for role in ROLES:
             extra = validate_selectors(config.role_select.get(role, ()), f"{where}: roles.{role}.select")
@@ -133,8 +140,8 @@ class RuleSet:
         separators), minus its per-file-ignores."""
         codes = self._by_role[role]
         ignored: list[str] = []
-        for spec, selectors in self._per_file:
-            if spec.match_file(relative_path):
+        for spec, negated, selectors in self._per_file:
+            if spec.match_file(relative_path) != negated:
                 ignored.extend(selectors)
         if not ignored:
             return codes

@@ -83,7 +83,9 @@ def format_html(findings: Sequence[Finding], context: ReviewContext) -> str:
     try:
         import jinja2
     except ImportError as exc:
-        raise HtmlUnavailable("the html format needs jinja2: pip install 'fastapi-review[html]'") from exc
+        raise HtmlUnavailable(
+            "the html format needs jinja2 (the html extra): pip install jinja2, or pip install '.[html]' in a fastapi-review checkout"
+        ) from exc
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         autoescape=True,

@@ -1,15 +1,33 @@
-"""JSON: a list of finding objects (documented in the README)."""
+"""JSON: a list of finding objects (documented in the README), with ruff's `url` and `fix.edits`."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Sequence
 
-from fastapi_review.findings import Finding
+from fastapi_review.findings import Finding, TextEdit
+from fastapi_review.output.sarif import DOCS_URL
+
+
+def edit_to_dict(edit: TextEdit) -> dict[str, Any]:
+    """One edit as ruff's JSON writes it: `content` replaces `location` up to `end_location`."""
+    return {
+        "content": edit.content,
+        "location": {"row": edit.line, "column": edit.column},
+        "end_location": {"row": edit.end_line, "column": edit.end_column},
+    }
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
     """The JSON object of one finding."""
+    fix = None
+    if f.fix is not None:
+        fix = {
+            "safety": f.fix.safety,
+            "description": f.fix.description,
+            "applicability": f.fix.safety,
+            "edits": [edit_to_dict(edit) for edit in f.fix.edits],
+        }
     return {
         "path": f.path,
         "line": f.line,
@@ -20,7 +38,8 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "name": f.name,
         "message": f.message,
         "severity": f.severity,
-        "fix": None if f.fix is None else {"safety": f.fix.safety, "description": f.fix.description},
+        "url": DOCS_URL.format(code=f.code),
+        "fix": fix,
     }
 
 
