@@ -67,7 +67,9 @@ def test_a_five_megabyte_file(tmp_path: Path) -> None:
     text = "".join(chunk.format(i=i) for i in range(90_000))  # about 5.3 MB
     assert len(text) > 5_000_000
     (tmp_path / "big.py").write_text(text)
-    assert run(["-q", "big.py"], tmp_path).exit_code == 0
+    result = run(["-q", "big.py"], tmp_path)
+    # checked, or (on a slow or busy machine) stopped by the time budget — never an error
+    assert result.exit_code == 0 or all(" FR003 " in line for line in result.stdout.splitlines()), result.stdout
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -180,15 +180,18 @@ class QueryInLoop(Rule):
         return uses_names(node, items)
 
     def _exempt(self, loops: list[cst.CSTNode]) -> bool:
-        # searches and retries (a break / return: the read runs once), batch and polling loops —
-        # each exempts only its own body: a loop nested in a retry still reads once per item;
+        # polling loops, around any loop; searches and retries (a break / return: the read runs
+        # once) and batch loops exempt only their own body: a loop nested in a retry still reads
+        # once per item;
         # loops over what the code lists (`for model in (A, B)`), when every loop around is one
         if not loops:
             return False
+        if any(is_polling_loop(loop) for loop in loops):
+            return True  # a worker's round (`while True: ...; sleep(60)`): not a request's N+1
         innermost = loops[-1]
         if self._comprehension_items:
             return False  # the comprehension is the innermost loop, over data
-        if has_exit(innermost) or is_batch_loop(innermost) or is_polling_loop(innermost):
+        if has_exit(innermost) or is_batch_loop(innermost):
             return True
         return all(is_fixed_loop(loop, self.ctx.scope) for loop in loops)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Iterator, Optional
 
-from fastapi_review.facts import APP, ClassFacts
+from fastapi_review.facts import APP, ClassFacts, FunctionFacts
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.models import is_orm_class_or_mixin
 from fastapi_review.semantics.names import names_a_class
@@ -128,6 +128,26 @@ def resolve_function(index: ProjectIndex, qualname: str) -> Optional[str]:
     return None
 
 
+def _breadth_first(index: ProjectIndex, start: str, depth: int) -> Iterator[tuple[tuple[str, ...], FunctionFacts]]:
+    """(chain, facts of its last function) for the project functions `start` reaches through at
+    most `depth` calls, nearest first; a consumer stops the walk by not asking for more."""
+    frontier: list[tuple[str, ...]] = [(start,)]
+    seen = {start}
+    for _ in range(depth + 1):
+        following: list[tuple[str, ...]] = []
+        for chain in frontier:
+            facts = index.function(chain[-1])
+            if facts is None:
+                continue
+            yield chain, facts
+            for called in facts.calls:
+                callee = resolve_function(index, called) or called
+                if callee not in seen:
+                    seen.add(callee)
+                    following.append((*chain, callee))
+        frontier = following
+
+
 def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Optional[tuple[str, ...]]:
     """The project functions from `function` to one whose own body reads from a session (or, with
     `writes`, reads or writes), following at most MAX_CALL_DEPTH calls: (function, ..., reader).
@@ -142,26 +162,13 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
         if start is None:
             return None
         found: Optional[tuple[str, ...]] = None
-        frontier: list[tuple[str, ...]] = [(start,)]
-        seen = {start}
-        for _ in range((MAX_CALL_DEPTH if writes else MAX_LOADER_DEPTH) + 1):
-            following: list[tuple[str, ...]] = []
-            for chain in frontier:
-                facts = index.function(chain[-1])
-                if facts is None:
-                    continue
-                if writes and (facts.db_reads or facts.db_writes):
-                    return chain
-                if not writes and (facts.db_writes or names_a_write(chain[-1]) or any(names_a_write(c) for c in facts.calls)):
-                    return None  # it (or what it calls) creates or changes rows: an operation
-                if not writes and facts.db_reads and found is None:
-                    found = chain
-                for called in facts.calls:
-                    callee = resolve_function(index, called) or called
-                    if callee not in seen:
-                        seen.add(callee)
-                        following.append((*chain, callee))
-            frontier = following
+        for chain, facts in _breadth_first(index, start, MAX_CALL_DEPTH if writes else MAX_LOADER_DEPTH):
+            if writes and (facts.db_reads or facts.db_writes):
+                return chain
+            if not writes and (facts.db_writes or names_a_write(chain[-1]) or any(names_a_write(c) for c in facts.calls)):
+                return None  # it (or what it calls) creates or changes rows: an operation
+            if not writes and facts.db_reads and found is None:
+                found = chain
         return found
 
     return index.memo(("db-chain", function, writes), compute)
@@ -169,31 +176,20 @@ def db_chain(index: ProjectIndex, function: str, writes: bool = False) -> Option
 
 def commit_chain(index: ProjectIndex, function: str) -> Optional[tuple[str, ...]]:
     """The project functions from `function` to one whose own body commits a session, following
-    at most MAX_CALL_DEPTH calls (breadth first: the shortest chain); None when there is none."""
+    at most MAX_CALL_DEPTH calls (the shortest chain); None when there is none."""
 
     def compute() -> Optional[tuple[str, ...]]:
         start = resolve_function(index, function)
         if start is None:
             return None
-        frontier: list[tuple[str, ...]] = [(start,)]
-        seen = {start}
-        for _ in range(MAX_CALL_DEPTH + 1):
-            following: list[tuple[str, ...]] = []
-            for chain in frontier:
-                facts = index.function(chain[-1])
-                if facts is None:
-                    continue
-                if facts.commits:
-                    return chain
-                for called in facts.calls:
-                    callee = resolve_function(index, called) or called
-                    if callee not in seen:
-                        seen.add(callee)
-                        following.append((*chain, callee))
-            frontier = following
-        return None
+        return next((chain for chain, facts in _breadth_first(index, start, MAX_CALL_DEPTH) if facts.commits), None)
 
     return index.memo(("commit-chain", function), compute)
+
+
+def _through(chain: tuple[str, ...]) -> str:
+    """" through a() → B.c()" for the functions after the first, else ""."""
+    return f" through {' → '.join(_short(name) for name in chain[1:])}" if len(chain) > 1 else ""
 
 
 def _short(qualname: str) -> str:
@@ -214,10 +210,7 @@ class RunsQuery(Requirement, kind="runs_query"):
 
     def detail(self, index: ProjectIndex) -> Optional[str]:
         chain = db_chain(index, self.function)
-        if chain is None:
-            return None
-        through = f" through {' → '.join(_short(name) for name in chain[1:])}" if len(chain) > 1 else ""
-        return f"{_short(self.function)}, which queries the database{through},"
+        return None if chain is None else f"{_short(self.function)}, which queries the database{_through(chain)},"
 
 
 class DoesDbIo(Requirement, kind="does_db_io"):
@@ -250,7 +243,4 @@ class Commits(Requirement, kind="commits"):
 
     def detail(self, index: ProjectIndex) -> Optional[str]:
         chain = commit_chain(index, self.function)
-        if chain is None:
-            return None
-        through = f" through {' → '.join(_short(name) for name in chain[1:])}" if len(chain) > 1 else ""
-        return f"'{_short(self.function)}' (which commits{through})"
+        return None if chain is None else f"'{_short(self.function)}' (which commits{_through(chain)})"
