@@ -39,6 +39,11 @@ class ClassFacts(Packed):
     relationships: dict[str, str] = field(default_factory=dict)
     # columns typed String(n) / VARCHAR(n): name → n (FR606 compares request bounds with them)
     string_lengths: dict[str, int] = field(default_factory=dict)
+    # a literal `__tablename__ = "users"` ("" otherwise)
+    tablename: str = ""
+    # the database names of the columns the body declares; None when the body may declare
+    # columns not read (a declared_attr, an unknown call, a computed name, a SQLModel field)
+    table_columns: Optional[tuple[str, ...]] = ()
 
 
 @dataclass
@@ -87,6 +92,8 @@ class FileFacts(Packed):
     classes: list[ClassFacts] = field(default_factory=list)
     # module-level names bound to a declarative base factory (`Base = declarative_base()`)
     declarative_bases: list[str] = field(default_factory=list)
+    # those of them built with arguments that may add columns (`declarative_base(cls=Model)`)
+    custom_declarative_bases: list[str] = field(default_factory=list)
     # module-level names bound to `FastAPI(...)` / `APIRouter(...)` (value: "app" / "router")
     routers: dict[str, str] = field(default_factory=dict)
     # every module-level `name = call(...)`: name → qualified callee (subclasses across files)

@@ -16,7 +16,7 @@ import libcst as cst
 
 from fastapi_review.dispatch import iter_children
 from fastapi_review.facts import MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
-from fastapi_review.semantics.columns import datetime_mapping, string_length
+from fastapi_review.semantics.columns import datetime_mapping, declared_table_columns, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
@@ -148,8 +148,11 @@ class FileFactsWriter:
         last = callee.rsplit(".", 1)[-1]
         if in_library(callee, "sqlalchemy") and last in DECLARATIVE_FACTORIES:
             facts.declarative_bases.append(name)
+            if keyword_arg(value, "cls") is not None:
+                facts.custom_declarative_bases.append(name)
         elif last == "generate_base":
             facts.declarative_bases.append(name)
+            facts.custom_declarative_bases.append(name)
         elif in_library(callee, "sqlalchemy") and last in SESSIONMAKERS:
             facts.session_factories[name] = sessionmaker_kind(value, last, scope)
         else:
@@ -529,6 +532,7 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                 ):
                     facts.has_tablename = True
                     facts.table_assigned = facts.table_assigned or target.value == "__table__"
+                    facts.tablename = string_value(value) or "" if target.value == "__tablename__" else ""
                 elif target.value == "__abstract__":
                     facts.abstract = isinstance(value, cst.Name) and value.value == "True"
                 elif target.value in ("type_annotation_map", "registry") and value is not None:
@@ -537,6 +541,7 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                     facts.model_config.update(_config_literals(value))
     facts.attributes = tuple(attributes)
     facts.indexed_columns = tuple(sorted(indexed))
+    facts.table_columns = declared_table_columns(body.body, scope)
 
 
 _V1_RENAMED = {"orm_mode": "from_attributes"}

@@ -129,6 +129,52 @@ def inherited_attributes(index: ProjectIndex, qualname: str) -> Optional[set[str
     return names
 
 
+_COLUMNLESS_BASES = ("sqlalchemy.", "sqlmodel.", "typing.", "builtins.", "abc.")
+
+
+def _table_owners(index: ProjectIndex) -> tuple[dict[str, int], set[str]]:
+    """How many classes name each literal table, and the classes some other ORM model inherits
+    from (memoized on the index)."""
+    def build() -> tuple[dict[str, int], set[str]]:
+        counts: dict[str, int] = {}
+        inherited: set[str] = set()
+        for cls in index.classes():
+            if cls.tablename:
+                counts[cls.tablename] = counts.get(cls.tablename, 0) + 1
+            if is_orm_model(index, cls.qualname):
+                inherited.update(index.ancestors(cls.qualname))
+        return counts, inherited
+    return index.memo("models-table-owners", build)
+
+
+def table_columns_of(index: ProjectIndex, qualname: str) -> Optional[set[str]]:
+    """The database columns a model with a literal `__tablename__` maps: its body's and its
+    mixins' and abstract bases'.  None when any of them is not fully readable, when it inherits
+    from another model or another model from it (inheritance spreads a table's columns), when
+    another class names the same table, or when a base outside the project (or a
+    `declarative_base(cls=...)`) may add columns."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts) or not cls.tablename or cls.table_columns is None:
+        return None
+    counts, inherited = _table_owners(index)
+    if counts.get(cls.tablename, 0) != 1 or qualname in inherited:
+        return None
+    columns = set(cls.table_columns)
+    for ancestor in index.ancestors(qualname):
+        resolved = index.resolve(ancestor)
+        if isinstance(resolved, ClassFacts):
+            if resolved.table_columns is None or is_orm_model(index, ancestor):
+                return None
+            columns.update(resolved.table_columns)
+        elif resolved == DECLARATIVE_NAME:
+            located = index.locate(ancestor)
+            if located is None or located[1] in located[0].custom_declarative_bases:
+                return None
+        elif not ancestor.startswith(_COLUMNLESS_BASES):
+            return None
+    return columns
+
+
 def datetime_map_of(index: ProjectIndex, qualname: str) -> Optional[bool]:
     """How the class's declarative base maps `datetime` (True aware, False naive, None unset);
     the nearest class in the hierarchy that sets a type_annotation_map decides."""
