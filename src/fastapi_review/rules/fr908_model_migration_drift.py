@@ -17,7 +17,8 @@ from fastapi_review.semantics.migrations import (
     coarse_type,
     referred_table,
 )
-from fastapi_review.semantics.models import TableModel
+from fastapi_review.project import Requirement
+from fastapi_review.semantics.models import NamedByClass, TableModel
 from fastapi_review.semantics.scope import Scope
 from fastapi_review.semantics.types import parse_string_annotation, unwrap_annotation
 from fastapi_review.syntax import arg_is, keyword_arg, last_name, string_value
@@ -40,21 +41,27 @@ class ModelMigrationDrift(Rule):
     mentions = SQLALCHEMY_MODULES
 
     def setup(self) -> None:
-        self._tables: list[Optional[str]] = []  # the literal __tablename__ of each class being visited
+        self._tables: list[Optional[str]] = []  # the table of each class being visited (None: unknown)
+        self._requires: list[tuple[Requirement, ...]] = []  # what makes it that class's table
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         table = _literal_tablename(node)
+        qualname = self.ctx.scope.class_qualname_here
+        requires: tuple[Requirement, ...] = (TableModel(qualname),)
+        if table is None and _sqlmodel_default_name(node):
+            table = node.name.value.lower()
+            requires = (*requires, NamedByClass(qualname))
         self._tables.append(table)
+        self._requires.append(requires)
         if table is None:
             return
-        qualname = self.ctx.scope.class_qualname_here
-        model = TableModel(qualname)
-        self.report(node.name, requires=(model, MissingFromMigrations(table, "")), what=f"table '{table}' of model {node.name.value}", state=AT_HEAD)
+        self.report(node.name, requires=(*requires, MissingFromMigrations(table, "")), what=f"table '{table}' of model {node.name.value}", state=AT_HEAD)
         extra = MigratedColumnsNotModelled(qualname, table)
-        self.report(node.name, requires=(model, extra), what=f"model {node.name.value}", state=extra)
+        self.report(node.name, requires=(*requires, extra), what=f"model {node.name.value}", state=extra)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self._tables.pop()
+        self._requires.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         self._check(node)
@@ -67,7 +74,7 @@ class ModelMigrationDrift(Rule):
         if not self._tables or self._tables[-1] is None or not scope.in_class_body:
             return
         table = self._tables[-1]
-        model = TableModel(scope.class_qualname_here)
+        model = self._requires[-1]
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         if any(isinstance(t, cst.Name) and t.value == "__table_args__" for t in targets) and node.value is not None:
             self._table_args(node.value, table, model)
@@ -81,12 +88,12 @@ class ModelMigrationDrift(Rule):
         if not name:
             return
         subject = f"column '{name}' of table '{table}'"
-        self.report(column.target, requires=(model, MissingFromMigrations(table, name)), what=subject, state=AT_HEAD)
+        self.report(column.target, requires=(*model, MissingFromMigrations(table, name)), what=subject, state=AT_HEAD)
         for aspect, value, said in _aspects(column, scope):
             differs = DiffersFromMigrations(table, (name,), aspect, value)
-            self.report(column.target, requires=(model, differs), what=f"{subject} {said} in the model", state=differs)
+            self.report(column.target, requires=(*model, differs), what=f"{subject} {said} in the model", state=differs)
 
-    def _table_args(self, value: cst.BaseExpression, table: str, model: TableModel) -> None:
+    def _table_args(self, value: cst.BaseExpression, table: str, model: tuple[Requirement, ...]) -> None:
         """`Index("ix", "a", "b")` / `UniqueConstraint("a", "b")` in `__table_args__` with literal column names."""
         if not isinstance(value, (cst.Tuple, cst.List)):
             return
@@ -105,7 +112,7 @@ class ModelMigrationDrift(Rule):
             aspect = "unique" if unique else "index"
             differs = DiffersFromMigrations(table, columns, aspect, "")  # type: ignore[arg-type]
             said = "a unique constraint" if unique else "an index"
-            self.report(call, requires=(model, differs), what=f"{said} on ({', '.join(columns)}) of table '{table}' is in the model", state=differs)  # type: ignore[arg-type]
+            self.report(call, requires=(*model, differs), what=f"{said} on ({', '.join(columns)}) of table '{table}' is in the model", state=differs)  # type: ignore[arg-type]
 
 
 def _aspects(column: ColumnDecl, scope: Scope) -> list[tuple[str, str, str]]:
@@ -166,6 +173,15 @@ def _nullable(column: ColumnDecl, scope: Scope) -> Optional[bool]:
         if not plain:
             return None
     return False if parts else None
+
+
+def _sqlmodel_default_name(node: cst.ClassDef) -> bool:
+    """`class Hero(SQLModel, table=True)` without `__tablename__` / `__table__` in its body (the
+    project phase checks that it is a SQLModel table and inherits no table name)."""
+    if not any(arg.keyword is not None and arg.keyword.value == "table" and arg_is(arg, "True") for arg in node.keywords):
+        return False
+    code = cst.Module([]).code_for_node(node.body)
+    return "__tablename__" not in code and "__table__" not in code
 
 
 def _literal_tablename(node: cst.ClassDef) -> Optional[str]:

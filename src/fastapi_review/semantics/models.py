@@ -223,6 +223,23 @@ class TableModel(Requirement, kind="table_model"):
         return is_table_model(index, self.qualname)
 
 
+class NamedByClass(Requirement, kind="named_by_class"):
+    """A SQLModel table class without `__tablename__` of its own or inherited: its table is its
+    class name in lower case (SQLModel's default)."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        cls = index.resolve(self.qualname)
+        if not isinstance(cls, ClassFacts) or not _is_sqlmodel_table(index, cls):
+            return False
+        for ancestor in index.ancestors(self.qualname):
+            resolved = index.resolve(ancestor)
+            if isinstance(resolved, ClassFacts) and ("__tablename__" in resolved.attributes or "__table__" in resolved.attributes):
+                return False
+        return True
+
+
 class DeclarativeClass(Requirement, kind="declarative_class"):
     """The class is a model or an abstract class of a declarative hierarchy."""
 
