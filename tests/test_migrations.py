@@ -156,6 +156,8 @@ def test_column_type(source: str, expected: ColumnType) -> None:
     (ColumnType("varchar", 64), ColumnType("text"), False),
     (ColumnType("text"), ColumnType("varchar"), False),
     (ColumnType("varchar", 64), ColumnType("varchar", 8), True),
+    (ColumnType("varchar"), ColumnType("varchar", 255), True),  # a new limit: every row is checked and rewritten
+    (ColumnType("text"), ColumnType("varchar", 255), True),
     (ColumnType("int4"), ColumnType("int8"), True),
     (ColumnType("numeric", 10, 2), ColumnType("numeric", 12, 2), False),
     (ColumnType("numeric", 10, 2), ColumnType("numeric", 10, 4), True),

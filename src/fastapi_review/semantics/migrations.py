@@ -489,15 +489,16 @@ def _int(expr: Optional[cst.BaseExpression]) -> "int | bool | None":
 
 def rewrites_table(old: ColumnType, new: ColumnType) -> bool:
     """Whether PostgreSQL rewrites the table to change a column from `old` to `new` (binary
-    coercible changes do not: widening or dropping a varchar limit, varchar ↔ text, raising a
-    numeric's precision at the same scale)."""
+    coercible changes do not: widening or dropping a varchar limit, varchar → text, raising a
+    numeric's precision at the same scale; adding or lowering a length limit does)."""
     if old == new:
         return False
     texts = ("varchar", "text")
     if old.family in texts and new.family in texts:
         if new.family == "text" or new.length is None:
             return False
-        return old.family == "varchar" and old.length is not None and new.length < old.length  # shrink: a rewrite-free scan is not promised
+        # a new or lower limit keeps a length check PostgreSQL cannot drop: the table is rewritten
+        return old.length is None or new.length < old.length
     if old.family == new.family == "numeric":
         if new.length is None and new.scale is None:
             return False
