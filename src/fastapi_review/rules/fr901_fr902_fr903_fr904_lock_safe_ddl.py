@@ -33,7 +33,7 @@ class _UpgradeDdl(Rule):
     call runs in an `autocommit_block()`."""
 
     roles = frozenset({MIGRATIONS})
-    default_enabled = False  # new: off until measured on the benchmark's test half
+    default_enabled = False  # dev half measured (bench/precision/results.md, "Issue 20"); test half not yet labelled
     mentions = (b"alembic",)
     postgresql_only = True
 

@@ -37,7 +37,7 @@ class ModelMigrationDrift(Rule):
     name = "model-migration-drift"
     summary = "(project-wide) an ORM model that disagrees with the replayed Alembic migrations at head"
     message = "{what} {state}: run `alembic revision --autogenerate` and review the new revision"
-    default_enabled = False  # new: off until measured on the benchmark's test half
+    default_enabled = False  # dev half measured (bench/precision/results.md, "Issue 20"); test half not yet labelled
     mentions = SQLALCHEMY_MODULES
 
     def setup(self) -> None:
