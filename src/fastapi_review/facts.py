@@ -41,6 +41,8 @@ class ClassFacts(Packed):
     string_lengths: dict[str, int] = field(default_factory=dict)
     # a literal `__tablename__ = "users"` ("" otherwise)
     tablename: str = ""
+    # "lower": a `declared_attr` `__tablename__` that returns `cls.__name__.lower()` ("" otherwise)
+    derived_tablename: str = ""
     # the database names of the columns the body declares; None when the body may declare
     # columns not read (a declared_attr, an unknown call, a computed name, a SQLModel field)
     table_columns: Optional[tuple[str, ...]] = ()

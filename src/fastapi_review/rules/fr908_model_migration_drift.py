@@ -9,7 +9,7 @@ from typing import Optional
 import libcst as cst
 
 from fastapi_review.rule import SQLALCHEMY_MODULES, Rule
-from fastapi_review.semantics.columns import ColumnDecl, database_name
+from fastapi_review.semantics.columns import ColumnDecl, database_name, names_by_lowered_class
 from fastapi_review.semantics.migrations import (
     DiffersFromMigrations,
     MigratedColumnsNotModelled,
@@ -48,7 +48,9 @@ class ModelMigrationDrift(Rule):
         table = _literal_tablename(node)
         qualname = self.ctx.scope.class_qualname_here
         requires: tuple[Requirement, ...] = (TableModel(qualname),)
-        if table is None and _sqlmodel_default_name(node):
+        if table is None and _names_itself_by_class(node):
+            table = node.name.value.lower()
+        elif table is None and _names_no_table(node):
             table = node.name.value.lower()
             requires = (*requires, NamedByClass(qualname))
         self._tables.append(table)
@@ -175,11 +177,15 @@ def _nullable(column: ColumnDecl, scope: Scope) -> Optional[bool]:
     return False if parts else None
 
 
-def _sqlmodel_default_name(node: cst.ClassDef) -> bool:
-    """`class Hero(SQLModel, table=True)` without `__tablename__` / `__table__` in its body (the
-    project phase checks that it is a SQLModel table and inherits no table name)."""
-    if not any(arg.keyword is not None and arg.keyword.value == "table" and arg_is(arg, "True") for arg in node.keywords):
-        return False
+def _names_itself_by_class(node: cst.ClassDef) -> bool:
+    """The class's own `declared_attr` `__tablename__` returns `cls.__name__.lower()`."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    return any(isinstance(s, cst.FunctionDef) and s.name.value == "__tablename__" and names_by_lowered_class(s) for s in body)
+
+
+def _names_no_table(node: cst.ClassDef) -> bool:
+    """A class body without `__tablename__` / `__table__`: its table, if it has one, is named
+    by a base or by SQLModel (the project phase decides, NamedByClass)."""
     code = cst.Module([]).code_for_node(node.body)
     return "__tablename__" not in code and "__table__" not in code
 

@@ -188,6 +188,22 @@ def declared_table_columns(body: Sequence[cst.BaseStatement], scope: Context) ->
     return tuple(names)
 
 
+def names_by_lowered_class(function: cst.FunctionDef) -> bool:
+    """`def __tablename__(cls): return cls.__name__.lower()` (a `declared_attr`): the table is
+    the class name in lower case."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    statements = [s for s in body if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Expr)
+                                          and isinstance(s.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return False
+    returned = statements[0].body[0]
+    params = function.params.params
+    return (
+        isinstance(returned, cst.Return) and returned.value is not None and bool(params)
+        and source_text(returned.value).replace(" ", "") == f"{params[0].name.value}.__name__.lower()"
+    )
+
+
 def is_timezone_aware(type_expr: Optional[cst.BaseExpression]) -> Optional[bool]:
     """`DateTime(timezone=True)` / `TIMESTAMP(True)` → True; `DateTime` / `DateTime()` → False;
     None when the argument is not a literal."""

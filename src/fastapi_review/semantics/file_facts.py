@@ -16,7 +16,7 @@ import libcst as cst
 
 from fastapi_review.dispatch import iter_children
 from fastapi_review.facts import MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
-from fastapi_review.semantics.columns import datetime_mapping, declared_table_columns, string_length
+from fastapi_review.semantics.columns import datetime_mapping, declared_table_columns, names_by_lowered_class, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
@@ -498,6 +498,8 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
             attributes.append(stmt.name.value)
             if stmt.name.value == "__table_args__":
                 indexed.add("*")  # computed (declared_attr)
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__tablename__" and names_by_lowered_class(stmt):
+                facts.derived_tablename = "lower"
             if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
                 facts.model_config.update(_v1_config(stmt))
             continue

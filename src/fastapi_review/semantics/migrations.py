@@ -1234,5 +1234,5 @@ class MigratedColumnsNotModelled(Requirement, kind="alembic_migrated_columns_not
         state = _table_at_head(index, self.table)
         if state is None:
             return []
-        modelled = table_columns_of(index, self.qualname)
+        modelled = table_columns_of(index, self.qualname, self.table)
         return [] if modelled is None else sorted(set(state.columns) - modelled)

@@ -139,25 +139,26 @@ def _table_owners(index: ProjectIndex) -> tuple[dict[str, int], set[str]]:
         counts: dict[str, int] = {}
         inherited: set[str] = set()
         for cls in index.classes():
-            if cls.tablename:
-                counts[cls.tablename] = counts.get(cls.tablename, 0) + 1
             if is_orm_model(index, cls.qualname):
                 inherited.update(index.ancestors(cls.qualname))
+                if is_table_model(index, cls.qualname) or cls.tablename:
+                    table = cls.tablename or cls.name.lower()  # a derived name may be this one
+                    counts[table] = counts.get(table, 0) + 1
         return counts, inherited
     return index.memo("models-table-owners", build)
 
 
-def table_columns_of(index: ProjectIndex, qualname: str) -> Optional[set[str]]:
-    """The database columns a model with a literal `__tablename__` maps: its body's and its
-    mixins' and abstract bases'.  None when any of them is not fully readable, when it inherits
-    from another model or another model from it (inheritance spreads a table's columns), when
-    another class names the same table, or when a base outside the project (or a
-    `declarative_base(cls=...)`) may add columns."""
+def table_columns_of(index: ProjectIndex, qualname: str, table: str) -> Optional[set[str]]:
+    """The database columns the model of `table` maps: its body's and its mixins' and abstract
+    bases'.  None when any of them is not fully readable, when it inherits from another model or
+    another model from it (inheritance spreads a table's columns), when another model may name
+    the same table, or when a base outside the project (or a `declarative_base(cls=...)`) may
+    add columns."""
     cls = index.resolve(qualname)
-    if not isinstance(cls, ClassFacts) or not cls.tablename or cls.table_columns is None:
+    if not isinstance(cls, ClassFacts) or cls.table_columns is None:
         return None
     counts, inherited = _table_owners(index)
-    if counts.get(cls.tablename, 0) != 1 or qualname in inherited:
+    if counts.get(table, 0) != 1 or qualname in inherited:
         return None
     columns = set(cls.table_columns)
     for ancestor in index.ancestors(qualname):
@@ -224,20 +225,23 @@ class TableModel(Requirement, kind="table_model"):
 
 
 class NamedByClass(Requirement, kind="named_by_class"):
-    """A SQLModel table class without `__tablename__` of its own or inherited: its table is its
-    class name in lower case (SQLModel's default)."""
+    """A model without a `__tablename__` of its own whose table is its class name in lower case:
+    the bases that declare `__tablename__` all return `cls.__name__.lower()`, or none does and
+    it is a SQLModel table (SQLModel's default)."""
 
     qualname: str
 
     def holds(self, index: ProjectIndex) -> bool:
         cls = index.resolve(self.qualname)
-        if not isinstance(cls, ClassFacts) or not _is_sqlmodel_table(index, cls):
+        if not isinstance(cls, ClassFacts):
             return False
-        for ancestor in index.ancestors(self.qualname):
-            resolved = index.resolve(ancestor)
-            if isinstance(resolved, ClassFacts) and ("__tablename__" in resolved.attributes or "__table__" in resolved.attributes):
-                return False
-        return True
+        naming = [
+            resolved for resolved in map(index.resolve, index.ancestors(self.qualname))
+            if isinstance(resolved, ClassFacts) and ("__tablename__" in resolved.attributes or "__table__" in resolved.attributes)
+        ]
+        if naming:
+            return all(base.derived_tablename == "lower" for base in naming)
+        return _is_sqlmodel_table(index, cls)
 
 
 class DeclarativeClass(Requirement, kind="declarative_class"):
