@@ -147,6 +147,8 @@ class FileFacts(Packed):
     # the code writes `updated_at` itself (`x.updated_at = …`, `updated_at=…` arguments, an
     # "updated_at" key) or uses a CRUD library that does (FR508's onupdate= half)
     writes_updated_at: bool = False
+    # application code calls `metadata.create_all` (the app builds missing tables itself)
+    creates_tables: bool = False
     # an Alembic revision module (migrations role): its `revision` id and `down_revision` ids
     # ("?" for what is not a literal string; semantics/migrations.py links them into a graph)
     revision: Optional[str] = None

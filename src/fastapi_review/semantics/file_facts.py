@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.facts import MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
+from fastapi_review.facts import APP, MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
 from fastapi_review.semantics.columns import datetime_mapping, declared_table_columns, names_by_lowered_class, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
@@ -282,6 +282,8 @@ class FileFactsWriter:
         elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):
             self.facts.writes_updated_at = True
         func = node.func
+        if self.facts.role == APP and not self.facts.creates_tables and _creates_all(node):
+            self.facts.creates_tables = True
         if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
             self._exception_handler(node.args[0].value)
         if isinstance(func, cst.Attribute) and func.attr.value in _FILTERS:
@@ -484,6 +486,13 @@ def _path_pattern(expr: cst.BaseExpression) -> Optional[str]:
             parts.append(part.value if isinstance(part, cst.FormattedStringText) else "*")
         return "".join(parts).split("?", 1)[0]
     return None
+
+
+def _creates_all(call: cst.Call) -> bool:
+    """`Base.metadata.create_all(engine)` or `conn.run_sync(Base.metadata.create_all)`."""
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_all":
+        return True
+    return any(isinstance(arg.value, cst.Attribute) and arg.value.attr.value == "create_all" for arg in call.args)
 
 
 def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> None:
