@@ -122,6 +122,34 @@ MUTATIONS = {
         _edit(MODELS, "class Team(Base):", "class AuditLog(Base):\n    __tablename__ = \"audit_log\"\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n\n\nclass Team(Base):"),
         [(MODELS, 17)],
     ),
+    "model column made NOT NULL": (
+        _edit(MODELS, "    note: Mapped[str | None] = mapped_column(sa.Text)\n", "    note: Mapped[str] = mapped_column(sa.Text)\n"),
+        [(MODELS, 33)],
+    ),
+    "model column type changed": (
+        _edit(MODELS, "    role: Mapped[str] = mapped_column(sa.String(16))\n", "    role: Mapped[str] = mapped_column(sa.Text)\n"),
+        [(MODELS, 32)],
+    ),
+    "model index added": (
+        _edit(MODELS, 'mapped_column(sa.ForeignKey("team.id"))', 'mapped_column(sa.ForeignKey("team.id"), index=True)'),
+        [(MODELS, 31)],
+    ),
+    "model index added in __table_args__": (
+        _edit(MODELS, '(sa.UniqueConstraint("user_id", "team_id"),)', '(sa.UniqueConstraint("user_id", "team_id"), sa.Index("ix_role", "role"))'),
+        [(MODELS, 27)],
+    ),
+    "model unique constraint added": (
+        _edit(MODELS, "    label: Mapped[str | None] = mapped_column(sa.String(64))\n", "    label: Mapped[str | None] = mapped_column(sa.String(64), unique=True)\n"),
+        [(MODELS, 21)],
+    ),
+    "model foreign key added": (
+        _edit(MODELS, "    invited_by: Mapped[int | None]\n", '    invited_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))\n'),
+        [(MODELS, 34)],
+    ),
+    "model column removed": (
+        _edit(MODELS, "    note: Mapped[str | None] = mapped_column(sa.Text)\n", ""),
+        [(MODELS, 25)],
+    ),
     "migration step removed": (
         _edit("migrations/versions/0002_more.py", '    op.execute("ALTER TABLE team ADD COLUMN archived boolean NOT NULL DEFAULT false")\n', ""),
         [(MODELS, 22)],

@@ -156,6 +156,8 @@ def test_column_type(source: str, expected: ColumnType) -> None:
     (ColumnType("varchar", 64), ColumnType("text"), False),
     (ColumnType("text"), ColumnType("varchar"), False),
     (ColumnType("varchar", 64), ColumnType("varchar", 8), True),
+    (ColumnType("varchar"), ColumnType("varchar", 255), True),  # a new limit: every row is checked and rewritten
+    (ColumnType("text"), ColumnType("varchar", 255), True),
     (ColumnType("int4"), ColumnType("int8"), True),
     (ColumnType("numeric", 10, 2), ColumnType("numeric", 12, 2), False),
     (ColumnType("numeric", 10, 2), ColumnType("numeric", 10, 4), True),
@@ -204,12 +206,14 @@ def test_replay_operations() -> None:
             if op.get_bind().dialect.name == "postgresql":
                 op.add_column("c", sa.Column("w", sa.Integer()))
     ''')
-    assert ops[:6] == (
-        ("create_table", "a", "id"), ("add_column", "a", "x"), ("rename_column", "a", "x", "y"),
-        ("drop_column", "a", "y"), ("add_column", "a", "z"), ("rename_table", "a", "b"),
+    assert ops[:10] == (
+        ("create_table", "a", "id"), ("column", "a", "id", "1", "integer"), ("primary_key", "a", "id"),
+        ("add_column", "a", "x"), ("column", "a", "x", "1", "integer"), ("rename_column", "a", "x", "y"),
+        ("drop_column", "a", "y"), ("add_column", "a", "z"), ("column", "a", "z", "1", "text"),
+        ("rename_table", "a", "b"),
     )
     # a statement not followed: every literal it names may be a table, now unknown
-    assert set(ops[6:]) == {("unknown", "c"), ("unknown", "w"), ("unknown", "postgresql")}
+    assert set(ops[10:]) == {("unknown", "c"), ("unknown", "w"), ("unknown", "postgresql")}
 
 
 @pytest.mark.parametrize("statement", [
@@ -243,7 +247,7 @@ def test_replayed_schema_follows_the_graph() -> None:
 
     index = ProjectIndex([second, first])
     schema = replay_schema(index)
-    assert schema.complete and schema.tables == {"t": frozenset({"id", "x"}), "u": None}
+    assert schema.complete and {name: set(t.columns) if t else None for name, t in schema.tables.items()} == {"t": {"id", "x"}, "u": None}
     assert MissingFromMigrations("t", "z").holds(index)
     assert not MissingFromMigrations("t", "x").holds(index)
     assert not MissingFromMigrations("u", "z").holds(index)  # a table no revision created: unknown
@@ -269,3 +273,37 @@ def test_replay_ignores_data_queries() -> None:
             op.execute(ddl_for("user"))
     ''')
     assert ops == (("unknown_all",),)
+
+
+def test_replayed_keys_and_column_attributes() -> None:
+    from fastapi_review.semantics.migrations import DiffersFromMigrations, Key, replay_schema
+
+    first = _revision("a")
+    first.migration_ops = (
+        ("create_table", "p", "id"), ("create_table", "t", "id", "p_id", "x", "y"),
+        ("column", "t", "x", "1", "string"), ("column", "t", "y", "0", "?"),
+        ("fk", "t", "p_id", "p", "fk_t_p"), ("index", "t", "ix_t_x", "0", "x"), ("index", "t", "", "1", "x", "y"),
+    )
+    second = _revision("b", "a")
+    second.migration_ops = (
+        ("alter", "t", "x", "nullable", "0"), ("alter", "t", "y", "type", "integer"), ("rename_table", "p", "q"),
+        ("drop_index", "ix_t_x"), ("rename_column", "t", "y", "z"),
+    )
+    index = ProjectIndex([second, first])
+    table = replay_schema(index).tables["t"]
+    assert table is not None and table.keys_known
+    assert table.keys == [Key("foreign", "fk_t_p", ("p_id",), "q"), Key("unique", "", ("x", "z"))]
+    assert (table.columns["x"].nullable, table.columns["x"].family) == (False, "string")
+    assert (table.columns["z"].nullable, table.columns["z"].family) == (False, "integer")
+    differs = {
+        ("x", "nullable", "1"): True, ("x", "nullable", "0"): False, ("x", "type", "text"): True, ("x", "type", "string"): False,
+        ("p_id", "foreign_key", "q"): False, ("p_id", "foreign_key", "p"): True, ("x", "index", ""): True,
+    }
+    for (column, aspect, value), expected in differs.items():
+        assert DiffersFromMigrations("t", (column,), aspect, value).holds(index) is expected, (column, aspect, value)
+    assert not DiffersFromMigrations("t", ("x", "z"), "unique", "").holds(index)
+    assert DiffersFromMigrations("t", ("z", "x"), "unique", "").holds(index)
+    second.migration_ops += (("constraints_unknown", "t"),)
+    index = ProjectIndex([second, first])
+    assert not DiffersFromMigrations("t", ("x",), "index", "").holds(index)  # keys the replay may not have seen
+    assert DiffersFromMigrations("t", ("x",), "nullable", "1").holds(index)  # columns are still known

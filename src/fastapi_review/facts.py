@@ -39,6 +39,13 @@ class ClassFacts(Packed):
     relationships: dict[str, str] = field(default_factory=dict)
     # columns typed String(n) / VARCHAR(n): name → n (FR606 compares request bounds with them)
     string_lengths: dict[str, int] = field(default_factory=dict)
+    # a literal `__tablename__ = "users"` ("" otherwise)
+    tablename: str = ""
+    # "lower": a `declared_attr` `__tablename__` that returns `cls.__name__.lower()` ("" otherwise)
+    derived_tablename: str = ""
+    # the database names of the columns the body declares; None when the body may declare
+    # columns not read (a declared_attr, an unknown call, a computed name, a SQLModel field)
+    table_columns: Optional[tuple[str, ...]] = ()
 
 
 @dataclass
@@ -88,6 +95,8 @@ class FileFacts(Packed):
     classes: list[ClassFacts] = field(default_factory=list)
     # module-level names bound to a declarative base factory (`Base = declarative_base()`)
     declarative_bases: list[str] = field(default_factory=list)
+    # those of them built with arguments that may add columns (`declarative_base(cls=Model)`)
+    custom_declarative_bases: list[str] = field(default_factory=list)
     # module-level names bound to `FastAPI(...)` / `APIRouter(...)` (value: "app" / "router")
     routers: dict[str, str] = field(default_factory=dict)
     # every module-level `name = call(...)`: name → qualified callee (subclasses across files)
@@ -139,6 +148,8 @@ class FileFacts(Packed):
     # the code writes `updated_at` itself (`x.updated_at = …`, `updated_at=…` arguments, an
     # "updated_at" key) or uses a CRUD library that does (FR508's onupdate= half)
     writes_updated_at: bool = False
+    # application code calls `metadata.create_all` (the app builds missing tables itself)
+    creates_tables: bool = False
     # an Alembic revision module (migrations role): its `revision` id and `down_revision` ids
     # ("?" for what is not a literal string; semantics/migrations.py links them into a graph)
     revision: Optional[str] = None

@@ -33,7 +33,7 @@ class _UpgradeDdl(Rule):
     call runs in an `autocommit_block()`."""
 
     roles = frozenset({MIGRATIONS})
-    default_enabled = False  # new: off until measured on the benchmark's test half
+    default_enabled = False  # dev half measured (bench/precision/results.md, "Issue 20"); test half not yet labelled
     mentions = (b"alembic",)
     postgresql_only = True
 
@@ -82,6 +82,10 @@ class _UpgradeDdl(Rule):
     def check(self, node: cst.Call, method: str, table: Optional[str]) -> None:
         """Judge one op call before it is replayed (`table` None: not a literal)."""
 
+    def _in_batch(self, node: cst.Call) -> bool:
+        """A call on a `batch_alter_table` context (`batch_op.add_column(...)`): no table argument."""
+        return isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and node.func.value.value in self._batches
+
     def flag(self, node: cst.Call, **args: object) -> None:
         """Report `node`, waiting on a project that may run on PostgreSQL when the rule is about it."""
         requires = DialectTarget(tuple(sorted(self.ctx.profile.dialects)), "postgresql") if self.postgresql_only else None
@@ -94,18 +98,48 @@ class IndexWithoutConcurrently(_UpgradeDdl):
     code = "FR901"
     name = "index-without-concurrently"
     summary = "an index created on a table that existed before the revision without postgresql_concurrently=True in an autocommit_block()"
-    message = "index on existing table '{table}' is built without CONCURRENTLY: writes to it are blocked until the build ends; use op.create_index(..., postgresql_concurrently=True) inside `with op.get_context().autocommit_block():`"
+    message = "{what} on existing table '{table}' is built without CONCURRENTLY: writes to it are blocked until the build ends; {advice}"
 
     def check(self, node: cst.Call, method: str, table: Optional[str]) -> None:
         if method == "create_index":
             if keyword_arg(node, "postgresql_concurrently") is not None or not self._replay.existing(table):
                 return  # with CONCURRENTLY outside an autocommit block Alembic fails loudly instead
-            self.flag(node, table=table)
+            self.flag(node, what="index", table=table, advice=_CONCURRENT_INDEX)
+        elif method == "create_unique_constraint":
+            table = _unique_table(node, table, self._in_batch(node))
+            if self._replay.existing(table):
+                self.flag(node, what="unique constraint's index", table=table, advice=_UNIQUE_USING_INDEX)
+        elif method == "add_column" and self._replay.existing(table):
+            column = keyword_arg(node, "column") or positional_arg(node, 0 if self._in_batch(node) else 1)
+            if column is not None and isinstance(column.value, cst.Call):
+                if keyword_is(column.value, "unique", "True"):
+                    self.flag(node, what="unique constraint's index", table=table, advice=_UNIQUE_USING_INDEX)
+                elif keyword_is(column.value, "index", "True"):
+                    self.flag(node, what="index", table=table, advice=_ADD_THEN_INDEX)
         elif method == "execute":
             for statement in execute_statements(node) or ():
                 if statement.kind == "create_index" and not statement.concurrently and self._replay.existing(statement.table):
-                    self.flag(node, table=statement.table)
+                    self.flag(node, what="index", table=statement.table, advice=_CONCURRENT_INDEX)
                     return
+
+
+_CONCURRENT_INDEX = "use op.create_index(..., postgresql_concurrently=True) inside `with op.get_context().autocommit_block():`"
+_UNIQUE_USING_INDEX = (
+    "create the unique index with op.create_index(..., unique=True, postgresql_concurrently=True) inside "
+    "`with op.get_context().autocommit_block():`, then op.execute('ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX ...')"
+)
+_ADD_THEN_INDEX = (
+    "add the column without index=True, then op.create_index(..., postgresql_concurrently=True) inside "
+    "`with op.get_context().autocommit_block():`"
+)
+
+
+def _unique_table(node: cst.Call, batch: Optional[str], in_batch: bool) -> Optional[str]:
+    """The table of `op.create_unique_constraint(name, table, columns)` (a batch's own table)."""
+    if in_batch:
+        return batch
+    table = keyword_arg(node, "table_name") or positional_arg(node, 1)
+    return string_value(table.value) if table is not None else None
 
 
 class NotNullColumnWithoutDefault(_UpgradeDdl):
@@ -120,8 +154,7 @@ class NotNullColumnWithoutDefault(_UpgradeDdl):
     def check(self, node: cst.Call, method: str, table: Optional[str]) -> None:
         if method != "add_column" or not self._replay.existing(table):
             return
-        in_batch = isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and node.func.value.value in self._batches
-        column = keyword_arg(node, "column") or positional_arg(node, 0 if in_batch else 1)
+        column = keyword_arg(node, "column") or positional_arg(node, 0 if self._in_batch(node) else 1)
         spec = column_spec(column.value if column is not None else None)
         if spec is not None and spec.not_null and not spec.has_server_value:
             self.flag(node, column=spec.name or "?", table=table)
@@ -144,8 +177,7 @@ class ColumnTypeRewrite(_UpgradeDdl):
         new, old = column_type(new_arg.value), column_type(old_arg.value)
         if new is None or old is None or not rewrites_table(old, new):
             return
-        in_batch = isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) and node.func.value.value in self._batches
-        column = keyword_arg(node, "column_name") or positional_arg(node, 0 if in_batch else 1)
+        column = keyword_arg(node, "column_name") or positional_arg(node, 0 if self._in_batch(node) else 1)
         name = (string_value(column.value) if column is not None else None) or "?"
         self.flag(node, column=name, table=table, old=_spell(old), new=_spell(new))
 

@@ -20,7 +20,7 @@ class IrreversibleDowngrade(Rule):
     name = "irreversible-downgrade"
     summary = "an empty downgrade() while upgrade() changes the schema, with no stated intent"
     message = "downgrade() does nothing while upgrade() changes the schema: write the reverse operations, or `raise NotImplementedError(\"irreversible: ...\")` to say so"
-    default_enabled = False  # new: off until measured on the benchmark's test half
+    default_enabled = False  # dev half measured (bench/precision/results.md, "Issue 20"); test half not yet labelled
     roles = frozenset({MIGRATIONS})
     mentions = (b"downgrade",)
 

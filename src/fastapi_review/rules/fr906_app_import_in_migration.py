@@ -18,7 +18,7 @@ class AppImportInMigration(Rule):
     name = "app-import-in-migration"
     summary = "a migration importing application models or services"
     message = "migration imports '{name}' from the application: the migration breaks or changes meaning as the models evolve; declare table stubs with sa.table()/sa.column() or use op.execute"
-    default_enabled = False  # new: off until measured on the benchmark's test half
+    default_enabled = False  # dev half measured (bench/precision/results.md, "Issue 20"); test half not yet labelled
     roles = frozenset({MIGRATIONS})
 
     def setup(self) -> None:

@@ -16,7 +16,7 @@ class MultipleHeads(Rule):
     name = "multiple-heads"
     summary = "(project-wide) the Alembic revision graph has more than one head"
     message = "revision '{revision}' is another head of the revision graph (also: {heads}): `alembic upgrade head` fails; add a merge revision with `alembic merge heads`"
-    default_enabled = False  # new: off until measured on the benchmark's test half
+    default_enabled = False  # dev half measured (bench/precision/results.md, "Issue 20"); test half not yet labelled
     roles = frozenset({MIGRATIONS})
     mentions = (b"down_revision",)
 

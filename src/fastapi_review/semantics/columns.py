@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import libcst as cst
 
@@ -11,7 +11,7 @@ from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.names import ORM_LIBRARIES, in_library
 from fastapi_review.semantics.sqlalchemy_facts import COLUMN_TYPES
 from fastapi_review.semantics.types import parse_string_annotation, unwrap_annotation
-from fastapi_review.syntax import keyword_arg
+from fastapi_review.syntax import keyword_arg, last_name, positional_arg, source_text, string_value
 
 _COLUMN_CALLS = frozenset({"Column", "mapped_column"})
 _DIALECT_MODULES = ("sqlalchemy.dialects.postgresql", "sqlalchemy.dialects.mysql", "sqlalchemy.dialects.sqlite")
@@ -128,6 +128,80 @@ def column_declaration(
     if value is None and mapped == "Mapped":
         return ColumnDecl(name, target, None, "annotation", None, None, python_type)
     return None
+
+
+def database_name(column: ColumnDecl) -> Optional[str]:
+    """The column's name in the database: `name=`, else a first string argument, else the
+    attribute's name; None when it is computed."""
+    if column.call is None or column.kind == "Field":
+        return column.name
+    named = keyword_arg(column.call, "name")
+    if named is not None:
+        return string_value(named.value)
+    first = positional_arg(column.call, 0)
+    if first is not None and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString)):
+        return string_value(first.value)
+    return column.name
+
+
+# Class-body calls that bind no column of the class's table.
+_NOT_COLUMNS = frozenset({
+    "relationship", "backref", "column_property", "synonym", "association_proxy", "query_expression",
+    "dynamic_loader", "hybrid_property", "ConfigDict", "registry", "MetaData",
+})
+
+
+def declared_table_columns(body: Sequence[cst.BaseStatement], scope: Context) -> Optional[tuple[str, ...]]:
+    """The database names of the columns a class body declares; None when the body may declare
+    columns this does not read: a `declared_attr` other than a dunder, a call that is neither a
+    column nor a known non-column, an annotation that is not `Mapped[...]`/`ClassVar`, a computed
+    name, a SQLModel field, unpacked arguments."""
+    names: list[str] = []
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef):
+            if not stmt.name.value.startswith("__") and any("declared_attr" in source_text(d.decorator) for d in stmt.decorators):
+                return None
+            continue
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, annotation, value = small.targets[0].target, None, small.value
+            elif isinstance(small, cst.AnnAssign):
+                target, annotation, value = small.target, small.annotation.annotation, small.value
+            else:
+                continue
+            if not isinstance(target, cst.Name) or target.value.startswith("__"):
+                continue
+            column = column_declaration(target, annotation, value, scope)
+            if column is not None:
+                name = database_name(column)
+                if column.kind == "Field" or name is None or (column.call is not None and any(a.star for a in column.call.args)):
+                    return None
+                names.append(name)
+            elif isinstance(value, cst.Call) and last_name(value.func) not in _NOT_COLUMNS:
+                return None
+            elif value is None and annotation is not None and mapped_inner(annotation, scope)[0] is None:
+                head = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+                if last_name(head) not in ("ClassVar", "Final"):
+                    return None
+    return tuple(names)
+
+
+def names_by_lowered_class(function: cst.FunctionDef) -> bool:
+    """`def __tablename__(cls): return cls.__name__.lower()` (a `declared_attr`): the table is
+    the class name in lower case."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    statements = [s for s in body if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Expr)
+                                          and isinstance(s.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))]
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return False
+    returned = statements[0].body[0]
+    params = function.params.params
+    return (
+        isinstance(returned, cst.Return) and returned.value is not None and bool(params)
+        and source_text(returned.value).replace(" ", "") == f"{params[0].name.value}.__name__.lower()"
+    )
 
 
 def is_timezone_aware(type_expr: Optional[cst.BaseExpression]) -> Optional[bool]:

@@ -15,8 +15,8 @@ from typing import Callable, Optional
 import libcst as cst
 
 from fastapi_review.dispatch import iter_children
-from fastapi_review.facts import MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
-from fastapi_review.semantics.columns import datetime_mapping, string_length
+from fastapi_review.facts import APP, MIGRATIONS, ClassFacts, FunctionFacts, RouteFacts
+from fastapi_review.semantics.columns import datetime_mapping, declared_table_columns, names_by_lowered_class, string_length
 from fastapi_review.semantics.exceptions import HTTP_EXCEPTIONS, qualify_exception
 from fastapi_review.semantics.http import status_code_value
 from fastapi_review.semantics.indexes import flags_index, indexed_annotation, leading_columns
@@ -159,8 +159,11 @@ class FileFactsWriter:
         last = callee.rsplit(".", 1)[-1]
         if in_library(callee, "sqlalchemy") and last in DECLARATIVE_FACTORIES:
             facts.declarative_bases.append(name)
+            if keyword_arg(value, "cls") is not None:
+                facts.custom_declarative_bases.append(name)
         elif last == "generate_base":
             facts.declarative_bases.append(name)
+            facts.custom_declarative_bases.append(name)
         elif in_library(callee, "sqlalchemy") and last in SESSIONMAKERS:
             facts.session_factories[name] = sessionmaker_kind(value, last, scope)
         else:
@@ -292,6 +295,8 @@ class FileFactsWriter:
         elif self._frames and not self.facts.writes_updated_at and _writes_updated_at(node):
             self.facts.writes_updated_at = True
         func = node.func
+        if self.facts.role == APP and not self.facts.creates_tables and _creates_all(node):
+            self.facts.creates_tables = True
         if isinstance(func, cst.Attribute) and func.attr.value == "add_exception_handler" and node.args:
             self._exception_handler(node.args[0].value)
         if isinstance(func, cst.Attribute) and func.attr.value in _FILTERS:
@@ -498,6 +503,13 @@ def _path_pattern(expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def _creates_all(call: cst.Call) -> bool:
+    """`Base.metadata.create_all(engine)` or `conn.run_sync(Base.metadata.create_all)`."""
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_all":
+        return True
+    return any(isinstance(arg.value, cst.Attribute) and arg.value.attr.value == "create_all" for arg in call.args)
+
+
 def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> None:
     """`__tablename__` / `__table__` / `__abstract__ = True`, bound names, type_annotation_map."""
     body = node.body
@@ -510,6 +522,8 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
             attributes.append(stmt.name.value)
             if stmt.name.value == "__table_args__":
                 indexed.add("*")  # computed (declared_attr)
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__tablename__" and names_by_lowered_class(stmt):
+                facts.derived_tablename = "lower"
             if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
                 facts.model_config.update(_v1_config(stmt))
             continue
@@ -544,6 +558,7 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                 ):
                     facts.has_tablename = True
                     facts.table_assigned = facts.table_assigned or target.value == "__table__"
+                    facts.tablename = string_value(value) or "" if target.value == "__tablename__" else ""
                 elif target.value == "__abstract__":
                     facts.abstract = isinstance(value, cst.Name) and value.value == "True"
                 elif target.value in ("type_annotation_map", "registry") and value is not None:
@@ -552,6 +567,7 @@ def _read_class_markers(node: cst.ClassDef, facts: ClassFacts, scope: Scope) -> 
                     facts.model_config.update(_config_literals(value))
     facts.attributes = tuple(attributes)
     facts.indexed_columns = tuple(sorted(indexed))
+    facts.table_columns = declared_table_columns(body.body, scope)
 
 
 _V1_RENAMED = {"orm_mode": "from_attributes"}

@@ -21,10 +21,11 @@ import libcst as cst
 from fastapi_review.facts import APP, ClassFacts
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.scope import Scope
-from fastapi_review.syntax import called, keyword_arg, last_name, positional_arg, string_value
+from fastapi_review.syntax import arg_is, called, keyword_arg, last_name, positional_arg, string_value
 
 ALEMBIC_OP = "alembic.op"
 UNREADABLE = "?"  # a revision id (or down revision) that is not a literal string
+UNKNOWN = "?"  # a column's nullability or type the replay cannot read
 
 _REVISION = re.compile(rb"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _DOWN_REVISION = re.compile(rb"^down_revision\s*(?::[^=\n]*)?=", re.MULTILINE)
@@ -231,6 +232,11 @@ def _argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.BaseE
     return arg.value if arg is not None else None
 
 
+def _keyword(call: cst.Call, keyword: str) -> Optional[cst.BaseExpression]:
+    arg = keyword_arg(call, keyword)
+    return arg.value if arg is not None else None
+
+
 # Where each op names its table (positional index, keyword); batch ops drop the table argument.
 _TABLE_ARGUMENT = {
     "create_table": (0, "table_name"),
@@ -310,6 +316,10 @@ def _table_ops(statement: Any, exp: Any) -> Optional[tuple[tuple[str, ...], ...]
     """Replay operations of CREATE TABLE / DROP TABLE / ALTER TABLE (unknown for the table when an
     action is not followed); None for statements about no table's columns."""
     kind = str(statement.args.get("kind") or "").upper()
+    if kind == "INDEX" and isinstance(statement, exp.Create):
+        # which columns, how unique, how partial: not followed; the table's indexes are unknown
+        table = _table_name(statement.this.args.get("table"), exp) if isinstance(statement.this, exp.Index) else None
+        return (("constraints_unknown", table),) if table else (("constraints_unknown_all",),)
     if kind != "TABLE":
         return None
     if isinstance(statement, exp.Create):
@@ -318,8 +328,13 @@ def _table_ops(statement: Any, exp: Any) -> Optional[tuple[tuple[str, ...], ...]
             return (("unknown_all",),)
         if not isinstance(statement.this, exp.Schema) or statement.args.get("expression") is not None:
             return (("unknown", table),)
-        columns = [c.name for c in statement.this.expressions if isinstance(c, exp.ColumnDef)]
-        return (("create_table", table, *columns),)
+        definitions = statement.this.expressions
+        columns = [c for c in definitions if isinstance(c, exp.ColumnDef)]
+        ops = [("create_table", table, *(c.name for c in columns))]
+        ops.extend(_sql_column(table, c, exp) for c in columns)
+        if len(columns) < len(definitions) or any(_sql_keys(c, exp) for c in columns):
+            ops.append(("constraints_unknown", table))  # table constraints, inline keys: not followed
+        return tuple(ops)
     if isinstance(statement, exp.Drop):
         tables = [t.name for t in statement.find_all(exp.Table) if t.name]
         return tuple(("drop_table", t) for t in tables) or (("unknown_all",),)
@@ -331,16 +346,52 @@ def _table_ops(statement: Any, exp: Any) -> Optional[tuple[tuple[str, ...], ...]
         for action in statement.args.get("actions") or []:
             if isinstance(action, exp.ColumnDef) and action.name:
                 ops.append(("add_column", table, action.name))
+                ops.append(_sql_column(table, action, exp))
+                if _sql_keys(action, exp):
+                    ops.append(("constraints_unknown", table))  # inline REFERENCES / UNIQUE: not followed
+            elif isinstance(action, exp.AlterColumn) and action.this is not None and action.this.name:
+                ops.append(("alter", table, action.this.name, "nullable", UNKNOWN))
+                ops.append(("alter", table, action.this.name, "type", UNKNOWN))
+            elif isinstance(action, exp.AddConstraint):
+                ops.append(("constraints_unknown", table))
             elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN" and action.this is not None:
                 ops.append(("drop_column", table, action.this.name))
             elif isinstance(action, exp.RenameColumn) and action.this is not None and action.args.get("to") is not None:
                 ops.append(("rename_column", table, action.this.name, action.args["to"].name))
             elif isinstance(action, exp.AlterRename) and action.this is not None and action.this.name:
                 ops.append(("rename_table", table, action.this.name))
-            elif not isinstance(action, (exp.AlterColumn, exp.AddConstraint)):
+            else:
                 ops.append(("unknown", table))
         return tuple(ops)
     return None
+
+
+_SQL_FAMILIES = {
+    "SMALLINT": "integer", "INT": "integer", "BIGINT": "integer", "SERIAL": "integer", "BIGSERIAL": "integer",
+    "SMALLSERIAL": "integer", "VARCHAR": "string", "CHAR": "string", "TEXT": "text", "BOOLEAN": "boolean",
+    "TIMESTAMP": "datetime", "TIMESTAMPTZ": "datetime", "DATE": "date", "DECIMAL": "numeric", "DOUBLE": "float",
+    "FLOAT": "float", "JSON": "json", "JSONB": "json", "UUID": "uuid",
+}
+
+
+def _sql_column(table: str, column: Any, exp: Any) -> SchemaOp:
+    """("column", table, name, nullable, coarse type) of a raw `name type [NOT NULL] ...` definition."""
+    kinds = [c.args.get("kind") for c in column.args.get("constraints") or []]
+    not_null = any(
+        isinstance(k, exp.PrimaryKeyColumnConstraint) or (isinstance(k, exp.NotNullColumnConstraint) and not k.args.get("allow_null"))
+        for k in kinds
+    )
+    data_type = column.args.get("kind")
+    family = _SQL_FAMILIES.get(data_type.this.name, UNKNOWN) if isinstance(data_type, exp.DataType) else UNKNOWN
+    return ("column", table, column.name, "0" if not_null else "1", family)
+
+
+def _sql_keys(column: Any, exp: Any) -> bool:
+    """Whether a raw column definition makes a key (PRIMARY KEY, UNIQUE, REFERENCES): not followed."""
+    return any(
+        not isinstance(c.args.get("kind"), (exp.NotNullColumnConstraint, exp.DefaultColumnConstraint))
+        for c in column.args.get("constraints") or []
+    )
 
 
 def _lock_statement(statement: Any, exp: Any) -> SqlStatement:
@@ -438,15 +489,16 @@ def _int(expr: Optional[cst.BaseExpression]) -> "int | bool | None":
 
 def rewrites_table(old: ColumnType, new: ColumnType) -> bool:
     """Whether PostgreSQL rewrites the table to change a column from `old` to `new` (binary
-    coercible changes do not: widening or dropping a varchar limit, varchar ↔ text, raising a
-    numeric's precision at the same scale)."""
+    coercible changes do not: widening or dropping a varchar limit, varchar → text, raising a
+    numeric's precision at the same scale; adding or lowering a length limit does)."""
     if old == new:
         return False
     texts = ("varchar", "text")
     if old.family in texts and new.family in texts:
         if new.family == "text" or new.length is None:
             return False
-        return old.family == "varchar" and old.length is not None and new.length < old.length  # shrink: a rewrite-free scan is not promised
+        # a new or lower limit keeps a length check PostgreSQL cannot drop: the table is rewritten
+        return old.length is None or new.length < old.length
     if old.family == new.family == "numeric":
         if new.length is None and new.scale is None:
             return False
@@ -614,15 +666,131 @@ class ApplicationImport(Requirement, kind="alembic_application_import"):
 # new), ("add_column", table, column), ("drop_column", table, column), ("rename_column", table,
 # old, new), ("unknown", table) for a table touched in a way not followed, ("unknown_all",) when
 # the revision may have changed any table (metadata.create_all, SQL that does not parse).
+# What a column and a table's keys are: ("column", table, column, nullable "1"/"0"/"?", coarse
+# type or "?"), ("alter", table, column, "nullable" / "type", value), ("primary_key", table,
+# *columns), ("index", table, name, unique "1"/"0", *columns) (a unique constraint is a unique
+# index here), ("fk", table, column, referred table, name), ("drop_index", name),
+# ("drop_constraint", table, name), ("constraints_unknown", table) when indexes or foreign keys
+# may have been made that the replay does not see, ("constraints_unknown_all",).
 
 SchemaOp = tuple[str, ...]
 _SCHEMA_UNKNOWN_ALL: SchemaOp = ("unknown_all",)
 _IGNORED_OPS = frozenset({
-    "create_index", "drop_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
-    "create_primary_key", "create_exclude_constraint", "drop_constraint", "f", "get_bind", "get_context",
+    "create_check_constraint", "create_exclude_constraint", "f", "get_bind", "get_context",
     "bulk_insert", "create_table_comment", "drop_table_comment", "inline_literal",
 })
 _WHOLE_SCHEMA_CALLS = frozenset({"create_all", "drop_all", "reflect", "run_sync", "invoke"})
+
+# PostgreSQL types by coarse family: a difference between families is a schema change, one within
+# a family (a length, integer width, time zone, json/jsonb) is not judged.
+_COARSE_FAMILIES = {
+    "int2": "integer", "int4": "integer", "int8": "integer", "varchar": "string", "char": "string",
+    "text": "text", "citext": "citext", "numeric": "numeric", "float8": "float", "float4": "float",
+    "bool": "boolean", "date": "date", "timestamp": "datetime", "timestamptz": "datetime", "time": "time",
+    "timetz": "time", "interval": "interval", "json": "json", "jsonb": "json", "uuid": "uuid", "bytea": "binary",
+    "inet": "inet", "cidr": "inet",
+}
+
+
+def coarse_type(expr: Optional[cst.BaseExpression]) -> Optional[str]:
+    """The coarse family of a SQL type expression (`sa.String(255)` → "string"); None when unsure."""
+    found = column_type(expr)
+    return _COARSE_FAMILIES.get(found.family) if found is not None else None
+
+
+def referred_table(target: str) -> Optional[str]:
+    """The table of a foreign key target `"user.id"` / `"auth.user.id"`."""
+    parts = target.split(".")
+    return parts[-2] if len(parts) >= 2 and parts[-2] else None
+
+
+def constraint_name(expr: Optional[cst.BaseExpression]) -> str:
+    """A constraint's literal name (`"ix_a"`, `op.f("ix_a")`); "" when unnamed or not a literal."""
+    if isinstance(expr, cst.Call) and last_name(expr.func) == "f":
+        inner = positional_arg(expr, 0)
+        expr = inner.value if inner is not None else None
+    return string_value(expr) or "" if expr is not None else ""
+
+
+def _literal_names(expr: Optional[cst.BaseExpression]) -> Optional[tuple[str, ...]]:
+    """`["a", "b"]` / `("a",)` / `"a"` → the names; None when not all are string literals."""
+    if expr is None:
+        return None
+    single = string_value(expr)
+    if single is not None:
+        return (single,)
+    if not isinstance(expr, (cst.List, cst.Tuple)):
+        return None
+    names = tuple(string_value(e.value) for e in expr.elements)
+    return names if names and all(names) else None  # type: ignore[return-value]
+
+
+_COLUMN_EXTRAS = frozenset({"ForeignKey", "Sequence", "Identity", "Computed", "CheckConstraint", "DefaultClause", "FetchedValue"})
+
+
+def column_ops(table: str, expr: cst.BaseExpression) -> Optional[tuple[str, list[SchemaOp], bool]]:
+    """(name, ops, primary key) of a migration's `sa.Column("name", type, *constraints, **flags)`:
+    its nullability and coarse type, its foreign keys, and the index or unique constraint its
+    flags make; None when it is not such a column (a variable, unpacked arguments, a computed name)."""
+    spec = column_spec(expr)
+    if spec is None or not spec.name or not isinstance(expr, cst.Call):
+        return None
+    name = spec.name
+    primary = arg_is(keyword_arg(expr, "primary_key"), "True")
+    nullable = "1" if keyword_arg(expr, "nullable") is None and not primary else ("0" if spec.not_null or primary else "1")
+    type_arg = keyword_arg(expr, "type_")
+    type_expr = type_arg.value if type_arg is not None else None
+    ops: list[SchemaOp] = []
+    for arg in expr.args[1:]:
+        if arg.keyword is not None:
+            continue
+        extra = last_name(called(arg.value))
+        if extra == "ForeignKey" and isinstance(arg.value, cst.Call):
+            target = _argument(arg.value, 0, "column")
+            referred = referred_table(string_value(target) or "") if target is not None else None
+            ops.append(("fk", table, name, referred, constraint_name(_keyword(arg.value, "name"))) if referred else ("constraints_unknown", table))
+        elif extra not in _COLUMN_EXTRAS and type_expr is None:
+            type_expr = arg.value
+    ops.insert(0, ("column", table, name, nullable, coarse_type(type_expr) or UNKNOWN))
+    unique, indexed = keyword_arg(expr, "unique"), keyword_arg(expr, "index")
+    for flag in (unique, indexed):
+        if flag is not None and not (isinstance(flag.value, cst.Name) and flag.value.value in ("True", "False", "None")):
+            ops.append(("constraints_unknown", table))
+    if arg_is(unique, "True") or arg_is(indexed, "True"):
+        ops.append(("index", table, "", "1" if arg_is(unique, "True") else "0", name))
+    return name, ops, primary
+
+
+def constraint_ops(table: str, expr: cst.BaseExpression) -> Optional[list[SchemaOp]]:
+    """The keys a `create_table` argument `sa.PrimaryKeyConstraint("id")`, `sa.UniqueConstraint(...)`,
+    `sa.Index(...)`, `sa.ForeignKeyConstraint([...], [...])` makes (a check constraint: none);
+    None when it is none of them."""
+    if not isinstance(expr, cst.Call):
+        return None
+    kind = last_name(expr.func)
+    if kind not in _TABLE_CONSTRAINTS or any(arg.star for arg in expr.args):
+        return None
+    name = constraint_name(_keyword(expr, "name"))
+    positional = [a.value for a in expr.args if a.keyword is None]
+    if kind == "CheckConstraint":
+        return []
+    if kind == "ForeignKeyConstraint":
+        local = _literal_names(_argument(expr, 0, "columns"))
+        remote = _literal_names(_argument(expr, 1, "refcolumns"))
+        referred = referred_table(remote[0]) if remote else None
+        if local is None or referred is None:
+            return [("constraints_unknown", table)]
+        return [("fk", table, column, referred, name) for column in local]
+    if kind == "Index":
+        name = constraint_name(positional[0]) if positional else ""
+        positional = positional[1:]
+    columns = tuple(string_value(p) for p in positional)
+    if not columns or not all(columns):
+        return [("constraints_unknown", table)]
+    if kind == "PrimaryKeyConstraint":
+        return [("primary_key", table, *columns)]  # type: ignore[list-item]
+    unique = kind == "UniqueConstraint" or arg_is(keyword_arg(expr, "unique"), "True")
+    return [("index", table, name, "1" if unique else "0", *columns)]  # type: ignore[list-item]
 
 
 def upgrade_operations(function: cst.FunctionDef, scope: Scope) -> tuple[SchemaOp, ...]:
@@ -674,6 +842,47 @@ def _opaque(node: cst.CSTNode, ops: list[SchemaOp]) -> None:
         return
     for literal in re.findall(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""", code):
         ops.append(("unknown", literal))
+    if re.search(r"\bindex\b|constraint|foreign", code, re.IGNORECASE):
+        ops.append(("constraints_unknown_all",))
+
+
+# (name, columns, unique) positions of the key ops outside a batch; a batch op drops the table
+_KEY_ARGUMENTS = {
+    "create_index": ((0, "index_name"), (2, "columns")),
+    "create_unique_constraint": ((0, "constraint_name"), (2, "columns")),
+    "create_primary_key": ((0, "constraint_name"), (2, "columns")),
+}
+
+
+def _key_ops(call: cst.Call, method: str, table: Optional[str], in_batch: bool) -> Optional[list[SchemaOp]]:
+    """The key (index / constraint) ops of a create/drop index or constraint call; None: not one."""
+    shift = 1 if in_batch else 0
+    if method == "drop_index":
+        return [("drop_index", constraint_name(_argument(call, 0, "index_name")))]
+    if table is None:
+        return [("constraints_unknown_all",)] if method in _KEY_ARGUMENTS or method in ("create_foreign_key", "drop_constraint") else None
+    if method == "drop_constraint":
+        return [("drop_constraint", table, constraint_name(_argument(call, 0, "constraint_name")))]
+    if method == "create_foreign_key":
+        referent = string_value(_argument(call, 2 - shift, "referent_table"))
+        local = _literal_names(_argument(call, 3 - shift, "local_cols"))
+        if not referent or local is None:
+            return [("constraints_unknown", table)]
+        name = constraint_name(_argument(call, 0, "constraint_name"))
+        return [("fk", table, column, referent, name) for column in local]
+    where = _KEY_ARGUMENTS.get(method)
+    if where is None:
+        return None
+    (name_at, name_kw), (columns_at, columns_kw) = where
+    columns = _literal_names(_argument(call, columns_at - shift, columns_kw))
+    unique = keyword_arg(call, "unique")
+    if columns is None or (unique is not None and not isinstance(unique.value, cst.Name)):
+        return [("constraints_unknown", table)]
+    name = constraint_name(_argument(call, name_at, name_kw))
+    if method == "create_primary_key":
+        return [("primary_key", table, *columns)]
+    is_unique = method == "create_unique_constraint" or arg_is(unique, "True")
+    return [("index", table, name, "1" if is_unique else "0", *columns)]
 
 
 def _call_ops(call: cst.Call, scope: Scope, batches: dict[str, Optional[str]], ops: list[SchemaOp]) -> bool:
@@ -688,21 +897,35 @@ def _call_ops(call: cst.Call, scope: Scope, batches: dict[str, Optional[str]], o
     offset = 0 if in_batch else 1
     if method in _IGNORED_OPS:
         return True
+    if not in_batch and method in ("create_unique_constraint", "create_primary_key", "drop_constraint", "create_foreign_key"):
+        table = string_value(_argument(call, 1, "table_name" if method != "create_foreign_key" else "source_table"))
+    keys = _key_ops(call, method, table, in_batch)
+    if keys is not None:
+        ops.extend(keys)
+        return True
     if method == "create_table" and table is not None:
-        columns = []
+        columns: list[str] = []
+        details: list[SchemaOp] = []
+        primary: list[str] = []
         for arg in call.args[1:]:
             if arg.keyword is not None:
                 continue
-            spec = column_spec(arg.value)
-            if spec is not None:
-                if spec.name is None:
-                    ops.append(("unknown", table))
-                    return True
-                columns.append(spec.name)
-            elif not (isinstance(arg.value, cst.Call) and last_name(arg.value.func) in _TABLE_CONSTRAINTS):
+            column = column_ops(table, arg.value)
+            constraint = constraint_ops(table, arg.value) if column is None else None
+            if column is not None:
+                columns.append(column[0])
+                details.extend(column[1])
+                if column[2]:
+                    primary.append(column[0])
+            elif constraint is not None:
+                details.extend(constraint)
+            else:
                 ops.append(("unknown", table))
                 return True
         ops.append(("create_table", table, *columns))
+        ops.extend(details)
+        if primary:
+            ops.append(("primary_key", table, *primary))
         return True
     if method == "drop_table":
         name = _argument(call, 0, "table_name")
@@ -717,9 +940,13 @@ def _call_ops(call: cst.Call, scope: Scope, batches: dict[str, Optional[str]], o
     if table is None:
         return False
     if method == "add_column":
-        column = keyword_arg(call, "column") or positional_arg(call, offset)
-        spec = column_spec(column.value if column is not None else None)
-        ops.append(("add_column", table, spec.name) if spec is not None and spec.name else ("unknown", table))
+        column_arg = keyword_arg(call, "column") or positional_arg(call, offset)
+        column = column_ops(table, column_arg.value) if column_arg is not None else None
+        if column is None:
+            ops.append(("unknown", table))
+        else:
+            ops.append(("add_column", table, column[0]))
+            ops.extend(column[1])
         return True
     if method in ("drop_column", "alter_column"):
         name_arg = keyword_arg(call, "column_name") or positional_arg(call, offset)
@@ -729,13 +956,28 @@ def _call_ops(call: cst.Call, scope: Scope, batches: dict[str, Optional[str]], o
         elif method == "drop_column":
             ops.append(("drop_column", table, column_name))
         else:
-            new_name = keyword_arg(call, "new_column_name")
-            if new_name is not None:
-                renamed = string_value(new_name.value)
-                ops.append(("rename_column", table, column_name, renamed) if renamed else ("unknown", table))
+            ops.extend(_alter_ops(call, table, column_name))
         return True
     ops.append(("unknown", table))
     return True
+
+
+def _alter_ops(call: cst.Call, table: str, column: str) -> list[SchemaOp]:
+    """`alter_column(table, column, nullable=..., type_=..., new_column_name=...)`: nullability and
+    type first, the rename last (Alembic's order)."""
+    ops: list[SchemaOp] = []
+    nullable = keyword_arg(call, "nullable")
+    if nullable is not None:
+        value = "1" if arg_is(nullable, "True") else "0" if arg_is(nullable, "False") else UNKNOWN
+        ops.append(("alter", table, column, "nullable", value))
+    type_arg = keyword_arg(call, "type_")
+    if type_arg is not None:
+        ops.append(("alter", table, column, "type", coarse_type(type_arg.value) or UNKNOWN))
+    new_name = keyword_arg(call, "new_column_name")
+    if new_name is not None:
+        renamed = string_value(new_name.value)
+        ops.append(("rename_column", table, column, renamed) if renamed else ("unknown", table))
+    return ops
 
 
 _TABLE_CONSTRAINTS = frozenset({"PrimaryKeyConstraint", "ForeignKeyConstraint", "UniqueConstraint", "CheckConstraint", "Index"})
@@ -767,15 +1009,39 @@ def _sql_ops(call: cst.Call, ops: list[SchemaOp]) -> bool:
     return True
 
 
-UNKNOWN_TABLE = None  # a table the replay lost track of
+@dataclass
+class ColumnState:
+    """What the replay knows of a column: nullability and coarse type (None: unknown)."""
+
+    nullable: Optional[bool] = None
+    family: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """An index, unique constraint (kind "unique": a unique index too), primary key or foreign key."""
+
+    kind: str  # "index", "unique", "primary", "foreign"
+    name: str  # "" when unnamed
+    columns: tuple[str, ...]
+    referred: str = ""  # the table a foreign key refers to
+
+
+@dataclass
+class TableState:
+    """A table at head: its columns, and its keys (`keys_known` False when some may be missing)."""
+
+    columns: dict[str, ColumnState] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)
+    keys_known: bool = True
 
 
 @dataclass
 class ReplayedSchema:
-    """The tables at head: name → columns (None: unknown); `complete` False when any revision may
-    have changed any table, or the graph has no single head per tree."""
+    """The tables at head (None: a table the replay lost track of); `complete` False when any
+    revision may have changed any table, or the graph has no single head per tree."""
 
-    tables: dict[str, Optional[frozenset[str]]]
+    tables: dict[str, Optional[TableState]]
     complete: bool
 
 
@@ -789,7 +1055,7 @@ def _replay(index: ProjectIndex) -> ReplayedSchema:
     graph = revision_graph(index)
     ops_of = {(tree_key(f.path), f.revision): f.migration_ops for f in index.files if f.revision is not None}
     complete = graph.complete
-    tables: dict[str, Optional[frozenset[str]]] = {}
+    tables: dict[str, Optional[TableState]] = {}
     done: set[Node] = set()
     heads = sorted(node for node in graph.down if node[1] in graph.heads.get(graph.tree(node[0]), ()))
     for head in heads:
@@ -810,27 +1076,80 @@ def _replay(index: ProjectIndex) -> ReplayedSchema:
     return ReplayedSchema(tables, complete)
 
 
-def _apply(op: SchemaOp, tables: dict[str, Optional[frozenset[str]]]) -> bool:
+def _flag(value: str) -> Optional[bool]:
+    return None if value == UNKNOWN else value == "1"
+
+
+def _apply(op: SchemaOp, tables: dict[str, Optional[TableState]]) -> bool:
     kind = op[0]
     if kind == "unknown_all":
         return False
+    if kind == "constraints_unknown_all":
+        for known in tables.values():
+            if known is not None:
+                known.keys_known = False
+        return True
+    if kind == "drop_index":
+        for known in tables.values():
+            if known is not None and any(k.name == op[1] for k in known.keys if k.kind != "foreign"):
+                known.keys = [k for k in known.keys if k.name != op[1] or k.kind == "foreign"]
+                break
+        return True  # an index the replay never saw made: dropping it changes nothing it knows
     table = op[1]
-    columns = tables.get(table)
+    state = tables.get(table)
     if kind == "create_table":
-        tables[table] = frozenset(op[2:])
+        tables[table] = TableState({column: ColumnState() for column in op[2:]})
     elif kind == "drop_table":
         tables.pop(table, None)
     elif kind == "rename_table":
-        tables[op[2]] = tables.pop(table, UNKNOWN_TABLE)
-    elif kind == "unknown" or columns is None:
-        tables[table] = UNKNOWN_TABLE  # also: an op on a table no revision created (built elsewhere)
-    elif kind == "add_column":
-        tables[table] = columns | {op[2]}
-    elif kind == "drop_column":
-        tables[table] = columns - {op[2]}
-    elif kind == "rename_column":
-        tables[table] = (columns - {op[2]}) | {op[3]}
+        tables[op[2]] = tables.pop(table, None)
+        for known in tables.values():  # foreign keys follow a renamed table
+            if known is not None:
+                known.keys = [Key(k.kind, k.name, k.columns, op[2]) if k.referred == table else k for k in known.keys]
+    elif kind == "unknown" or state is None:
+        tables[table] = None  # also: an op on a table no revision created (built elsewhere)
+    else:
+        _apply_to_table(op, state)
     return True
+
+
+def _apply_to_table(op: SchemaOp, state: TableState) -> None:
+    kind, columns = op[0], state.columns
+    if kind == "add_column":
+        columns[op[2]] = ColumnState()
+    elif kind == "drop_column":
+        columns.pop(op[2], None)
+        state.keys = [k for k in state.keys if op[2] not in k.columns]  # PostgreSQL drops them too
+    elif kind == "rename_column":
+        columns[op[3]] = columns.pop(op[2], ColumnState())
+        state.keys = [Key(k.kind, k.name, tuple(op[3] if c == op[2] else c for c in k.columns), k.referred) for k in state.keys]
+    elif kind == "column" and op[2] in columns:
+        columns[op[2]] = ColumnState(_flag(op[3]), None if op[4] == UNKNOWN else op[4])
+    elif kind == "alter" and op[2] in columns:
+        column = columns[op[2]]
+        if op[3] == "nullable":
+            column.nullable = _flag(op[4])
+        else:
+            column.family = None if op[4] == UNKNOWN else op[4]
+    elif kind == "primary_key":
+        state.keys.append(Key("primary", "", op[2:]))
+        for name in op[2:]:
+            if name in columns:
+                columns[name].nullable = False
+    elif kind == "index":
+        state.keys.append(Key("unique" if op[3] == "1" else "index", op[2], op[4:]))
+    elif kind == "fk":
+        state.keys.append(Key("foreign", op[4], (op[2],), op[3]))
+    elif kind == "drop_constraint":
+        state.keys = [k for k in state.keys if k.name != op[2] or not op[2]]
+    elif kind == "constraints_unknown":
+        state.keys_known = False
+
+
+def _table_at_head(index: ProjectIndex, table: str) -> Optional[TableState]:
+    """The replayed table, when every revision was followed and the table is known."""
+    schema = replay_schema(index)
+    return schema.tables.get(table) if schema.complete else None
 
 
 class MissingFromMigrations(Requirement, kind="alembic_missing_from_migrations"):
@@ -846,7 +1165,74 @@ class MissingFromMigrations(Requirement, kind="alembic_missing_from_migrations")
         schema = replay_schema(index)
         if not schema.complete:
             return False
-        if not self.column:
-            return self.table not in schema.tables
-        columns = schema.tables.get(self.table)
-        return columns is not None and self.column not in columns
+        if not self.column:  # a table the application builds itself (create_all) is no drift
+            return self.table not in schema.tables and not any(f.creates_tables for f in index.files)
+        state = schema.tables.get(self.table)
+        return state is not None and self.column not in state.columns
+
+
+class DiffersFromMigrations(Requirement, kind="alembic_differs_from_migrations"):
+    """The model's column (or columns) differ from the migrated table at head in one aspect the
+    replay knows on both sides: "nullable" (value "1"/"0"), "type" (a coarse family),
+    "foreign_key" (the referred table), "index" / "unique" (an index / a unique index or
+    constraint on exactly these columns).  Silent when the replay does not know the column's
+    side, or (keys) when the table's keys may include some it did not see."""
+
+    table: str
+    columns: tuple[str, ...]
+    aspect: str
+    value: str
+    needs_whole_project = True
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return self._migrated(index) is not None
+
+    def detail(self, index: ProjectIndex) -> Optional[str]:
+        migrated = self._migrated(index)
+        return f"but {migrated} in the migrations at head" if migrated else None
+
+    def _migrated(self, index: ProjectIndex) -> Optional[str]:
+        """What the migrations have instead, when they differ; None when they agree or it is unknown."""
+        state = _table_at_head(index, self.table)
+        if state is None or not self.columns or not all(c in state.columns for c in self.columns):
+            return None
+        column = state.columns[self.columns[0]]
+        if self.aspect == "nullable":
+            wanted = self.value == "1"
+            return None if column.nullable is None or column.nullable == wanted else ("nullable" if column.nullable else "NOT NULL")
+        if self.aspect == "type":
+            return None if column.family is None or column.family == self.value else column.family
+        if not state.keys_known:
+            return None
+        if self.aspect == "foreign_key":
+            found = any(k.kind == "foreign" and self.columns[0] in k.columns and k.referred == self.value for k in state.keys)
+            return None if found else "not"
+        kinds = ("unique", "primary") if self.aspect == "unique" else ("index", "unique", "primary")
+        found = any(k.kind in kinds and k.columns == self.columns for k in state.keys)
+        return None if found else "not"
+
+
+class MigratedColumnsNotModelled(Requirement, kind="alembic_migrated_columns_not_modelled"):
+    """The migrations at head give the model's table columns that neither the model nor its mixins
+    declare; silent when the model's columns are not all readable (models.table_columns_of)."""
+
+    qualname: str
+    table: str
+    needs_whole_project = True
+
+    def holds(self, index: ProjectIndex) -> bool:
+        return bool(self._extra(index))
+
+    def detail(self, index: ProjectIndex) -> Optional[str]:
+        extra = self._extra(index)
+        listed = ", ".join(f"'{c}'" for c in extra)
+        return f"does not declare column{'s' if len(extra) > 1 else ''} {listed} that the migrations at head give table '{self.table}'"
+
+    def _extra(self, index: ProjectIndex) -> list[str]:
+        from fastapi_review.semantics.models import table_columns_of
+
+        state = _table_at_head(index, self.table)
+        if state is None:
+            return []
+        modelled = table_columns_of(index, self.qualname, self.table)
+        return [] if modelled is None else sorted(set(state.columns) - modelled)

@@ -129,6 +129,53 @@ def inherited_attributes(index: ProjectIndex, qualname: str) -> Optional[set[str
     return names
 
 
+_COLUMNLESS_BASES = ("sqlalchemy.", "sqlmodel.", "typing.", "builtins.", "abc.")
+
+
+def _table_owners(index: ProjectIndex) -> tuple[dict[str, int], set[str]]:
+    """How many classes name each literal table, and the classes some other ORM model inherits
+    from (memoized on the index)."""
+    def build() -> tuple[dict[str, int], set[str]]:
+        counts: dict[str, int] = {}
+        inherited: set[str] = set()
+        for cls in index.classes():
+            if is_orm_model(index, cls.qualname):
+                inherited.update(index.ancestors(cls.qualname))
+                if is_table_model(index, cls.qualname) or cls.tablename:
+                    table = cls.tablename or cls.name.lower()  # a derived name may be this one
+                    counts[table] = counts.get(table, 0) + 1
+        return counts, inherited
+    return index.memo("models-table-owners", build)
+
+
+def table_columns_of(index: ProjectIndex, qualname: str, table: str) -> Optional[set[str]]:
+    """The database columns the model of `table` maps: its body's and its mixins' and abstract
+    bases'.  None when any of them is not fully readable, when it inherits from another model or
+    another model from it (inheritance spreads a table's columns), when another model may name
+    the same table, or when a base outside the project (or a `declarative_base(cls=...)`) may
+    add columns."""
+    cls = index.resolve(qualname)
+    if not isinstance(cls, ClassFacts) or cls.table_columns is None:
+        return None
+    counts, inherited = _table_owners(index)
+    if counts.get(table, 0) != 1 or qualname in inherited:
+        return None
+    columns = set(cls.table_columns)
+    for ancestor in index.ancestors(qualname):
+        resolved = index.resolve(ancestor)
+        if isinstance(resolved, ClassFacts):
+            if resolved.table_columns is None or is_orm_model(index, ancestor):
+                return None
+            columns.update(resolved.table_columns)
+        elif resolved == DECLARATIVE_NAME:
+            located = index.locate(ancestor)
+            if located is None or located[1] in located[0].custom_declarative_bases:
+                return None
+        elif not ancestor.startswith(_COLUMNLESS_BASES):
+            return None
+    return columns
+
+
 def datetime_map_of(index: ProjectIndex, qualname: str) -> Optional[bool]:
     """How the class's declarative base maps `datetime` (True aware, False naive, None unset);
     the nearest class in the hierarchy that sets a type_annotation_map decides."""
@@ -175,6 +222,26 @@ class TableModel(Requirement, kind="table_model"):
 
     def holds(self, index: ProjectIndex) -> bool:
         return is_table_model(index, self.qualname)
+
+
+class NamedByClass(Requirement, kind="named_by_class"):
+    """A model without a `__tablename__` of its own whose table is its class name in lower case:
+    the bases that declare `__tablename__` all return `cls.__name__.lower()`, or none does and
+    it is a SQLModel table (SQLModel's default)."""
+
+    qualname: str
+
+    def holds(self, index: ProjectIndex) -> bool:
+        cls = index.resolve(self.qualname)
+        if not isinstance(cls, ClassFacts):
+            return False
+        naming = [
+            resolved for resolved in map(index.resolve, index.ancestors(self.qualname))
+            if isinstance(resolved, ClassFacts) and ("__tablename__" in resolved.attributes or "__table__" in resolved.attributes)
+        ]
+        if naming:
+            return all(base.derived_tablename == "lower" for base in naming)
+        return _is_sqlmodel_table(index, cls)
 
 
 class DeclarativeClass(Requirement, kind="declarative_class"):
