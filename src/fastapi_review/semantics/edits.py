@@ -104,6 +104,17 @@ def importable(imports: ImportMap, data: bytes, name: str, targets: tuple[str, .
     return not _bound_outside_imports(data, name)
 
 
+def imported_name(imports: ImportMap, data: bytes, name: str, targets: tuple[str, ...]) -> Optional[str]:
+    """The name code in a file says for one of `targets` (`fastapi.status`): the local name a
+    module-level import already binds it to (`st` of `from fastapi import status as st`; `name`
+    first), if nothing else binds that name; else `name` when it is `importable` (the fix adds
+    the import); else None."""
+    for local in sorted(imports.module_level, key=lambda n: (n != name, n)):
+        if imports.aliases.get(local) in targets and not _bound_outside_imports(data, local):
+            return local
+    return name if importable(imports, data, name, targets) else None
+
+
 @lru_cache(maxsize=16)
 def _bound_outside_imports(data: bytes, name: str) -> bool:
     """Whether `name` occurs in code (not in strings or comments) other than as an attribute
