@@ -164,7 +164,7 @@ def _check_parsed(
 ) -> FileResult:
     if fixes is not None:
         fixes.tree = tree
-    active = [code for code in codes if code not in _ENGINE_CODES]
+    active = [code for code in codes if code not in ENGINE_CODES]
     mentioned = _Mentions(data, ruleset)
     dialects = url_dialects(data)
     # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
@@ -209,8 +209,8 @@ def _check_parsed(
             _release(ctx, rules)
 
 
-# reported by the engine itself, not by a visitor
-_ENGINE_CODES = frozenset({SyntaxErrorRule.code, InternalErrorRule.code, FileTooComplexRule.code, UnusedNoqaRule.code})
+# reported by the engine itself, not by a visitor, and never suppressed by `# noqa` on a line
+ENGINE_CODES = frozenset({SyntaxErrorRule.code, InternalErrorRule.code, FileTooComplexRule.code, UnusedNoqaRule.code})
 
 
 def _place(data: bytes, offset: int) -> tuple[int, int]:

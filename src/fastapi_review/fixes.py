@@ -12,10 +12,12 @@ the file that was read.
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import shutil
 import sys
 import tempfile
+import tokenize
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,15 +27,16 @@ from typing import Iterable, Optional, Sequence
 import libcst as cst
 
 from fastapi_review.cache import Cache
-from fastapi_review.checker import Report, per_file_phase, run_project_phase
+from fastapi_review.checker import Report, check_paths, per_file_phase, run_project_phase
 from fastapi_review.config import Config
 from fastapi_review.discovery import PathProblem, SourceFile, decode_source, discover, is_force_excluded, named_file
-from fastapi_review.engine import FileResult, check_file
+from fastapi_review.engine import ENGINE_CODES, FileResult, check_file
 from fastapi_review.findings import Finding
 from fastapi_review.parallel import on_big_stack
 from fastapi_review.rule import FixRequest, RuleFix
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.edits import insert_element
+from fastapi_review.suppress import covers, find_directive, line_ends, with_codes
 
 MAX_PASSES = 10
 Key = tuple[str, int, int, int, int]  # code, line, column, end line, end column
@@ -409,6 +412,95 @@ def _compiles(data: bytes) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
+
+
+# -- adding # noqa ----------------------------------------------------------------------------
+
+
+@dataclass
+class NoqaRun:
+    """An `--add-noqa` run: the directives added or extended, the new contents, what was skipped."""
+
+    report: Report
+    changed: dict[str, tuple[Path, bytes, bytes]] = field(default_factory=dict)  # display → (path, before, after)
+    counts: Counter = field(default_factory=Counter)  # display → lines given or extending a # noqa
+    notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def added(self) -> int:
+        """The directives added or extended in the files written."""
+        return sum(self.counts[display] for display in self.written)
+
+
+def add_noqa(paths: Sequence[str], config: Config, *, jobs: int = 1, cache: Optional[Cache] = None) -> NoqaRun:
+    """Check `paths` and give every line with findings a `# noqa: CODES` (extending a `# noqa:`
+    it has), in memory; a line that ends inside a string or continues with a backslash cannot
+    take a comment and is reported instead.  The checker's own findings (FR001–FR004) are left
+    alone: `# noqa` does not silence them."""
+    report = check_paths(paths, config, jobs=jobs, cache=cache)
+    wanted: dict[str, dict[int, list[str]]] = {}
+    for finding in report.findings:
+        if finding.code not in ENGINE_CODES:
+            codes = wanted.setdefault(finding.path, {}).setdefault(finding.line, [])
+            if finding.code not in codes:
+                codes.append(finding.code)
+    run = NoqaRun(report)
+    for display, lines in wanted.items():
+        path = Path(display)
+        try:
+            before = path.read_bytes()
+        except OSError as exc:
+            run.notes.append(f"{display}: not changed: {exc.strerror or exc}")
+            continue
+        after, added = _with_noqa(display, before, lines, run.notes)
+        if added:
+            run.counts[display] = added
+            run.changed[display] = (path, before, after)
+    return run
+
+
+def _with_noqa(display: str, data: bytes, wanted: dict[int, list[str]], notes: list[str]) -> tuple[bytes, int]:
+    """`data` with the codes of `wanted` (line → codes) in each line's `# noqa`, and how many
+    lines changed."""
+    ends = line_ends(data)
+    if ends is None:
+        notes.append(f"{display}: not changed: its source does not tokenize")
+        return data, 0
+    encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    lines = data.decode(encoding).splitlines(keepends=True)
+    added = 0
+    for number, codes in sorted(wanted.items()):
+        where = f"{display}:{number}: {', '.join(codes)}: no # noqa added"
+        if number not in ends.open or number > len(lines):
+            notes.append(f"{where}: the line ends inside a string or continues with a backslash")
+            continue
+        text = lines[number - 1]
+        content = text.rstrip("\r\n")
+        comment = ends.comments.get(number, (0, None))[1]
+        new = with_codes(content, comment, codes)
+        directive = find_directive(new)
+        if directive is None or not all(directive.items is None or any(covers(i, c, "") for i, _ in directive.items) for c in codes):
+            notes.append(f"{where}: a # noqa inside a string on the line would be read first")
+            continue
+        if new != content:
+            lines[number - 1] = new + text[len(content):]
+            added += 1
+    return "".join(lines).encode(encoding), added
+
+
+def write_noqa(run: NoqaRun) -> bool:
+    """Write every file `add_noqa` changed, atomically, unless it changed on disk since it was
+    read; True when a file could not be written."""
+    failed = False
+    for display, (path, before, after) in run.changed.items():
+        try:
+            atomic_write(path, after, before)
+        except OSError as exc:
+            run.notes.append(f"{display}: not written: {exc.strerror or exc}")
+            failed = True
+            continue
+        run.written.append(display)
+    return failed
 
 
 # -- output -----------------------------------------------------------------------------------
