@@ -36,7 +36,7 @@ from fastapi_review.parallel import on_big_stack
 from fastapi_review.rule import FixRequest, RuleFix
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.edits import insert_element
-from fastapi_review.suppress import covers, find_directive, line_ends, with_codes
+from fastapi_review.suppress import covers, find_directive, line_ends, source_lines, with_codes
 
 MAX_PASSES = 10
 Key = tuple[str, int, int, int, int]  # code, line, column, end line, end column
@@ -320,6 +320,23 @@ def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = Fal
     return on_big_stack(_fix_files, [file], ruleset, _safeties(unsafe), None, {0: data})
 
 
+def fix_findings(data: bytes, filename: str, config: Config, findings: Sequence[Finding]) -> Optional[bytes]:
+    """`data` (the source the `findings` were reported on, as if it were `filename`) with the
+    fixes of exactly those findings applied in one pass; None when none applies.  The editor's
+    code actions: one finding's fix, or every safe fix of a document."""
+    safeties = frozenset(f.fix.safety for f in findings if f.fix is not None)
+    if not safeties:
+        return None
+    ruleset = RuleSet.from_config(config)
+    request = FixRequest(safeties)
+    on_big_stack(check_file, named_file(filename, config), data, ruleset, None, request)
+    wanted = {finding_key(f) for f in findings}
+    edits = [(f, fix) for f, fix in request.edits if finding_key(f) in wanted]
+    if request.tree is None or not edits:
+        return None
+    return apply_fixes(request.tree, edits, must_compile=_compiles(data)).data
+
+
 def _safeties(unsafe: bool) -> frozenset[str]:
     return frozenset({"safe", "unsafe"} if unsafe else {"safe"})
 
@@ -467,7 +484,7 @@ def _with_noqa(display: str, data: bytes, wanted: dict[int, list[str]], notes: l
         notes.append(f"{display}: not changed: its source does not tokenize")
         return data, 0
     encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-    lines = data.decode(encoding).splitlines(keepends=True)
+    lines = source_lines(data.decode(encoding))
     added = 0
     for number, codes in sorted(wanted.items()):
         where = f"{display}:{number}: {', '.join(codes)}: no # noqa added"

@@ -107,6 +107,15 @@ def line_ends(data: bytes) -> Optional[LineEnds]:
     return LineEnds(comments, frozenset(open_lines))
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text: str) -> list[str]:
+    """`text`'s lines with their line breaks, as Python's tokenizer (and an editor) counts them:
+    broken at \\n, \\r\\n and \\r only (`str.splitlines` also breaks at \\f, \\x1c, \\u2028...)."""
+    return _LINE.findall(text)
+
+
 def with_codes(line: str, comment: Optional[str], codes: Sequence[str]) -> str:
     """`line` (without its line break) whose `# noqa:` also lists `codes`: added to the
     directive of its comment (`comment`, the line's real comment, or None), else a new
