@@ -118,6 +118,14 @@ def test_noqa(tmp_path: Path) -> None:
     ]
 
 
+def test_noqa_lines_are_counted_as_python_counts_them(tmp_path: Path) -> None:
+    # a form feed (a page break) is no line break for Python: the `# noqa` below is on line 3
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-review]\nlearn-conventions = false\n")
+    write(tmp_path / "a.py", "import os\n\x0c\ndef f(x):  # noqa: FR101\n    return os\n")
+    out = run([*HINTS, "-q", "a.py"], tmp_path).stdout.splitlines()
+    assert [l.split(": ")[0] + " " + l.split()[1] for l in out] == ["a.py:3:5 FR102"]
+
+
 def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     write(tmp_path / ".gitignore", "generated/\n*_pb2.py\n")

@@ -63,7 +63,7 @@ class NoqaLines:
     lines lazily."""
 
     def __init__(self, text: str) -> None:
-        self._lines = text.splitlines()
+        self._lines = [line.rstrip("\r\n") for line in source_lines(text)]
         self._cache: dict[int, Optional[Directive]] = {}
 
     def directive(self, line: int) -> Optional[Directive]:
