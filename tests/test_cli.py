@@ -101,17 +101,30 @@ def test_non_utf8_file_is_fr001(tmp_path: Path) -> None:
 
 
 def test_noqa(tmp_path: Path) -> None:
+    # every function lacks its hints: only without learning conventions is anything reported
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-review]\nlearn-conventions = false\n")
     write(
         tmp_path / "a.py",
         "def f(x):  # noqa\n    pass\n"
         "def g(x):  # noqa: FR101\n    pass\n"
         "def h(x):  # noqa:FR1\n    pass\n"
-        "def k(x):  # NOQA: FR401\n    pass\n",
+        "def k(x):  # NOQA: FR401\n    pass\n"
+        "def m(x):  # noqa: FR101 FR102\n    pass\n"
+        "def n(x):  # noqa: missing-param-annotation, missing-return-annotation\n    pass\n"
+        "def p(x):  # noqa: missing-param-annotation kept: reason words are not codes\n    pass\n",
     )
     out = run([*HINTS, "-q", "a.py"], tmp_path).stdout.splitlines()
     assert [l.split(": ")[0] + " " + l.split()[1] for l in out] == [
-        "a.py:3:5 FR102", "a.py:7:5 FR102", "a.py:7:7 FR101",
+        "a.py:3:5 FR102", "a.py:7:5 FR102", "a.py:7:7 FR101", "a.py:13:5 FR102",
     ]
+
+
+def test_noqa_lines_are_counted_as_python_counts_them(tmp_path: Path) -> None:
+    # a form feed (a page break) is no line break for Python: the `# noqa` below is on line 3
+    write(tmp_path / "pyproject.toml", "[tool.fastapi-review]\nlearn-conventions = false\n")
+    write(tmp_path / "a.py", "import os\n\x0c\ndef f(x):  # noqa: FR101\n    return os\n")
+    out = run([*HINTS, "-q", "a.py"], tmp_path).stdout.splitlines()
+    assert [l.split(": ")[0] + " " + l.split()[1] for l in out] == ["a.py:3:5 FR102"]
 
 
 def test_discovery_excludes_and_gitignore(tmp_path: Path) -> None:

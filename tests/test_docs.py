@@ -95,13 +95,19 @@ def _project_codes(source: str, code: str) -> list[str]:
             os.chdir(cwd)
 
 
+_SELECT_MARKER = re.compile(r"^# select: (.+)\n")
+
+
 def _codes(source: str, code: str) -> list[str]:
     if _FILE_MARKER.search(source):
         return _project_codes(source, code)
-    config = Config(root=ROOT, select=(code,), pydantic_version=2)  # the docs show Pydantic 2 projects
+    # an example about other rules' comments (FR004) selects them too, as fixtures do
+    marker = _SELECT_MARKER.match(source)
+    select = tuple(c.strip() for c in marker.group(1).split(",")) if marker else (code,)
+    config = Config(root=ROOT, select=select, pydantic_version=2)  # the docs show Pydantic 2 projects
     filename = _EXAMPLE_FILES.get(code, "example.py")
     # a doc example is a project of its own (the whole project: absence claims are answerable)
-    return [f.code for f in check_text(source.encode(), filename, config, whole_project=True)]
+    return [f.code for f in check_text(source.encode(), filename, config, whole_project=True) if f.code == code]
 
 
 # FR002 reports fastapi-review's own crashes: no code should trigger it (tested in test_robustness).

@@ -13,7 +13,7 @@ import pytest
 from annotations import parse_fixture
 from cli_helpers import run
 
-from fastapi_review.config import Config
+from fastapi_review.config import MAX_LINE_LENGTH, Config
 from fastapi_review.findings import Finding
 from fastapi_review.fixes import apply_fixes, atomic_write, fix_paths, fix_source
 from fastapi_review.rule import RuleFix
@@ -27,8 +27,11 @@ FIXABLE_RULES = {r.code for r in ALL_RULES if r.fix_safety is not None}
 
 def fix_fixture(source: Path, data: bytes) -> tuple[bytes, int]:
     """The fixture's bytes with every fix of its rule(s) applied (safe and unsafe)."""
-    codes = parse_fixture(source).select or (source.name[:5],)
-    config = Config(root=source.parent.resolve(), select=codes, learn_conventions=False)
+    annotations = parse_fixture(source)
+    codes = annotations.select or (source.name[:5],)
+    # the annotations make long lines: only fixtures about line-length set one
+    settings = {"line_length": MAX_LINE_LENGTH, **annotations.settings}
+    config = Config(root=source.parent.resolve(), select=codes, learn_conventions=False, **settings)
     fixed = fix_source(data, str(source.relative_to(source.parent)), config, unsafe=True)
     changed = list(fixed.changed.values())
     return (changed[0][2] if changed else data), fixed.fixed_count()
@@ -294,3 +297,50 @@ def test_fix_never_rewrites_a_pydantic_1_project(tmp_path: Path, project: str) -
     run(["--fix", "--unsafe-fixes", "--select", "FR601", "."], tmp_path / project)
     assert v1.read_bytes() == before
     assert [p.read_bytes() for p in others] != others_before
+
+
+LONG_RAISE = 'from fastapi import HTTPException, status\n\n\ndef f(item_id: int) -> None:\n    raise HTTPException(404, detail=f"item {item_id} is gone")\n'
+WRAPPED_RAISE = LONG_RAISE.replace(
+    '(404, detail=f"item {item_id} is gone")\n',
+    '(\n        status.HTTP_404_NOT_FOUND,\n        detail=f"item {item_id} is gone",\n    )\n',
+)
+ONE_LINE_RAISE = LONG_RAISE.replace("(404,", "(status.HTTP_404_NOT_FOUND,")
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "extra", "expected"),
+    [
+        ("[tool.fastapi-review]\nselect = ['FR302']\n", {}, ONE_LINE_RAISE),  # 84 characters: within 88
+        ("[tool.fastapi-review]\nselect = ['FR302']\n\n[tool.black]\nline-length = 79\n", {}, WRAPPED_RAISE),
+        ("[tool.fastapi-review]\nselect = ['FR302']\n\n[tool.ruff]\nline-length = 79\n\n[tool.black]\nline-length = 120\n", {}, WRAPPED_RAISE),
+        ("[tool.fastapi-review]\nselect = ['FR302']\nline-length = 120\n\n[tool.ruff]\nline-length = 79\n", {}, ONE_LINE_RAISE),
+        ("[tool.fastapi-review]\nselect = ['FR302']\n", {"ruff.toml": "line-length = 79\n"}, WRAPPED_RAISE),
+        ("[tool.ruff]\nline-length = 79\n", {}, WRAPPED_RAISE),  # no table of ours: FR302 selected on the command line
+    ],
+    ids=["default-88", "black", "ruff-before-black", "own-before-ruff", "ruff.toml", "ruff-without-our-table"],
+)
+def test_fixes_keep_the_projects_line_length(tmp_path: Path, pyproject: str, extra: dict, expected: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    for name, text in extra.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "api.py").write_text(LONG_RAISE)
+    result = run(["--no-cache", "--select", "FR302", "--fix", "api.py"], tmp_path)
+    assert (tmp_path / "api.py").read_text() == expected
+    assert result.exit_code == 0
+
+
+def test_a_fix_too_long_even_wrapped_is_skipped_and_said(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-review]\nselect = ['FR302']\nline-length = 40\n")
+    source = 'from fastapi import HTTPException\n\n\ndef f() -> None:\n    raise HTTPException(404, "no such item anywhere")\n'
+    (tmp_path / "api.py").write_text(source)
+    result = run(["--no-cache", "--fix", "api.py"], tmp_path)
+    assert (tmp_path / "api.py").read_text() == source
+    assert "api.py:5:25: FR302 not fixed: the fixed line would be longer than line-length (40), even with the call wrapped" in result.stderr
+
+
+def test_line_length_must_be_a_number_in_range(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.fastapi-review]\nline-length = 0\n")
+    (tmp_path / "api.py").write_text("x = 1\n")
+    result = run(["api.py"], tmp_path)
+    assert result.exit_code == 2
+    assert "[tool.fastapi-review].line-length must be a whole number from 1 to 320, not 0" in result.stderr

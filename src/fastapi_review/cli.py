@@ -170,6 +170,7 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report the findings that remain.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too (they may change behaviour).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).")
+@click.option("--add-noqa", is_flag=True, help="Add a '# noqa: CODES' to every line with findings (extending its '# noqa:'), then exit.")
 @click.option(
     "--force-exclude/--no-force-exclude", default=None,
     help="Apply exclude / extend-exclude to files named on the command line (and --stdin-filename) too; pre-commit's hook uses it.",
@@ -207,6 +208,7 @@ def check(
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
+    add_noqa: bool,
     force_exclude: Optional[bool],
     silent: bool,
     exclude: tuple[str, ...],
@@ -259,6 +261,8 @@ def check(
             sys.exit(EXIT_CLEAN)
         cache = None if no_cache else _cache(config, cache_dir)
         workers = jobs or default_jobs()
+        if add_noqa:
+            _add_noqa(targets, config, workers, cache, stdin_mode or fix or diff, quiet)
         if fix or diff:
             from fastapi_review.fixes import fix_paths, fix_source
 
@@ -567,6 +571,26 @@ def _write_fixes(run: Any, quiet: bool) -> bool:
         files = len(run.written)
         click.echo(f"Fixed {_counted(count, 'finding')} in {_counted(files, 'file')}.", err=True)
     return unwritten
+
+
+def _add_noqa(targets: tuple[str, ...], config: Config, jobs: int, cache: Any, conflict: bool, quiet: bool) -> None:
+    """`--add-noqa`: write the directives, say how many were added and which lines could not take
+    one; exit 0, or 2 when a file could not be written."""
+    from fastapi_review.fixes import add_noqa, write_noqa
+
+    if conflict:
+        click.echo("fastapi-review: error: --add-noqa edits the files named: it cannot be combined with --fix, --diff or '-' (stdin)", err=True)
+        sys.exit(EXIT_ERROR)
+    run = add_noqa(targets, config, jobs=jobs, cache=cache)
+    failed = write_noqa(run)
+    for note in run.notes:
+        click.echo(note, err=True)
+    if not quiet:
+        click.echo(f"Added {_counted(run.added(), 'noqa directive')}.")
+    for problem in run.report.problems:
+        if problem.error or not problem.file:
+            click.echo(f"fastapi-review: {'error' if problem.error else 'warning'}: {problem}", err=True)
+    sys.exit(EXIT_ERROR if failed or any(p.error for p in run.report.problems) else 0)
 
 
 def _load(config_path: Optional[str], isolated: bool, start: Path) -> Config:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -37,8 +37,10 @@ _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", 
 _GLOB_KEYS = ("exclude", "extend-exclude", "services", "models")  # globs relative to the project (`./` allowed)
 _BOOL_KEYS = ("force-exclude", "respect-gitignore", "learn-conventions")
 _VERSION_KEYS = ("pydantic-version", "sqlalchemy-version")
-KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "time-budget", "per-file-ignores", "rules", "roles")
+KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, *_VERSION_KEYS, "time-budget", "line-length", "per-file-ignores", "rules", "roles")
 DEFAULT_TIME_BUDGET = 10.0  # seconds per file; generous: real files check in well under one
+DEFAULT_LINE_LENGTH = 88  # ruff's and black's default
+MAX_LINE_LENGTH = 320  # ruff's upper bound
 
 
 class ConfigError(Exception):
@@ -77,6 +79,8 @@ class Config:
     sqlalchemy_version: Optional[int] = None
     # seconds one file's check may take before it is abandoned with FR003 (0: no budget)
     time_budget: float = DEFAULT_TIME_BUDGET
+    # the longest line a fix may write (own line-length, else ruff's, else black's)
+    line_length: int = DEFAULT_LINE_LENGTH
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
@@ -138,14 +142,42 @@ def load_config(path: Optional[Path], start: Path) -> Config:
     if path is None:
         path = find_pyproject(start)
         if path is None:
-            return Config(root=project_directory(start) or Path.cwd())
+            root = project_directory(start) or Path.cwd()
+            return Config(root=root, line_length=formatter_line_length(root))
     elif not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     data = _read_toml(path)
     table = data.get("tool", {}).get("fastapi-review", {}) if path.name == "pyproject.toml" else data
     if path.name != "pyproject.toml" and "tool" in data:
         table = data["tool"].get("fastapi-review", {})
-    return parse_table(table, path)
+    config = parse_table(table, path)
+    if "line-length" in table:
+        return config
+    return replace(config, line_length=formatter_line_length(path.parent, data if path.name == "pyproject.toml" else None))
+
+
+def formatter_line_length(directory: Path, pyproject: Optional[dict[str, Any]] = None) -> int:
+    """The line length the project's formatter keeps, as ruff finds it (`.ruff.toml`, `ruff.toml`,
+    then `[tool.ruff]` of pyproject.toml), else black's `[tool.black]`, else 88.  A setting that
+    is not a whole number in range is the formatter's to reject: it is passed over."""
+    if pyproject is None:
+        try:
+            pyproject = _read_toml(directory / "pyproject.toml") if (directory / "pyproject.toml").is_file() else {}
+        except ConfigError:
+            pyproject = {}
+    tools = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
+    candidates: list[Any] = []
+    for name in (".ruff.toml", "ruff.toml"):
+        if (directory / name).is_file():
+            try:
+                candidates.append(_read_toml(directory / name).get("line-length"))
+            except ConfigError:
+                pass
+    candidates += [table.get("line-length") for table in (tools.get("ruff"), tools.get("black")) if isinstance(table, dict)]
+    for value in candidates:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_LINE_LENGTH:
+            return value
+    return DEFAULT_LINE_LENGTH
 
 
 def parse_table(table: Any, source: Path) -> Config:
@@ -165,6 +197,10 @@ def parse_table(table: Any, source: Path) -> Config:
             if not isinstance(value, int) or isinstance(value, bool) or value not in (1, 2):
                 raise ConfigError(f"{prefix}.{key} must be the major version, 1 or 2, not {value!r}")
             values[key.replace("-", "_")] = value
+        elif key == "line-length":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_LINE_LENGTH:
+                raise ConfigError(f"{prefix}.{key} must be a whole number from 1 to {MAX_LINE_LENGTH}, not {value!r}")
+            values["line_length"] = value
         elif key == "time-budget":
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{prefix}.{key} must be a number of seconds (0: no budget), not {value!r}")

@@ -19,6 +19,7 @@ from fastapi_review.rule import FileContext, FileRoles, FixRequest, LineOf, Prof
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.rules.fr003_file_too_complex import FileTooComplexRule
+from fastapi_review.rules.fr004_unused_noqa import UnusedNoqaRule
 from fastapi_review.selection import RuleSet
 from fastapi_review.semantics.file_facts import FileFactsWriter
 from fastapi_review.semantics.versions import V2_MARKERS, url_dialects
@@ -163,7 +164,7 @@ def _check_parsed(
 ) -> FileResult:
     if fixes is not None:
         fixes.tree = tree
-    active = [code for code in codes if code not in (SyntaxErrorRule.code, InternalErrorRule.code, FileTooComplexRule.code)]
+    active = [code for code in codes if code not in ENGINE_CODES]
     mentioned = _Mentions(data, ruleset)
     dialects = url_dialects(data)
     # evidence for the undeclared part of a project only: a service pinned to Pydantic 2
@@ -183,7 +184,10 @@ def _check_parsed(
         )
         rules = [ruleset.rule_class(code)(ctx, ruleset.options[code]) for code in active if mentioned(code)]
         try:
-            _check_tree(ctx, tree, data, rules, result)
+            used = _check_tree(ctx, tree, data, rules, result)
+            if UnusedNoqaRule.code in codes:
+                ran = [ruleset.rule_class(code) for code in active]
+                result.findings += UnusedNoqaRule.findings(display_path, data, used, ran)
             return result
         except RecursionError:
             if SyntaxErrorRule.code in codes:
@@ -203,6 +207,10 @@ def _check_parsed(
                 fixes.edits = []
         finally:
             _release(ctx, rules)
+
+
+# reported by the engine itself, not by a visitor, and never suppressed by `# noqa` on a line
+ENGINE_CODES = frozenset({SyntaxErrorRule.code, InternalErrorRule.code, FileTooComplexRule.code, UnusedNoqaRule.code})
 
 
 def _place(data: bytes, offset: int) -> tuple[int, int]:
@@ -248,14 +256,17 @@ def _release(ctx: FileContext, rules: list[Rule]) -> None:
     ctx.__dict__.clear()
 
 
-def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list[Rule], result: FileResult) -> None:
+def _check_tree(ctx: FileContext, tree: cst.Module, data: bytes, rules: list[Rule], result: FileResult) -> set[tuple[int, str]]:
+    """Walk the tree with the rules and resolve their findings; the `# noqa` items that
+    suppressed one, as (line, item)."""
     if b"add_api_" in data or b"APIRoute" in data or b"APIWebSocketRoute" in data or b"add_exception_handler" in data or b"include_in_schema" in data:
         ctx.scope.prescan(tree)
     Dispatcher([ctx.scope, FileFactsWriter(ctx.scope, ctx.is_test_module, ctx.session_names, ctx.locate), *rules]).walk(tree)
     for rule in rules:
         rule.finish()
     if ctx._pending or ctx._located:
-        _resolve_findings(ctx, tree, data, result)
+        return _resolve_findings(ctx, tree, data, result)
+    return set()
 
 
 def _failing_rule(error: BaseException, rules: list[Rule]) -> Optional[Rule]:
@@ -287,7 +298,7 @@ def _syntax_error_location(data: bytes, exc: cst.ParserSyntaxError) -> tuple[int
     return exc.raw_line, exc.raw_column + 1, exc.message
 
 
-def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> None:
+def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: FileResult) -> set[tuple[int, str]]:
     targets = [(node, unit) for _, node, _, _, unit, _ in ctx._pending]
     targets += [(a.node, a.unit) for _, _, args, _, _, _ in ctx._pending for a in args.values() if isinstance(a, LineOf)]
     targets += [(node, unit) for node, unit, _ in ctx._located]
@@ -296,9 +307,12 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
     for node, _, on_line in ctx._located:
         on_line(ranges[id(node)][0])
     noqa = NoqaLines(text)
+    used: set[tuple[int, str]] = set()
     for rule, node, args, requires, _, fix in ctx._pending:
         line, column, end_line, end_column = ranges[id(node)]
-        if noqa.suppresses(line, rule.code):
+        item = noqa.suppressing(line, rule.code, rule.name)
+        if item is not None:
+            used.add((line, item))
             continue
         values = {k: ranges[id(v.node)][0] if isinstance(v, LineOf) else v for k, v in args.items()}
         waiting = False  # an argument the project phase answers (a loop: this runs per finding)
@@ -318,3 +332,4 @@ def _resolve_findings(ctx: FileContext, tree: cst.Module, data: bytes, result: F
             result.findings.append(Finding(*fields))
         else:
             result.deferred.append((fields, requires, values if waiting else None))
+    return used

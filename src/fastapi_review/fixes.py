@@ -11,11 +11,14 @@ the file that was read.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import io
 import os
 import shutil
 import sys
 import tempfile
+import tokenize
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -25,15 +28,17 @@ from typing import Callable, Iterable, Optional, Sequence
 import libcst as cst
 
 from fastapi_review.cache import Cache
-from fastapi_review.checker import Report, per_file_phase, run_project_phase
+from fastapi_review.checker import Report, check_paths, per_file_phase, run_project_phase
 from fastapi_review.config import Config
+from fastapi_review.dispatch import descendants
 from fastapi_review.discovery import PathProblem, SourceFile, decode_source, discover, is_force_excluded, named_file
-from fastapi_review.engine import FileResult, check_file
+from fastapi_review.engine import ENGINE_CODES, FileResult, check_file
 from fastapi_review.findings import Finding, TextEdit
 from fastapi_review.parallel import on_big_stack
 from fastapi_review.rule import FixRequest, RuleFix
 from fastapi_review.selection import RuleSet
-from fastapi_review.semantics.edits import insert_element
+from fastapi_review.semantics.edits import insert_element, one_argument_per_line, subtree
+from fastapi_review.suppress import covers, find_directive, line_ends, source_lines, with_codes
 
 MAX_PASSES = 10
 Key = tuple[str, int, int, int, int]  # code, line, column, end line, end column
@@ -74,14 +79,18 @@ class FixRun:
 # -- applying ---------------------------------------------------------------------------------
 
 
-def apply_fixes(tree: cst.Module, edits: Sequence[Edit], must_compile: bool = True) -> FixedSource:
+def apply_fixes(tree: cst.Module, edits: Sequence[Edit], must_compile: bool = True, line_length: Optional[int] = None) -> FixedSource:
     """Apply the non-overlapping edits in one transformer pass; skip (and say why) each edit that
-    overlaps an earlier one or makes the file invalid."""
+    overlaps an earlier one or makes the file invalid.  With a `line_length`, an edit that would
+    write a longer line has its call wrapped one argument per line, as black does, or is skipped
+    when even that does not fit."""
     accepted: list[Edit] = []
     skipped: list[tuple[Finding, str]] = []
     taken: set[int] = set()
+    if line_length is not None:
+        edits = _fitting(tree, edits, line_length, must_compile, skipped)
     for finding, fix in sorted(edits, key=lambda e: e[0].sort_key()):
-        nodes = {id(n) for old, _ in fix.replace for n in _subtree(old)}
+        nodes = {id(n) for old, _ in fix.replace for n in subtree(old)}
         if nodes & taken:
             skipped.append((finding, "it overlaps another fix"))
             continue
@@ -101,12 +110,84 @@ def apply_fixes(tree: cst.Module, edits: Sequence[Edit], must_compile: bool = Tr
     return FixedSource(data, [f for f, _ in accepted], skipped)
 
 
-def _subtree(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+def _fitting(tree: cst.Module, edits: Sequence[Edit], line_length: int, must_compile: bool, skipped: list[tuple[Finding, str]]) -> list[Edit]:
+    """The edits that keep every line they write within `line_length` characters, some with
+    their call wrapped one argument per line; the others go to `skipped`."""
+    before = [line.rstrip("\r\n") for line in source_lines(tree.code)]
+    longest = max((len(line) for line in before), default=0)
+    old_lines = set(before)
+    fitting: list[Edit] = []
+    for finding, fix in edits:
+        if longest + _growth(fix) <= line_length:  # cannot reach the limit: no need to render
+            fitting.append((finding, fix))
+            continue
+        if _fits(tree, (finding, fix), line_length, old_lines, must_compile):
+            fitting.append((finding, fix))
+            continue
+        wrapped = _wrapped(tree, fix)
+        if wrapped is not None and _fits(tree, (finding, wrapped), line_length, old_lines, must_compile):
+            fitting.append((finding, wrapped))
+            continue
+        skipped.append((finding, f"the fixed line would be longer than line-length ({line_length}), even with the call wrapped"))
+    return fitting
+
+
+def _growth(fix: RuleFix) -> int:
+    """How many characters the fix can add to one line at most (a new node on several lines
+    counts whole, as if on one)."""
+    empty = cst.Module([])
+    grown = sum(len(empty.code_for_node(new)) - len(empty.code_for_node(old)) for old, new in fix.replace)
+    return max(grown, 0) + sum(len(name) + 2 for _, name in fix.imports)
+
+
+def _fits(tree: cst.Module, edit: Edit, line_length: int, old_lines: set[str], must_compile: bool) -> bool:
+    """Whether every line the edit writes (one that was not in the file before) fits; an edit
+    whose result is invalid passes here and is caught when the fixes are applied."""
+    data = _render(tree, [edit], must_compile)
+    if data is None:
+        return True
+    for line in source_lines(data.decode(tree.encoding)):
+        line = line.rstrip("\r\n")
+        if len(line) > line_length and line not in old_lines:
+            return False
+    return True
+
+
+def _wrapped(tree: cst.Module, fix: RuleFix) -> Optional[RuleFix]:
+    """The fix with its call laid out one argument per line: the call it writes (the first one,
+    outermost), else the call its new node is an argument of; None when there is none to wrap."""
+    replace = []
+    for old, new in fix.replace:
+        call = next((n for n in descendants(new) if isinstance(n, cst.Call)), None)
+        if call is None:
+            call = _enclosing_call(tree, old)
+            if call is None:
+                return None
+            old, new = call, call.visit(_Replace({id(old): new}))
+            assert isinstance(new, cst.Call)
+            call = new
+        wrapped = one_argument_per_line(call, tree.default_indent)
+        if wrapped is None:
+            return None
+        replace.append((old, wrapped if call is new else new.deep_replace(call, wrapped)))
+    return dataclasses.replace(fix, replace=tuple(replace))
+
+
+def _enclosing_call(tree: cst.Module, node: cst.CSTNode) -> Optional[cst.Call]:
+    """The innermost call `node` is (inside) an argument of, within its statement."""
+    parents: dict[int, cst.CSTNode] = {}
+    for parent in subtree(tree):
+        for child in parent.children:
+            parents[id(child)] = parent
+    current = node
+    while id(current) in parents:
+        parent = parents[id(current)]
+        if isinstance(parent, cst.Call) and current is not parent.func:
+            return parent
+        if isinstance(parent, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return None
+        current = parent
+    return None
 
 
 def _render(tree: cst.Module, edits: Sequence[Edit], must_compile: bool) -> Optional[bytes]:
@@ -317,6 +398,23 @@ def fix_source(data: bytes, filename: str, config: Config, *, unsafe: bool = Fal
     return on_big_stack(_fix_files, [file], ruleset, _safeties(unsafe), None, {0: data})
 
 
+def fix_findings(data: bytes, filename: str, config: Config, findings: Sequence[Finding]) -> Optional[bytes]:
+    """`data` (the source the `findings` were reported on, as if it were `filename`) with the
+    fixes of exactly those findings applied in one pass; None when none applies.  The editor's
+    code actions: one finding's fix, or every safe fix of a document."""
+    safeties = frozenset(f.fix.safety for f in findings if f.fix is not None)
+    if not safeties:
+        return None
+    ruleset = RuleSet.from_config(config)
+    request = FixRequest(safeties)
+    on_big_stack(check_file, named_file(filename, config), data, ruleset, None, request)
+    wanted = {finding_key(f) for f in findings}
+    edits = [(f, fix) for f, fix in request.edits if finding_key(f) in wanted]
+    if request.tree is None or not edits:
+        return None
+    return apply_fixes(request.tree, edits, _compiles(data), config.line_length).data
+
+
 def _safeties(unsafe: bool) -> frozenset[str]:
     return frozenset({"safe", "unsafe"} if unsafe else {"safe"})
 
@@ -367,7 +465,7 @@ def _fix_files(
             edits = [(f, fix) for f, fix in request.edits if finding_key(f) in keys]
             if request.tree is None or not edits:
                 continue
-            fixed = apply_fixes(request.tree, edits, must_compile=_compiles(data))
+            fixed = apply_fixes(request.tree, edits, _compiles(data), ruleset.config.line_length)
             for finding, reason in fixed.skipped:
                 if reason != "it overlaps another fix":
                     _note(run, noted, f"{finding.path}:{finding.line}:{finding.column}: {finding.code} not fixed: {reason}")
@@ -485,6 +583,95 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     """The 1-based line and character column of an offset (after a final newline: the next line)."""
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+# -- adding # noqa ----------------------------------------------------------------------------
+
+
+@dataclass
+class NoqaRun:
+    """An `--add-noqa` run: the directives added or extended, the new contents, what was skipped."""
+
+    report: Report
+    changed: dict[str, tuple[Path, bytes, bytes]] = field(default_factory=dict)  # display → (path, before, after)
+    counts: Counter = field(default_factory=Counter)  # display → lines given or extending a # noqa
+    notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def added(self) -> int:
+        """The directives added or extended in the files written."""
+        return sum(self.counts[display] for display in self.written)
+
+
+def add_noqa(paths: Sequence[str], config: Config, *, jobs: int = 1, cache: Optional[Cache] = None) -> NoqaRun:
+    """Check `paths` and give every line with findings a `# noqa: CODES` (extending a `# noqa:`
+    it has), in memory; a line that ends inside a string or continues with a backslash cannot
+    take a comment and is reported instead.  The checker's own findings (FR001–FR004) are left
+    alone: `# noqa` does not silence them."""
+    report = check_paths(paths, config, jobs=jobs, cache=cache)
+    wanted: dict[str, dict[int, list[str]]] = {}
+    for finding in report.findings:
+        if finding.code not in ENGINE_CODES:
+            codes = wanted.setdefault(finding.path, {}).setdefault(finding.line, [])
+            if finding.code not in codes:
+                codes.append(finding.code)
+    run = NoqaRun(report)
+    for display, lines in wanted.items():
+        path = Path(display)
+        try:
+            before = path.read_bytes()
+        except OSError as exc:
+            run.notes.append(f"{display}: not changed: {exc.strerror or exc}")
+            continue
+        after, added = _with_noqa(display, before, lines, run.notes)
+        if added:
+            run.counts[display] = added
+            run.changed[display] = (path, before, after)
+    return run
+
+
+def _with_noqa(display: str, data: bytes, wanted: dict[int, list[str]], notes: list[str]) -> tuple[bytes, int]:
+    """`data` with the codes of `wanted` (line → codes) in each line's `# noqa`, and how many
+    lines changed."""
+    ends = line_ends(data)
+    if ends is None:
+        notes.append(f"{display}: not changed: its source does not tokenize")
+        return data, 0
+    encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    lines = source_lines(data.decode(encoding))
+    added = 0
+    for number, codes in sorted(wanted.items()):
+        where = f"{display}:{number}: {', '.join(codes)}: no # noqa added"
+        if number not in ends.open or number > len(lines):
+            notes.append(f"{where}: the line ends inside a string or continues with a backslash")
+            continue
+        text = lines[number - 1]
+        content = text.rstrip("\r\n")
+        comment = ends.comments.get(number, (0, None))[1]
+        new = with_codes(content, comment, codes)
+        directive = find_directive(new)
+        if directive is None or not all(directive.items is None or any(covers(i, c, "") for i, _ in directive.items) for c in codes):
+            notes.append(f"{where}: a # noqa inside a string on the line would be read first")
+            continue
+        if new != content:
+            lines[number - 1] = new + text[len(content):]
+            added += 1
+    return "".join(lines).encode(encoding), added
+
+
+def write_noqa(run: NoqaRun) -> bool:
+    """Write every file `add_noqa` changed, atomically, unless it changed on disk since it was
+    read; True when a file could not be written."""
+    failed = False
+    for display, (path, before, after) in run.changed.items():
+        try:
+            atomic_write(path, after, before)
+        except OSError as exc:
+            run.notes.append(f"{display}: not written: {exc.strerror or exc}")
+            failed = True
+            continue
+        run.written.append(display)
+    return failed
 
 
 # -- output -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from fastapi_review.rule import Rule
 from fastapi_review.rules.fr001_syntax_error import SyntaxErrorRule
 from fastapi_review.rules.fr002_internal_error import InternalErrorRule
 from fastapi_review.rules.fr003_file_too_complex import FileTooComplexRule
+from fastapi_review.rules.fr004_unused_noqa import UnusedNoqaRule
 from fastapi_review.rules.fr101_fr102_type_hints import MissingParamAnnotation, MissingReturnAnnotation
 from fastapi_review.rules.fr201_db_access_in_route import DbAccessInRoute
 from fastapi_review.rules.fr202_complex_route_handler import ComplexRouteHandler

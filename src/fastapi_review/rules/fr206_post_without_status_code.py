@@ -8,7 +8,7 @@ import libcst as cst
 
 from fastapi_review.dispatch import NESTED_SCOPES, descendants
 from fastapi_review.rule import Rule, RuleFix
-from fastapi_review.semantics.edits import add_keyword, importable
+from fastapi_review.semantics.edits import add_keyword, imported_name
 from fastapi_review.semantics.http import STATUS_MODULES, is_response_class
 from fastapi_review.semantics.sessions import is_session_expr
 from fastapi_review.syntax import keyword_arg
@@ -66,11 +66,13 @@ class PostWithoutStatusCode(Rule):
         return False
 
     def _fix(self, call: cst.Call) -> "RuleFix | None":
-        if any(arg.star for arg in call.args) or not importable(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES):
+        status = imported_name(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES)
+        if any(arg.star for arg in call.args) or status is None:
             return None
-        created = cst.Attribute(cst.Name("status"), cst.Name("HTTP_201_CREATED"))
+        created = cst.Attribute(cst.Name(status), cst.Name("HTTP_201_CREATED"))
         fixed = add_keyword(call, "status_code", created)
-        return RuleFix("unsafe", "Add status_code=status.HTTP_201_CREATED", ((call, fixed),), (("fastapi", "status"),))
+        imports = (("fastapi", "status"),) if status == "status" else ()  # an alias is imported already
+        return RuleFix("unsafe", f"Add status_code={status}.HTTP_201_CREATED", ((call, fixed),), imports)
 
 
 # Evidence that a POST handler creates something (201 is then the right answer): its name says

@@ -7,7 +7,7 @@ import libcst as cst
 from fastapi_review.dispatch import NESTED_SCOPES, descendants
 
 from fastapi_review.rule import Rule, RuleFix
-from fastapi_review.semantics.edits import importable
+from fastapi_review.semantics.edits import imported_name
 from fastapi_review.semantics.routes import in_schema_requirements
 from fastapi_review.semantics.exceptions import (
     HTTP_EXCEPTIONS,
@@ -135,10 +135,12 @@ class HttpStatusLiteral(Rule):
 
     def _fix(self, literal: cst.Integer, code: int) -> "RuleFix | None":
         constant = STABLE_STATUS_CONSTANTS.get(code)
-        if constant is None or not importable(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES):
+        status = imported_name(self.ctx.scope.imports, self.ctx.data, "status", STATUS_MODULES)
+        if constant is None or status is None:
             return None
-        replacement = cst.Attribute(cst.Name("status"), cst.Name(constant), lpar=literal.lpar, rpar=literal.rpar)
-        return RuleFix("safe", f"Use status.{constant}", ((literal, replacement),), ((self._status_module(), "status"),))
+        replacement = cst.Attribute(cst.Name(status), cst.Name(constant), lpar=literal.lpar, rpar=literal.rpar)
+        imports = ((self._status_module(), "status"),) if status == "status" else ()  # an alias is imported already
+        return RuleFix("safe", f"Use {status}.{constant}", ((literal, replacement),), imports)
 
     def _status_module(self) -> str:
         """`starlette` in a file that uses Starlette and not FastAPI (no new dependency), else `fastapi`."""

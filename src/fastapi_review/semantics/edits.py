@@ -7,7 +7,7 @@ import io
 import re
 import tokenize
 from functools import lru_cache
-from typing import Optional, Sequence, TypeVar
+from typing import Iterable, Optional, Sequence, TypeVar
 
 import libcst as cst
 
@@ -21,6 +21,36 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
     equal = existing[0].equal if existing else cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
     new = cst.Arg(value=value, keyword=cst.Name(keyword), equal=equal)  # type: ignore[arg-type]
     return call.with_changes(args=insert_element(call.args, new, len(call.args), call.whitespace_before_args))
+
+
+def one_argument_per_line(call: cst.Call, indent: str = "    ") -> Optional[cst.Call]:
+    """`call` laid out as black lays out a call that does not fit on one line: each argument on
+    its own line, one indent deeper than the line the call is on, with a trailing comma (black
+    keeps such a call exploded).  None for a call without arguments or with comments inside
+    (they would have to move)."""
+    if not call.args or any(isinstance(n, cst.Comment) for n in subtree(call)):
+        return None
+
+    def line_break(indented: bool) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(indent if indented else ""))
+
+    args = [
+        arg.with_changes(
+            comma=cst.Comma(whitespace_after=line_break(index < len(call.args) - 1)),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        for index, arg in enumerate(call.args)
+    ]
+    return call.with_changes(args=args, whitespace_before_args=line_break(True))
+
+
+def subtree(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """`node` and every node below it, whitespace and comments included (in no particular order)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
 
 
 Element = TypeVar("Element", cst.Arg, cst.ImportAlias)
@@ -102,6 +132,17 @@ def importable(imports: ImportMap, data: bytes, name: str, targets: tuple[str, .
     if imported is not None:
         return imported in targets
     return not _bound_outside_imports(data, name)
+
+
+def imported_name(imports: ImportMap, data: bytes, name: str, targets: tuple[str, ...]) -> Optional[str]:
+    """The name code in a file says for one of `targets` (`fastapi.status`): the local name a
+    module-level import already binds it to (`st` of `from fastapi import status as st`; `name`
+    first), if nothing else binds that name; else `name` when it is `importable` (the fix adds
+    the import); else None."""
+    for local in sorted(imports.module_level, key=lambda n: (n != name, n)):
+        if imports.aliases.get(local) in targets and not _bound_outside_imports(data, local):
+            return local
+    return name if importable(imports, data, name, targets) else None
 
 
 @lru_cache(maxsize=16)

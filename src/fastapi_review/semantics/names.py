@@ -45,20 +45,29 @@ class ImportMap:
         self.module = module
         self.is_package = is_package
         self.aliases: dict[str, str] = {}
+        self.module_level: set[str] = set()  # the local names imports outside classes and functions bind
 
-    def add_import(self, node: cst.Import) -> None:
+    def add_import(self, node: cst.Import, module_level: bool = False) -> None:
         """Record `import a.b as c` / `import a.b`."""
         for alias in node.names:
             full = dotted_name(alias.name)
             if full is None:
                 continue
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.aliases[alias.asname.name.value] = full
+                local = alias.asname.name.value
+                self.aliases[local] = full
             else:
-                head = full.split(".", 1)[0]
-                self.aliases[head] = head
+                local = full.split(".", 1)[0]
+                self.aliases[local] = local
+            self._bound(local, module_level)
 
-    def add_import_from(self, node: cst.ImportFrom) -> None:
+    def _bound(self, local: str, module_level: bool) -> None:
+        if module_level:
+            self.module_level.add(local)
+        else:
+            self.module_level.discard(local)
+
+    def add_import_from(self, node: cst.ImportFrom, module_level: bool = False) -> None:
         """Record `from m import a as b` (relative imports resolved against this module)."""
         if isinstance(node.names, cst.ImportStar):
             return
@@ -73,6 +82,7 @@ class ImportMap:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             self.aliases[local] = f"{base}.{alias.name.value}" if base else alias.name.value
+            self._bound(local, module_level)
 
     def resolve(self, node: cst.BaseExpression) -> Optional[str]:
         """The qualified name of an imported Name/Attribute chain, else None."""

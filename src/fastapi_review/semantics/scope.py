@@ -177,10 +177,10 @@ class Scope:
 
     # -- imports ---------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
-        self.imports.add_import(node)
+        self.imports.add_import(node, self.at_module_level)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.imports.add_import_from(node)
+        self.imports.add_import_from(node, self.at_module_level)
 
     # -- classes ---------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
