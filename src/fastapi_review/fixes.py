@@ -547,7 +547,7 @@ def _file_edits(file: SourceFile, data: bytes, ruleset: RuleSet, keys: set[Key])
         key = finding_key(finding)
         if key not in keys:
             continue
-        fixed = apply_fixes(request.tree, [(finding, fix)], must_compile)
+        fixed = apply_fixes(request.tree, [(finding, fix)], must_compile, ruleset.config.line_length)
         if fixed.data is not None:
             result[(file.display, key)] = text_edits(before, decode_source(fixed.data))
     return result
