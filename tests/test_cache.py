@@ -356,3 +356,41 @@ def test_a_moved_checkout_with_a_fresh_install_hits_the_restored_cache(tmp_path:
     (moved / "app" / "untyped.py").write_text("def f(x: int) -> int:\n    return x\n")
     third = subprocess.run(command, cwd=moved, env=fresh, capture_output=True, text=True)
     assert third.returncode == 0 and _cache_files(moved / ".fastapi_review_cache") != restored  # a real miss is written
+
+
+def test_shards_and_their_merged_caches_give_the_findings_of_one_run(tmp_path: Path, checked: list[str]) -> None:
+    (tmp_path / "project").mkdir()
+    root = _project(tmp_path / "project")
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
+    for number in range(12):  # a convention the project follows (learned across files), and one deviation
+        (root / "app" / f"m{number}.py").write_text(f"def f{number}(x: int) -> int:\n    return x\n" * (number + 1))
+    (root / "app" / "untyped.py").write_text("def f(x):\n    return x\n")
+    whole = run(["app", "--cache-dir", str(tmp_path / "whole")], root)
+    assert whole.exit_code == 1 and [line.split(" ")[:2] for line in whole.stdout.splitlines()] == [
+        ["app/models.py:6:7:", "FR502"], ["app/untyped.py:1:7:", "FR101"]
+    ]
+    parts = []
+    for number in (1, 2):
+        checked.clear()
+        shard = run(["app", "--shard", f"{number}/2", "-j", "1", "--cache-dir", str(tmp_path / f"shard{number}")], root)
+        assert shard.exit_code == 0 and shard.stdout == "" and f"Shard {number}/2: " in shard.stderr
+        parts.append(sorted(checked))
+    assert sorted(parts[0] + parts[1]) == sorted(str(Path("app") / p.name) for p in (root / "app").glob("*.py"))
+    assert not set(parts[0]) & set(parts[1]) and abs(len(parts[0]) - len(parts[1])) <= 4
+    merged = tmp_path / "merged"
+    for number in (1, 2):  # what CI does with the shards' cache artifacts: copy them into one
+        shutil.copytree(tmp_path / f"shard{number}", merged, dirs_exist_ok=True)
+    assert len(list(merged.rglob("*.pack"))) == 2  # neither shard's pack overwrote the other's
+    checked.clear()
+    final = run(["app", "--cache-dir", str(merged)], root)
+    assert checked == []  # the project phase only
+    assert (final.exit_code, final.stdout) == (whole.exit_code, whole.stdout)
+
+
+def test_shard_must_be_k_of_n(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for bad in ("0/2", "3/2", "1", "a/b"):
+        result = run(["app", "--shard", bad], root)
+        assert result.exit_code == 2 and "--shard" in result.stderr
+    result = run(["app", "--shard", "1/2", "--no-cache"], root)
+    assert result.exit_code == 2 and "--shard" in result.stderr
