@@ -15,7 +15,7 @@ import pytest
 
 import fastapi_review
 from cli_helpers import run
-from fastapi_review import parallel
+from fastapi_review import cache as cache_module, parallel
 from fastapi_review.discovery import SourceFile
 from fastapi_review.cache import Cache, config_fingerprint
 from fastapi_review.checker import INDEX_LOCK, check_paths, check_text
@@ -122,7 +122,7 @@ def test_corrupt_entries_are_ignored_and_rewritten(tmp_path: Path, checked: list
     config = _config(root)
     cold = check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings
     entries = sorted(p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.parent.name.startswith("v"))
-    assert len(entries) == 1  # one pack holds every entry
+    assert len(entries) == 2  # one pack holds every file's entry, one the project phase's result
     for entry in entries:
         blob = entry.read_bytes()
         broken = {
@@ -305,17 +305,31 @@ def test_entries_are_shared_by_runs_from_any_directory(tmp_path: Path, checked: 
     assert f"{root / 'app' / 'untyped.py'}:1:7: FR101" in again.stdout  # ...shown as this run names it
 
 
+def _packs(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.rglob("*") if p.is_file() and p.parent.name.startswith("v"))
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_run_leaves_one_pack(tmp_path: Path, checked: list[str], jobs: int) -> None:
+def test_runs_leave_a_few_packs(tmp_path: Path, checked: list[str], jobs: int) -> None:
     root = _project(tmp_path)
     for number in range(40):
         (root / "app" / f"m{number}.py").write_text(f"def f{number}(x):\n    return x\n")
     config = _config(root)
     first = check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config))
-    entries = [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.parent.name.startswith("v")]
-    assert len(entries) == 1 and entries[0].endswith(".pack")  # the workers' packs, compacted
+    # one process: the files' pack and the project phase's; a pool's workers each wrote several,
+    # more than are worth keeping apart: merged into one
+    assert len(_packs(tmp_path / "cache")) == (2 if jobs == 1 else 1)
+    assert all(name.endswith(".pack") for name in _packs(tmp_path / "cache"))
     checked.clear()
     assert check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config)).findings == first.findings
+    assert checked == []
+    for edit in range(5):  # each run that checks a file adds its packs, until they are merged
+        (root / "app" / "m0.py").write_text(f"def f(x: int) -> int:\n    return x + {edit}\n")
+        check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config))
+        assert len(_packs(tmp_path / "cache")) <= cache_module._MAX_PACKS
+    uncached = check_paths([str(root)], config).findings
+    checked.clear()
+    assert check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config)).findings == uncached
     assert checked == []
 
 

@@ -41,6 +41,7 @@ CACHE_DIR_NAME = ".fastapi_review_cache"
 PACK_SUFFIX = ".pack"
 _MAGIC = b"FRP1"
 _DIGEST = 32  # blake2b digest size of the file bytes and of a pack's payload
+_MAX_PACKS = 8  # more packs than this are merged into one (each later run reads them all)
 _PROJECT = "project:"  # the names of project-phase entries
 _temporaries = itertools.count()
 
@@ -89,7 +90,7 @@ class Cache:
         self._salt = f"{self._tool}|{config_fingerprint(config)}"
         self._ready = False
         self._abandoned = False
-        self._index: Optional[dict[str, tuple[bytes, bytes]]] = None  # name → (digest, payload)
+        self._index: Optional[dict[tuple[str, bytes], bytes]] = None  # (name, digest) → payload
         self._pending: dict[str, tuple[bytes, bytes]] = {}
         self._batching = False
         self._projects: set[str] = set()
@@ -110,17 +111,12 @@ class Cache:
             result = _shown_as(result, display)
         return result
 
-    def contains(self, name: str, digest: bytes) -> bool:
-        """Whether an entry is stored for `name` and these bytes (without unpickling it)."""
-        stored = self._read_index().get(name)
-        return stored is not None and stored[0] == digest
-
     def _load(self, name: str, digest: bytes) -> "Optional[FileResult]":
-        stored = self._read_index().get(name)
-        if stored is None or stored[0] != digest:
+        stored = self._read_index().get((name, digest))
+        if stored is None:
             return None
         try:
-            return pickle.loads(stored[1])
+            return pickle.loads(stored)
         except Exception:  # noqa: BLE001 - an entry from an incompatible build: a miss
             return None
 
@@ -162,16 +158,15 @@ class Cache:
                 self.written = True
 
     def compact(self) -> None:
-        """Merge every pack of the directory into one when there is more than one (after a run
-        wrote new packs, or a merge of CI shards' caches): entries of other tool builds go."""
-        try:
-            packs = sorted(self._entries.glob(f"*{PACK_SUFFIX}"))
-        except OSError:
-            return
-        if len(packs) < 2 or self._abandoned:
+        """Merge every pack of the directory into one when there are more than a few (a pool's
+        workers each write theirs, and so does every run that checked a file): entries of other
+        tool builds, and project-phase results this run did not store, go."""
+        packs = _packs(self._entries)
+        if len(packs) <= _MAX_PACKS or self._abandoned:
+            self._index = None  # a later run with this object reads the packs written meanwhile
             return
         merged: dict[str, tuple[bytes, bytes]] = {}
-        for pack in packs:
+        for pack in packs:  # oldest first: a file's newest entry wins
             merged.update(_read_pack(pack, self._tool))
         # project-phase results of earlier inputs are not worth keeping: only this run's
         merged = {k: v for k, v in merged.items() if not k.startswith(_PROJECT) or k in self._projects}
@@ -181,7 +176,7 @@ class Cache:
         for pack in packs:
             if pack != kept:
                 _unlink(pack)
-        self._index = merged
+        self._index = {(name, digest): payload for name, (digest, payload) in merged.items()}
 
     def abandon(self, workers: Sequence[int] = ()) -> None:
         """An interrupted run: write no further pack, and remove the temporary files of this
@@ -196,28 +191,25 @@ class Cache:
             except OSError:
                 pass
 
-    def _read_index(self) -> dict[str, tuple[bytes, bytes]]:
+    def _read_index(self) -> dict[tuple[str, bytes], bytes]:
         if self._index is None:
             self._index = {}
-            try:
-                packs = sorted(self._entries.glob(f"*{PACK_SUFFIX}"))
-            except OSError:
-                packs = []
-            for pack in packs:
-                self._index.update(_read_pack(pack, self._tool))
+            for pack in _packs(self._entries):
+                self._index.update(((name, digest), payload) for name, (digest, payload) in _read_pack(pack, self._tool).items())
         return self._index
 
     def _write_pack(self, entries: dict[str, tuple[bytes, bytes]]) -> Optional[Path]:
         payload = pickle.dumps((self._tool, entries), protocol=pickle.HIGHEST_PROTOCOL)
-        blob = _MAGIC + content_digest(payload) + payload
+        checksum = content_digest(payload)
         try:
             self.prepare()
-            target = self._entries / f"{blob[4:20].hex()}{PACK_SUFFIX}"  # named by its checksum
+            target = self._entries / f"{checksum[:16].hex()}{PACK_SUFFIX}"  # named by its checksum
             # a name no other process or thread uses
             temporary = self._entries / f".{target.stem}.{next(_temporaries)}.{os.getpid()}.tmp"
             try:
                 with open(temporary, "wb") as out:
-                    out.write(blob)
+                    out.write(_MAGIC + checksum)
+                    out.write(payload)
                 os.replace(temporary, target)
             except BaseException:
                 _unlink(temporary)
@@ -245,6 +237,20 @@ class Cache:
                 encoding="utf-8",
             )
         self._ready = True
+
+
+def _packs(directory: Path) -> list[Path]:
+    """The packs of a cache directory, oldest first."""
+    found = []
+    try:
+        for pack in directory.glob(f"*{PACK_SUFFIX}"):
+            try:
+                found.append((pack.stat().st_mtime_ns, pack.name, pack))
+            except OSError:  # merged into another meanwhile
+                pass
+    except OSError:
+        pass
+    return [pack for _, _, pack in sorted(found)]
 
 
 def _read_pack(pack: Path, tool: str) -> dict[str, tuple[bytes, bytes]]:
