@@ -157,7 +157,8 @@ def compare(path: str, repeat: int, select: Optional[str], peers: Optional[Path]
         if main_python:
             main_cache = Path(temp) / "main-cache"
             cold_commands["main: cold --jobs 1"] = (
-                [main_python, "-m", "fastapi_review", ".", *options, "--cache-dir", str(main_cache), "--jobs", "1"],
+                # its own build, whatever PYTHONPATH this run has
+                ["env", "-u", "PYTHONPATH", main_python, "-m", "fastapi_review", ".", *options, "--cache-dir", str(main_cache), "--jobs", "1"],
                 lambda: shutil.rmtree(main_cache, ignore_errors=True),
             )
         peer_commands = {
