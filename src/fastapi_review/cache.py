@@ -41,6 +41,7 @@ CACHE_DIR_NAME = ".fastapi_review_cache"
 PACK_SUFFIX = ".pack"
 _MAGIC = b"FRP1"
 _DIGEST = 32  # blake2b digest size of the file bytes and of a pack's payload
+_BATCH_BYTES = 2 << 20  # a batch writes a pack each time this much waits (bounds the memory it holds)
 _MAX_PACKS = 8  # more packs than this are merged into one (each later run reads them all)
 _PROJECT = "project:"  # the names of project-phase entries
 _temporaries = itertools.count()
@@ -92,6 +93,7 @@ class Cache:
         self._abandoned = False
         self._index: Optional[dict[tuple[str, bytes], bytes]] = None  # (name, digest) → payload
         self._pending: dict[str, tuple[bytes, bytes]] = {}
+        self._pending_bytes = 0
         self._batching = False
         self._projects: set[str] = set()
         self.written = False  # this process wrote a pack
@@ -137,7 +139,8 @@ class Cache:
         except pickle.PicklingError:
             return
         self._pending[name] = (digest, payload)
-        if not self._batching:
+        self._pending_bytes += len(payload)
+        if not self._batching or self._pending_bytes > _BATCH_BYTES:
             self.flush()
 
     @contextmanager
@@ -152,7 +155,7 @@ class Cache:
 
     def flush(self) -> None:
         """Write the pending entries as one new pack."""
-        pending, self._pending = self._pending, {}
+        pending, self._pending, self._pending_bytes = self._pending, {}, 0
         if pending and not self._abandoned:
             if self._write_pack(pending) is not None:
                 self.written = True
