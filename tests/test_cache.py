@@ -5,17 +5,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pty
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+import fastapi_review
 from cli_helpers import run
-from fastapi_review import parallel
+from fastapi_review import cache as cache_module, parallel
 from fastapi_review.discovery import SourceFile
 from fastapi_review.cache import Cache, config_fingerprint
-from fastapi_review.checker import check_paths, check_text
+from fastapi_review.checker import INDEX_LOCK, check_paths, check_text
 from fastapi_review.config import Config
 
 BASE = '''\
@@ -119,13 +122,13 @@ def test_corrupt_entries_are_ignored_and_rewritten(tmp_path: Path, checked: list
     config = _config(root)
     cold = check_paths([str(root)], config, cache=Cache(tmp_path / "cache", config)).findings
     entries = sorted(p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.parent.name.startswith("v"))
-    assert len(entries) == 4
+    assert len(entries) == 2  # one pack holds every file's entry, one the project phase's result
     for entry in entries:
         blob = entry.read_bytes()
         broken = {
             "truncate": blob[: len(blob) // 2],
             "flip": blob[:-3] + bytes([blob[-3] ^ 0xFF]) + blob[-2:],
-            "garbage": b"FRC1" + os.urandom(200),
+            "garbage": b"FRP1" + os.urandom(200),
             "empty": b"",
         }[damage]
         entry.write_bytes(broken)
@@ -189,7 +192,7 @@ def test_chunks_cover_every_task_largest_first() -> None:
     assert 2 < len(chunks) <= 2 * parallel._CHUNKS_PER_WORKER + 1
 
 
-def test_single_file_run_uses_the_projects_cached_facts(tmp_path: Path) -> None:
+def test_single_file_run_uses_the_projects_cached_facts(tmp_path: Path, checked: list[str]) -> None:
     root = _project(tmp_path)
     (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
     config = _config(root)
@@ -197,11 +200,29 @@ def test_single_file_run_uses_the_projects_cached_facts(tmp_path: Path) -> None:
     # alone, the file cannot know its mixin lacks updated_at: silent (precision first)
     assert check_paths([models], config).findings == []
     cache = Cache(tmp_path / "cache", config)
-    assert _codes(check_paths([models], config, cache=cache).findings) == [("models.py", "FR502", 6)]
+    checked.clear()
+    # a cold cache: the other files are not checked in the foreground, only counted
+    cold = check_paths([models], config, cache=cache)
+    assert cold.findings == [] and cold.context_missing == 2 and [Path(p).name for p in checked] == ["models.py"]
+    missing: list[SourceFile] = []
+    assert check_text(MODELS.encode(), models, config, cache=cache, missing=missing) == []
+    assert sorted(f.path.name for f in missing) == ["__init__.py", "db.py"]
+    check_paths([str(root)], config, cache=cache)  # the project is cached (as the background run does)
+    warm = check_paths([models], config, cache=Cache(tmp_path / "cache", config))
+    assert _codes(warm.findings) == [("models.py", "FR502", 6)] and warm.context_missing == 0
     # stdin (an editor's unsaved buffer) replaces the file on disk
     edited = MODELS.replace("TimestampMixin, Base", "Base")
-    assert _codes(check_text(edited.encode(), models, config, cache=cache)) == [("models.py", "FR502", 6)]
+    missing.clear()
+    assert _codes(check_text(edited.encode(), models, config, cache=cache, missing=missing)) == [("models.py", "FR502", 6)]
+    assert missing == []
     assert check_text(MODELS.replace("TimestampMixin, ", "").replace("Base):", "Base):  # noqa: FR502").encode(), models, config, cache=cache) == []
+
+
+def _wait_for_background_index(cache: Path) -> None:
+    deadline = time.monotonic() + 120
+    while (cache / INDEX_LOCK).exists():
+        assert time.monotonic() < deadline, "the background index run did not finish"
+        time.sleep(0.05)
 
 
 def test_cli_cache_dir_gitignore_and_clean(tmp_path: Path) -> None:
@@ -253,12 +274,17 @@ def test_progress_bar_only_on_a_terminal_and_for_long_runs(tmp_path: Path) -> No
     assert "Checking" not in piped.stderr
 
 
-def test_cli_stdin_run_sees_the_project(tmp_path: Path) -> None:
+def test_cli_stdin_run_answers_at_once_and_indexes_the_project_in_the_background(tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
     args = ["-", "--stdin-filename", "app/models.py"]
+    first = run([*args, "-q"], root, stdin=MODELS)
+    # no project facts cached yet: the per-file answer now, the cross-file finding next time
+    assert first.exit_code == 0 and first.stdout == ""
+    assert (root / ".fastapi_review_cache" / INDEX_LOCK).exists()  # the background run is going
+    _wait_for_background_index(root / ".fastapi_review_cache")
     with_project = run([*args, "-q"], root, stdin=MODELS)
-    assert with_project.exit_code == 1 and "app/models.py:6:7: FR502" in with_project.stdout
+    assert with_project.exit_code == 1 and [line.split(" ")[:2] for line in with_project.stdout.splitlines()] == [["app/models.py:6:7:", "FR502"]]
     alone = run([*args, "-q", "--no-cache"], root, stdin=MODELS)
     assert alone.exit_code == 0 and alone.stdout == ""
 
@@ -279,17 +305,32 @@ def test_entries_are_shared_by_runs_from_any_directory(tmp_path: Path, checked: 
     assert f"{root / 'app' / 'untyped.py'}:1:7: FR101" in again.stdout  # ...shown as this run names it
 
 
-def test_background_writes_are_all_done_when_the_run_returns(tmp_path: Path) -> None:
+def _packs(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.rglob("*") if p.is_file() and p.parent.name.startswith("v"))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runs_leave_a_few_packs(tmp_path: Path, checked: list[str], jobs: int) -> None:
     root = _project(tmp_path)
     for number in range(40):
         (root / "app" / f"m{number}.py").write_text(f"def f{number}(x):\n    return x\n")
     config = _config(root)
-    cache = Cache(tmp_path / "cache", config)
-    first = check_paths([str(root)], config, cache=cache)
-    entries = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.parent.name.startswith("v")]
-    assert len(entries) == first.files_checked and not [p for p in entries if p.suffix == ".tmp"]
-    assert cache._writer is None  # the writer thread is gone: a later pool may fork
-    assert check_paths([str(root)], config, cache=cache).findings == first.findings
+    first = check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config))
+    # one process: the files' pack and the project phase's; a pool's workers each wrote several,
+    # more than are worth keeping apart: merged into one
+    assert len(_packs(tmp_path / "cache")) == (2 if jobs == 1 else 1)
+    assert all(name.endswith(".pack") for name in _packs(tmp_path / "cache"))
+    checked.clear()
+    assert check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config)).findings == first.findings
+    assert checked == []
+    for edit in range(5):  # each run that checks a file adds its packs, until they are merged
+        (root / "app" / "m0.py").write_text(f"def f(x: int) -> int:\n    return x + {edit}\n")
+        check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config))
+        assert len(_packs(tmp_path / "cache")) <= cache_module._MAX_PACKS
+    uncached = check_paths([str(root)], config).findings
+    checked.clear()
+    assert check_paths([str(root)], config, jobs=jobs, cache=Cache(tmp_path / "cache", config)).findings == uncached
+    assert checked == []
 
 
 def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
@@ -299,3 +340,71 @@ def test_an_unwritable_cache_is_skipped(tmp_path: Path) -> None:
     blocked.write_text("a file where the cache directory should be")
     report = check_paths([str(root)], config, cache=Cache(blocked, config))
     assert report.findings == check_paths([str(root)], config).findings
+
+
+def _cache_files(cache: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(cache)): p.read_bytes() for p in sorted(cache.rglob("*")) if p.is_file()}
+
+
+def test_a_moved_checkout_with_a_fresh_install_hits_the_restored_cache(tmp_path: Path) -> None:
+    """CI: the cache restored into a new checkout path, next to a fresh install of the tool."""
+    (tmp_path / "here").mkdir()
+    root = _project(tmp_path / "here")
+    (root / "app" / "untyped.py").write_text("def f(x):\n    return x\n")
+    command = [sys.executable, "-m", "fastapi_review", "app"]
+    first = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    assert first.returncode == 1 and "app/untyped.py:1:7: FR101" in first.stdout
+    moved = tmp_path / "runner" / "work" / "checkout"
+    shutil.copytree(root, moved, copy_function=shutil.copyfile)  # new paths, new mtimes
+    package = Path(fastapi_review.__file__).parent
+    install = tmp_path / "site-packages"
+    shutil.copytree(package, install / "fastapi_review", copy_function=shutil.copyfile, ignore=shutil.ignore_patterns("__pycache__"))
+    fresh = {**os.environ, "PYTHONPATH": str(install)}
+    imported = subprocess.run([sys.executable, "-c", "import fastapi_review; print(fastapi_review.__file__)"], env=fresh, capture_output=True, text=True)
+    assert imported.stdout.startswith(str(install))
+    restored = _cache_files(moved / ".fastapi_review_cache")
+    second = subprocess.run(command, cwd=moved, env=fresh, capture_output=True, text=True)
+    assert (second.returncode, second.stdout) == (first.returncode, first.stdout)
+    # every entry (and the project phase's result) was a hit: nothing was written
+    assert _cache_files(moved / ".fastapi_review_cache") == restored
+    (moved / "app" / "untyped.py").write_text("def f(x: int) -> int:\n    return x\n")
+    third = subprocess.run(command, cwd=moved, env=fresh, capture_output=True, text=True)
+    assert third.returncode == 0 and _cache_files(moved / ".fastapi_review_cache") != restored  # a real miss is written
+
+
+def test_shards_and_their_merged_caches_give_the_findings_of_one_run(tmp_path: Path, checked: list[str]) -> None:
+    (tmp_path / "project").mkdir()
+    root = _project(tmp_path / "project")
+    (root / "app" / "db.py").write_text(BASE.replace("    updated_at", "    touched").replace("    created_at", "    made"))
+    for number in range(12):  # a convention the project follows (learned across files), and one deviation
+        (root / "app" / f"m{number}.py").write_text(f"def f{number}(x: int) -> int:\n    return x\n" * (number + 1))
+    (root / "app" / "untyped.py").write_text("def f(x):\n    return x\n")
+    whole = run(["app", "--cache-dir", str(tmp_path / "whole")], root)
+    assert whole.exit_code == 1 and [line.split(" ")[:2] for line in whole.stdout.splitlines()] == [
+        ["app/models.py:6:7:", "FR502"], ["app/untyped.py:1:7:", "FR101"]
+    ]
+    parts = []
+    for number in (1, 2):
+        checked.clear()
+        shard = run(["app", "--shard", f"{number}/2", "-j", "1", "--cache-dir", str(tmp_path / f"shard{number}")], root)
+        assert shard.exit_code == 0 and shard.stdout == "" and f"Shard {number}/2: " in shard.stderr
+        parts.append(sorted(checked))
+    assert sorted(parts[0] + parts[1]) == sorted(str(Path("app") / p.name) for p in (root / "app").glob("*.py"))
+    assert not set(parts[0]) & set(parts[1]) and abs(len(parts[0]) - len(parts[1])) <= 4
+    merged = tmp_path / "merged"
+    for number in (1, 2):  # what CI does with the shards' cache artifacts: copy them into one
+        shutil.copytree(tmp_path / f"shard{number}", merged, dirs_exist_ok=True)
+    assert len(list(merged.rglob("*.pack"))) == 2  # neither shard's pack overwrote the other's
+    checked.clear()
+    final = run(["app", "--cache-dir", str(merged)], root)
+    assert checked == []  # the project phase only
+    assert (final.exit_code, final.stdout) == (whole.exit_code, whole.stdout)
+
+
+def test_shard_must_be_k_of_n(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for bad in ("0/2", "3/2", "1", "a/b"):
+        result = run(["app", "--shard", bad], root)
+        assert result.exit_code == 2 and "--shard" in result.stderr
+    result = run(["app", "--shard", "1/2", "--no-cache"], root)
+    assert result.exit_code == 2 and "--shard" in result.stderr

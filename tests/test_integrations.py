@@ -190,3 +190,70 @@ def test_published_hook_with_pre_commit_try_repo(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "app.py:1:7: FR101" in result.stdout
     assert "generated/client.py" not in result.stdout
+
+
+def _ci_project(root: Path) -> Path:
+    root.mkdir(exist_ok=True)
+    (root / "pyproject.toml").write_text(CONFIG)
+    for number in range(6):  # a typed project (its learned convention) with one untyped file
+        (root / f"m{number}.py").write_text("def f(x: int) -> int:\n    return x\n" * (number + 1))
+    (root / "m3.py").write_text(BAD)
+    return root
+
+
+def _shell(command: str, cwd: Path, **variables: str) -> "subprocess.CompletedProcess[str]":
+    env = {**os.environ, **variables, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_github_actions_cache_snippet_keys_on_the_version(tmp_path: Path) -> None:
+    import yaml
+
+    from fastapi_review import __version__
+
+    steps = yaml.safe_load(readme_block("github-actions-cache"))["jobs"]["review"]["steps"]
+    version_step = next(s for s in steps if s.get("id") == "tool")
+    output = _shell(version_step["run"], tmp_path, GITHUB_OUTPUT=str(tmp_path / "out"))
+    assert output.returncode == 0 and (tmp_path / "out").read_text() == f"version={__version__}\n"
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == ".fastapi_review_cache" and "steps.tool.outputs.version" in cache["with"]["key"]
+
+
+def test_github_actions_shard_matrix_gives_the_findings_of_one_run(tmp_path: Path) -> None:
+    """The README's matrix: each shard's commands, the artifacts downloaded into one directory
+    (merge-multiple), the report job's command — the same annotations as one plain run."""
+    import yaml
+
+    workflow = yaml.safe_load(readme_block("github-actions-shards"))["jobs"]
+    shards = workflow["shard"]["strategy"]["matrix"]["shard"]
+    root = _ci_project(tmp_path / "checkout")
+    command = next(s["run"] for s in workflow["shard"]["steps"] if "--shard" in s.get("run", ""))
+    upload = next(s["with"] for s in workflow["shard"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    download = next(s["with"] for s in workflow["report"]["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
+    for shard in shards:
+        runner = tmp_path / f"runner{shard}"
+        shutil.copytree(root, runner)
+        assert _shell(command.replace("${{ matrix.shard }}", str(shard)), runner).returncode == 0
+        shutil.copytree(runner / upload["path"], root / download["path"], dirs_exist_ok=True)
+    report = _shell(workflow["report"]["steps"][-1]["run"], root)
+    plain = _shell("fastapi-review --format github --no-cache .", root)
+    assert report.returncode == plain.returncode == 1
+    assert report.stdout == plain.stdout and [line.split(",")[0] for line in report.stdout.splitlines()] == ["::warning file=m3.py"] * 2
+
+
+def test_gitlab_shard_jobs_give_the_findings_of_one_run(tmp_path: Path) -> None:
+    import yaml
+
+    jobs = yaml.safe_load(readme_block("gitlab-ci-cache"))
+    shard_job, report_job = jobs["fastapi-review-shard"], jobs["fastapi-review"]
+    root = _ci_project(tmp_path)
+    for index in range(1, shard_job["parallel"] + 1):
+        variables = {"CI_NODE_INDEX": str(index), "CI_NODE_TOTAL": str(shard_job["parallel"])}
+        for line in shard_job["script"][1:]:  # after `pip install`
+            assert _shell(line, root, **variables).returncode == 0
+    for line in report_job["script"][1:-1]:
+        assert _shell(line, root).returncode == 0
+    report = _shell(report_job["script"][-1], root)
+    plain = _shell("fastapi-review --no-cache .", root)
+    assert report.returncode == plain.returncode == 1 and report.stdout == plain.stdout != ""

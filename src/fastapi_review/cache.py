@@ -1,24 +1,30 @@
-"""The content-hash cache: one entry per checked file, holding its per-file result.
+"""The content-hash cache: per-file results (and project-phase results) in pack files.
 
-An entry is keyed by everything the per-file phase depends on: the tool (its version and the
-installed sources, so an edited checkout never reuses stale results), the effective
-configuration, the file's paths and enabled rules — that gives the entry's name — and the
-file's bytes, whose digest is stored in the entry and compared on every load.  The project phase
-is never cached: it re-runs from the cached facts, so cross-file findings follow every change.
+An entry is keyed by everything the per-file phase depends on: the tool (its version and a
+digest of its installed sources' bytes), the effective configuration, the file's path relative
+to the project root, its enabled rules and project profile — that gives the entry's name — and
+the file's bytes, whose digest is stored in the entry and compared on every load.  Nothing in a
+key names the checkout's location or a file's mtime, so a cache restored on another machine, in
+another checkout path or after a fresh install of the same tool hits.
 
-Entries are written to a temporary file and renamed into place, so concurrent runs never see a
-partial entry; a corrupt, truncated or foreign entry fails its checksum and is ignored (and
-rewritten by the next run that checks the file).
+Entries live in pack files, each a checksummed pickle of many entries, named by the digest of
+its bytes: a run reads every pack once (one read instead of one per source file) and writes
+its new entries as new packs.  A pack is written to a temporary file and renamed into place,
+so concurrent runs never see a partial pack, and two runs (or CI shards) never write the same
+name with different contents: copying several cache directories into one merges them.  A run
+that read or wrote more than one pack compacts them into one.  A corrupt, truncated or foreign
+pack fails its checksum and is ignored (its entries are checked and written again).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 import pickle
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -29,10 +35,16 @@ from fastapi_review import __version__
 if TYPE_CHECKING:
     from fastapi_review.config import Config
     from fastapi_review.engine import FileResult
+    from fastapi_review.findings import Finding
 
 CACHE_DIR_NAME = ".fastapi_review_cache"
-_MAGIC = b"FRC1"
-_DIGEST = 32  # blake2b digest size of the file bytes and of the payload
+PACK_SUFFIX = ".pack"
+_MAGIC = b"FRP1"
+_DIGEST = 32  # blake2b digest size of the file bytes and of a pack's payload
+_BATCH_BYTES = 2 << 20  # a batch writes a pack each time this much waits (bounds the memory it holds)
+_MAX_PACKS = 8  # more packs than this are merged into one (each later run reads them all)
+_PROJECT = "project:"  # the names of project-phase entries
+_temporaries = itertools.count()
 
 
 def content_digest(data: bytes) -> bytes:
@@ -40,15 +52,22 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=_DIGEST).digest()
 
 
+def sources_fingerprint(package: Path) -> str:
+    """A digest of the bytes of every Python source under `package` (not their mtimes: a fresh
+    install of the same sources has the same fingerprint)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def tool_fingerprint() -> str:
-    """The version plus the size and mtime of every installed source file of the package."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for path in sorted(package.rglob("*.py")):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+    """The version, the Python it runs on and the digest of the installed sources (computed
+    once per process: about 6 ms)."""
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return f"{__version__}|{python}|{sources_fingerprint(Path(__file__).resolve().parent)}"
 
 
 def config_fingerprint(config: "Config") -> str:
@@ -68,15 +87,22 @@ class Cache:
     def __init__(self, directory: Path, config: "Config") -> None:
         self.directory = directory
         self._entries = directory / f"v{__version__}"
-        self._salt = f"{tool_fingerprint()}|{config_fingerprint(config)}"
+        self._tool = tool_fingerprint()
+        self._salt = f"{self._tool}|{config_fingerprint(config)}"
         self._ready = False
-        self._writer: Optional[ThreadPoolExecutor] = None
         self._abandoned = False
+        self._index: Optional[dict[tuple[str, bytes], bytes]] = None  # (name, digest) → payload
+        self._pending: dict[str, tuple[bytes, bytes]] = {}
+        self._pending_bytes = 0
+        self._batching = False
+        self._projects: set[str] = set()
+        self.written = False  # this process wrote a pack
 
-    def entry_name(self, path: Path, relative: str, codes: Sequence[str], profile: str = "") -> str:
-        """The entry of one file (by its absolute path: runs from any directory share it) as
-        checked with these rules, for this project profile (library versions, dialects)."""
-        key = "\0".join((self._salt, str(path.absolute()), relative, ",".join(codes), profile))
+    def entry_name(self, relative: str, codes: Sequence[str], profile: str = "") -> str:
+        """The entry of one file (by its path relative to the project root: runs from any
+        directory or checkout path share it) as checked with these rules, for this project
+        profile (library versions, dialects)."""
+        key = "\0".join((self._salt, relative, ",".join(codes), profile))
         return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
 
     def load(self, name: str, digest: bytes, display: str) -> "Optional[FileResult]":
@@ -88,39 +114,79 @@ class Cache:
         return result
 
     def _load(self, name: str, digest: bytes) -> "Optional[FileResult]":
-        try:
-            blob = (self._entries / name).read_bytes()
-        except OSError:
-            return None
-        header = len(_MAGIC) + 2 * _DIGEST
-        if len(blob) <= header or not blob.startswith(_MAGIC):
-            return None
-        stored, checksum, payload = blob[4 : 4 + _DIGEST], blob[4 + _DIGEST : header], blob[header:]
-        if stored != digest or content_digest(payload) != checksum:
+        stored = self._read_index().get((name, digest))
+        if stored is None:
             return None
         try:
-            return pickle.loads(payload)
+            return pickle.loads(stored)
         except Exception:  # noqa: BLE001 - an entry from an incompatible build: a miss
             return None
 
+    def load_project(self, key: str) -> "Optional[list[Finding]]":
+        """The findings a project phase over exactly these inputs (`key`) gave, if stored."""
+        return self._load(_PROJECT + key, b"")  # type: ignore[return-value]
+
+    def store_project(self, key: str, findings: "list[Finding]") -> None:
+        """Remember a project phase's findings under the digest of its inputs."""
+        self._projects.add(_PROJECT + key)
+        self.store(_PROJECT + key, b"", findings)  # type: ignore[arg-type]
+
     def store(self, name: str, digest: bytes, result: "FileResult") -> None:
-        """Write an entry atomically (in the background inside `writing_in_background`); a
-        cache that cannot be written is silently skipped."""
+        """Add an entry; it is written with the others at the end of the batch (see `batch`),
+        or at once outside one.  A cache that cannot be written is silently skipped."""
         try:
             payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         except pickle.PicklingError:
             return
-        blob = _MAGIC + digest + content_digest(payload) + payload
-        if self._writer is not None:
-            self._writer.submit(self._write, name, blob)
-        else:
-            self._write(name, blob)
+        self._pending[name] = (digest, payload)
+        self._pending_bytes += len(payload)
+        if not self._batching or self._pending_bytes > _BATCH_BYTES:
+            self.flush()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Entries stored meanwhile are written as one pack when the block ends."""
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending entries as one new pack."""
+        pending, self._pending, self._pending_bytes = self._pending, {}, 0
+        if pending and not self._abandoned:
+            if self._write_pack(pending) is not None:
+                self.written = True
+
+    def compact(self) -> None:
+        """Merge every pack of the directory into one when there are more than a few (a pool's
+        workers each write theirs, and so does every run that checked a file): entries of other
+        tool builds, and project-phase results this run did not store, go."""
+        packs = _packs(self._entries)
+        if len(packs) <= _MAX_PACKS or self._abandoned:
+            self._index = None  # a later run with this object reads the packs written meanwhile
+            return
+        merged: dict[str, tuple[bytes, bytes]] = {}
+        for pack in packs:  # oldest first: a file's newest entry wins
+            merged.update(_read_pack(pack, self._tool))
+        # project-phase results of earlier inputs are not worth keeping: only this run's
+        merged = {k: v for k, v in merged.items() if not k.startswith(_PROJECT) or k in self._projects}
+        kept = self._write_pack(merged)
+        if kept is None:
+            return
+        for pack in packs:
+            if pack != kept:
+                _unlink(pack)
+        self._index = {(name, digest): payload for name, (digest, payload) in merged.items()}
 
     def abandon(self, workers: Sequence[int] = ()) -> None:
-        """An interrupted run: write no further entry, and remove the temporary files of this
-        process and of its terminated `workers` (an entry is either whole or absent: it is
+        """An interrupted run: write no further pack, and remove the temporary files of this
+        process and of its terminated `workers` (a pack is either whole or absent: it is
         renamed into place once written)."""
         self._abandoned = True
+        self._pending = {}
         for pid in (os.getpid(), *workers):
             try:
                 for temporary in self._entries.glob(f".*.{pid}.tmp"):
@@ -128,39 +194,39 @@ class Cache:
             except OSError:
                 pass
 
-    def _write(self, name: str, blob: bytes) -> None:
-        if self._abandoned:
-            return
+    def _read_index(self) -> dict[tuple[str, bytes], bytes]:
+        if self._index is None:
+            self._index = {}
+            for pack in _packs(self._entries):
+                self._index.update(((name, digest), payload) for name, (digest, payload) in _read_pack(pack, self._tool).items())
+        return self._index
+
+    def _write_pack(self, entries: dict[str, tuple[bytes, bytes]]) -> Optional[Path]:
+        payload = pickle.dumps((self._tool, entries), protocol=pickle.HIGHEST_PROTOCOL)
+        checksum = content_digest(payload)
         try:
-            self._prepare()
-            # a name no other process uses (each process writes its entries from one thread)
-            temporary = self._entries / f".{name}.{os.getpid()}.tmp"
+            self.prepare()
+            target = self._entries / f"{checksum[:16].hex()}{PACK_SUFFIX}"  # named by its checksum
+            # a name no other process or thread uses
+            temporary = self._entries / f".{target.stem}.{next(_temporaries)}.{os.getpid()}.tmp"
             try:
                 with open(temporary, "wb") as out:
-                    out.write(blob)
-                os.replace(temporary, self._entries / name)
+                    out.write(_MAGIC + checksum)
+                    out.write(payload)
+                os.replace(temporary, target)
             except BaseException:
                 _unlink(temporary)
                 raise
         except OSError:
-            return
-
-    @contextmanager
-    def writing_in_background(self) -> Iterator[None]:
-        """Entries stored meanwhile are written by one background thread, and all of them by the
-        end: creating and renaming files waits on the file system without holding the GIL, so a
-        one-process run goes on checking (about 2% of a cold run)."""
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
-        try:
-            yield
-        finally:
-            writer, self._writer = self._writer, None
-            writer.shutdown(wait=True)
+            return None
+        return target
 
     def __getstate__(self) -> dict[str, object]:
-        return {**self.__dict__, "_writer": None}  # pool workers get the cache, not the thread
+        # pool workers get the settings, not the packs read by the parent
+        return {**self.__dict__, "_index": {}, "_pending": {}}
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Create the directory, tagged as a cache (CACHEDIR.TAG) that git ignores."""
         if self._ready:
             return
         self._entries.mkdir(parents=True, exist_ok=True)
@@ -174,6 +240,39 @@ class Cache:
                 encoding="utf-8",
             )
         self._ready = True
+
+
+def _packs(directory: Path) -> list[Path]:
+    """The packs of a cache directory, oldest first."""
+    found = []
+    try:
+        for pack in directory.glob(f"*{PACK_SUFFIX}"):
+            try:
+                found.append((pack.stat().st_mtime_ns, pack.name, pack))
+            except OSError:  # merged into another meanwhile
+                pass
+    except OSError:
+        pass
+    return [pack for _, _, pack in sorted(found)]
+
+
+def _read_pack(pack: Path, tool: str) -> dict[str, tuple[bytes, bytes]]:
+    """A pack's entries, or none when it is damaged or was written by another tool build."""
+    try:
+        blob = pack.read_bytes()
+    except OSError:  # removed meanwhile by another run's compaction
+        return {}
+    header = len(_MAGIC) + _DIGEST
+    if len(blob) <= header or not blob.startswith(_MAGIC):
+        return {}
+    payload = blob[header:]
+    if content_digest(payload) != blob[len(_MAGIC) : header]:
+        return {}
+    try:
+        written_by, entries = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a foreign or incompatible pack: ignored
+        return {}
+    return entries if written_by == tool and isinstance(entries, dict) else {}
 
 
 def _shown_as(result: "FileResult", display: str) -> "FileResult":

@@ -167,6 +167,10 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Processes for the per-file phase (default: all cores).")
 @click.option("--no-cache", "-n", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Where the cache lives (default: .fastapi_review_cache/ in the project directory).")
+@click.option(
+    "--shard", metavar="K/N", callback=lambda ctx, param, value: _shard(value),
+    help="Check only the K-th of N size-balanced parts of the files into the cache and report nothing (a CI matrix job); a run over the merged caches then reports.",
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report the findings that remain.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix / --diff: apply the unsafe fixes too (they may change behaviour).")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).")
@@ -205,6 +209,7 @@ def check(
     jobs: Optional[int],
     no_cache: bool,
     cache_dir: Optional[str],
+    shard: Optional[tuple[int, int]],
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
@@ -244,6 +249,9 @@ def check(
     if stdin_filename and not stdin_mode:
         click.echo("fastapi-review: error: --stdin-filename names the source read from stdin: give it without paths (or with '-')", err=True)
         sys.exit(EXIT_ERROR)
+    if shard is not None and (stdin_mode or no_cache or fix or diff):
+        click.echo("fastapi-review: error: --shard fills the cache with a part of the files: it cannot be combined with '-', --no-cache, --fix or --diff", err=True)
+        sys.exit(EXIT_ERROR)
     stdin_text: Optional[str] = None
     stdin_data: Optional[bytes] = None
     fix_run = None
@@ -278,16 +286,28 @@ def check(
         elif stdin_mode:
             data = stdin_data = sys.stdin.buffer.read()
             stdin_text = decode_source(data)
-            findings = check_text(data, stdin_filename or "stdin.py", config, jobs=workers, cache=cache)
-            report = Report(findings, files_checked=1)
+            missing: list[Any] = []
+            findings = check_text(data, stdin_filename or "stdin.py", config, cache=cache, missing=missing)
+            report = Report(findings, files_checked=1, context_missing=len(missing))
         else:
             show_progress = output_format == "text" and not quiet and not output_file and sys.stderr.isatty()
             progress = _ProgressBar() if show_progress else None
             try:
-                report = check_paths(targets, config, jobs=workers, cache=cache, progress=progress)
+                report = check_paths(targets, config, jobs=workers, cache=cache, progress=progress, shard=shard)
             finally:
                 if progress is not None:
                     progress.close()
+            if shard is not None:
+                for problem in report.problems:
+                    if problem.error:
+                        click.echo(f"fastapi-review: error: {problem}", err=True)
+                click.echo(f"Shard {shard[0]}/{shard[1]}: {_counted(report.files_checked, 'file')} checked into {cache.directory}.", err=True)
+                sys.exit(EXIT_ERROR if any(p.error for p in report.problems) else EXIT_CLEAN)
+        if report.context_missing and cache is not None:
+            from fastapi_review.checker import index_in_background
+
+            # the project's facts come on the next run: never a cold check of it in the foreground
+            index_in_background(start, config, cache)
         findings = report.findings
 
         def source_of(path: str) -> Optional[str]:
@@ -502,6 +522,16 @@ def _review_context(
 def _counted(count: int, noun: str) -> str:
     """`1 finding`, `2 findings`."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    """`--shard K/N` → (K, N), 1 ≤ K ≤ N."""
+    if value is None:
+        return None
+    number, _, count = value.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise click.BadParameter(f"{value!r} is not K/N with 1 <= K <= N (e.g. 1/4)", param_hint="--shard")
+    return int(number), int(count)
 
 
 def _cache(config: Config, cache_dir: Optional[str]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tokenize
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -60,17 +61,42 @@ class SourceFile:
         return module_name(self.path, self.relative)
 
 
-def _spec(patterns: Sequence[str]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitignore", patterns)
+class _Patterns:
+    """A pathspec spec with a fast negative answer: one regex made of all its patterns tells
+    that none of them matches a path (the common case) in one search; a path some pattern
+    matches is decided by pathspec itself (last match wins, negations), so its semantics hold."""
+
+    def __init__(self, spec: pathspec.PathSpec) -> None:
+        self.spec = spec
+        sources = [
+            _GROUP_NAME.sub("(?:", p.regex.pattern)
+            for p in spec.patterns
+            if p.include is not None and getattr(p, "regex", None) is not None
+        ]
+        self._any = re.compile("|".join(f"(?:{source})" for source in sources)) if sources else None
+
+    def match_file(self, path: str) -> bool:
+        """Whether the spec matches `path` (POSIX, relative; a trailing / for a directory)."""
+        if self._any is None or self._any.match(path) is None:
+            return False
+        return self.spec.match_file(path)
+
+
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")  # named groups would clash once the patterns are joined
+
+
+def _spec(patterns: Sequence[str]) -> _Patterns:
+    return _Patterns(pathspec.PathSpec.from_lines("gitignore", patterns))
 
 
 class _GitIgnores:
     """Nested .gitignore files, each applying to the paths below its directory."""
 
     def __init__(self) -> None:
-        self._specs: dict[Path, Optional[pathspec.PathSpec]] = {}
+        self._specs: dict[Path, Optional[_Patterns]] = {}
+        self._chains: dict[tuple[Path, Path], list[tuple[int, _Patterns]]] = {}
 
-    def _load(self, directory: Path) -> Optional[pathspec.PathSpec]:
+    def _load(self, directory: Path) -> Optional[_Patterns]:
         if directory not in self._specs:
             lines: list[str] = []
             # a repository's own .git/info/exclude, as git reads it: below the .gitignore files
@@ -80,19 +106,21 @@ class _GitIgnores:
                         lines += ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
                 except OSError:
                     pass
-            self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+            self._specs[directory] = _Patterns(pathspec.GitIgnoreSpec.from_lines(lines)) if lines else None
         return self._specs[directory]
 
     def ignored(self, path: Path, is_dir: bool, top: Path) -> bool:
         """Whether any .gitignore between the repository root and `path` ignores it."""
-        for directory in _dirs_from_repo_root(path.parent, top):
-            spec = self._load(directory)
-            if spec is None:
-                continue
-            rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(rel):
-                return True
-        return False
+        key = (path.parent, top)
+        chain = self._chains.get(key)
+        if chain is None:  # the .gitignore files above a directory, with where their paths start
+            chain = self._chains[key] = [
+                (len(directory.as_posix().rstrip("/")) + 1, spec)
+                for directory in _dirs_from_repo_root(path.parent, top)
+                if (spec := self._load(directory)) is not None
+            ]
+        posix = path.as_posix() + ("/" if is_dir else "")
+        return any(spec.match_file(posix[start:]) for start, spec in chain)
 
 
 def _dirs_from_repo_root(directory: Path, top: Path) -> list[Path]:
@@ -159,11 +187,11 @@ def discover(paths: Sequence[str], config: Config, problems: Optional[list[PathP
     return sorted(found.values(), key=lambda f: f.display)
 
 
-def _excludes(config: Config) -> pathspec.PathSpec:
+def _excludes(config: Config) -> _Patterns:
     return _spec((*(config.exclude if config.exclude is not None else DEFAULT_EXCLUDES), *config.extend_exclude))
 
 
-def _excluded(relative: str, excludes: pathspec.PathSpec) -> bool:
+def _excluded(relative: str, excludes: _Patterns) -> bool:
     """Whether a file (its path relative to the config root) or a directory above it matches
     `exclude` / `extend-exclude`, as the directory walk would have decided."""
     if excludes.match_file(relative):
@@ -172,7 +200,7 @@ def _excluded(relative: str, excludes: pathspec.PathSpec) -> bool:
     return any(_excluded_directory("/".join(parts[: i + 1]), parts[i], excludes) for i in range(len(parts)))
 
 
-def _excluded_directory(relative: str, name: str, excludes: pathspec.PathSpec) -> bool:
+def _excluded_directory(relative: str, name: str, excludes: _Patterns) -> bool:
     """Whether a directory (its path relative to the config root, and its own name) is excluded."""
     return excludes.match_file(relative + "/") or excludes.match_file(name + "/")
 
@@ -196,7 +224,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _walk(
-    base: Path, excludes: pathspec.PathSpec, gitignores: Optional[_GitIgnores], top: Path, root: Path, problems: list[PathProblem]
+    base: Path, excludes: _Patterns, gitignores: Optional[_GitIgnores], top: Path, root: Path, problems: list[PathProblem]
 ) -> Iterator[SourceFile]:
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
         directory = Path(dirpath)

@@ -4,12 +4,17 @@ its line, and every safe fix of the document at once (`source.fixAll.fastapi-rev
 
 Each document is checked with the configuration of its nearest pyproject.toml, against the
 rest of its project as recorded in the project's cache (see checker.check_text); a changed
-pyproject.toml (`workspace/didChangeWatchedFiles`) checks every open document again.
+pyproject.toml (`workspace/didChangeWatchedFiles`) checks every open document again.  The first
+diagnostics never wait for the project: when the cache lacks some of its files, they come from
+the document alone, a background run indexes the project, and the document's diagnostics are
+published again (with the cross-file findings) when it is done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import subprocess
 from pathlib import Path
 from typing import Optional
 
@@ -19,13 +24,13 @@ from pygls.uris import to_fs_path
 
 from fastapi_review import __version__
 from fastapi_review.cache import Cache, default_cache_dir
-from fastapi_review.checker import check_text
+from fastapi_review.checker import check_text, index_in_background
 from fastapi_review.config import Config, ConfigError, load_config
+from fastapi_review.discovery import SourceFile
 from fastapi_review.engine import ENGINE_CODES
 from fastapi_review.findings import Finding
 from fastapi_review.fixes import fix_findings
 from fastapi_review.output.sarif import DOCS_URL
-from fastapi_review.parallel import default_jobs
 from fastapi_review.suppress import line_ends, source_lines, with_codes
 
 server = LanguageServer("fastapi-review", __version__)
@@ -52,8 +57,11 @@ def to_diagnostic(finding: Finding) -> types.Diagnostic:
     )
 
 
-def findings_for(path: str, text: str) -> tuple[Config, list[Finding], Optional[str]]:
-    """The configuration and findings of one document, and a configuration error to show, if any."""
+def findings_for(
+    path: str, text: str, indexing: Optional["list[subprocess.Popen[bytes]]"] = None
+) -> tuple[Config, list[Finding], Optional[str]]:
+    """The configuration and findings of one document, and a configuration error to show, if
+    any; given `indexing`, a background run started to index the files the project's cache lacked."""
     try:
         config = load_config(None, Path(path))
     except ConfigError as exc:
@@ -62,7 +70,13 @@ def findings_for(path: str, text: str) -> tuple[Config, list[Finding], Optional[
         config = Config(root=Path.cwd().resolve())
     # the rest of the project comes from the cache (the first check of a project fills it)
     cache = Cache(default_cache_dir(config), config)
-    return config, check_text(text.encode("utf-8"), path, config, jobs=default_jobs(), cache=cache), None
+    missing: list[SourceFile] = []
+    findings = check_text(text.encode("utf-8"), path, config, cache=cache, missing=missing)
+    if missing and indexing is not None:
+        process = index_in_background(Path(path), config, cache)
+        if process is not None:
+            indexing.append(process)
+    return config, findings, None
 
 
 def diagnostics_for(path: str, text: str) -> tuple[list[types.Diagnostic], Optional[str]]:
@@ -71,16 +85,26 @@ def diagnostics_for(path: str, text: str) -> tuple[list[types.Diagnostic], Optio
     return [to_diagnostic(f) for f in findings], error
 
 
-def _publish(ls: LanguageServer, uri: str, version: Optional[int] = None) -> None:
+def _publish(ls: LanguageServer, uri: str, version: Optional[int] = None, index: bool = True) -> None:
     document = ls.workspace.get_text_document(uri)
     path = to_fs_path(uri) or uri
-    config, findings, error = findings_for(path, document.source)
+    indexing: "list[subprocess.Popen[bytes]]" = []
+    config, findings, error = findings_for(path, document.source, indexing if index else None)
     _checked[uri] = (document.source, config, findings)
     if error is not None:
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"fastapi-review: {error}"))
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, diagnostics=[to_diagnostic(f) for f in findings], version=version)
     )
+    for process in indexing:
+        asyncio.ensure_future(_publish_when_indexed(ls, uri, process))
+
+
+async def _publish_when_indexed(ls: LanguageServer, uri: str, process: "subprocess.Popen[bytes]") -> None:
+    """Publish a document's diagnostics again once the background run indexed its project."""
+    await asyncio.get_running_loop().run_in_executor(None, process.wait)
+    if uri in ls.workspace.text_documents:
+        _publish(ls, uri, ls.workspace.get_text_document(uri).version, index=False)
 
 
 @server.feature(types.INITIALIZED)

@@ -70,7 +70,7 @@ def run_tasks(
         return
     workers = min(jobs, len(tasks) // (MIN_FILES_FOR_POOL // 2))  # at least 8 files per worker
     if workers <= 1:
-        with _quiet_gc(), _background_writes(cache):
+        with _quiet_gc(), _batched_writes(cache):
             on_big_stack(_check_in_process, tasks, ruleset, cache, on_result)
         return
     context = _pool_context()
@@ -139,9 +139,9 @@ def _chunks(tasks: Sequence[Task], workers: int) -> list[list[Task]]:
     return chunks
 
 
-def _background_writes(cache: Optional[Cache]) -> "AbstractContextManager[None]":
-    """Cache entries written by a background thread until the block ends (see Cache)."""
-    return cache.writing_in_background() if cache is not None else nullcontext()
+def _batched_writes(cache: Optional[Cache]) -> "AbstractContextManager[None]":
+    """Cache entries written as one pack when the block ends (see Cache)."""
+    return cache.batch() if cache is not None else nullcontext()
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -177,7 +177,7 @@ def _check_chunk(chunk: list[Task]) -> list[tuple[int, FileResult]]:
 def _check_chunk_here(chunk: list[Task]) -> list[tuple[int, FileResult]]:
     ruleset: RuleSet = _worker_state["ruleset"]  # type: ignore[assignment]
     cache: Optional[Cache] = _worker_state["cache"]  # type: ignore[assignment]
-    with _background_writes(cache):
+    with _batched_writes(cache):
         return [(task.index, _check_task(task, ruleset, cache)) for task in chunk]
 
 
