@@ -484,6 +484,13 @@ class CommitInLoop(Rule):
     def leave_Try(self, node: cst.Try) -> None:
         self._guards.pop()
 
+    def visit_Finally(self, node: cst.Finally) -> None:
+        # `try: ... finally: commit()`: each item's work is committed whatever happens to the next
+        self._guards.append(len(self.ctx.scope.loops))
+
+    def leave_Finally(self, node: cst.Finally) -> None:
+        self._guards.pop()
+
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.ctx.scope
         loops = scope.loops
