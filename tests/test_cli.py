@@ -327,7 +327,7 @@ def test_explain_shows_role_versions_dialects_conventions_and_rules(tmp_path: Pa
     assert "database drivers declared: postgresql" in out
     assert "database URLs in the project: postgresql, sqlite" in out
     assert any(line.startswith("  FR502 timestamps on table models: 0 models follow, 1 deviate -> reported (fewer than 4") for line in out)
-    assert out[-1].startswith("rules that run on this file (31): FR001 FR002 FR003 FR101")
+    assert out[-1].startswith("rules that run on this file (30): FR001 FR002 FR003 FR101")
     conftest = json.loads(run(["explain", "--format", "json", "tests/conftest.py"], project).stdout)
     assert conftest["role"] == "tests" and conftest["rules"] == ["FR001", "FR002", "FR003"]
     (project / "pyproject.toml").write_text('[tool.fastapi-review]\nextend-select = ["FR1", "FR2", "FR5"]\nlearn-conventions = false\nignore = ["FR2"]\n')

@@ -59,9 +59,6 @@ class _Frame:
     statuses: list[int] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     orm_names: set[str] = field(default_factory=set)  # locals assigned from session queries
-    # locals assigned a call's result (`user = await service.get(...)`, `user = User(...)`):
-    # what `return user` returns, for the project phase to judge (returned_calls)
-    call_results: dict[str, str] = field(default_factory=dict)
     returned_calls: list[str] = field(default_factory=list)
     returns_orm: bool = False
 
@@ -106,13 +103,6 @@ class FileFactsWriter:
             names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
             if self._is_session_query(node.value, frame.orm_names):
                 frame.orm_names.update(names)
-            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
-            target = self.scope.call_target(value) if isinstance(value, cst.Call) else None
-            for name in names:
-                if target is not None:
-                    frame.call_results[name] = target
-                else:
-                    frame.call_results.pop(name, None)
         if not scope.functions:
             if not scope.classes:
                 for target in node.targets:
@@ -387,11 +377,9 @@ class FileFactsWriter:
         if self._is_session_query(value, frame.orm_names):
             frame.returns_orm = True
         elif isinstance(value, cst.Call):
-            callee = self.scope.call_target(value)
+            callee = self.scope.callee(value)
             if callee is not None:
                 frame.returned_calls.append(callee)
-        elif isinstance(value, cst.Name) and value.value in frame.call_results:
-            frame.returned_calls.append(frame.call_results[value.value])
 
     def _is_session_query(self, expr: cst.BaseExpression, results: set[str]) -> bool:
         """`await session.get(M, id)`, `(await session.scalars(q)).all()`, `result.scalar_one()`

@@ -14,7 +14,6 @@ from fastapi_review.facts import ClassFacts, RouteFacts
 from fastapi_review.project import ProjectIndex, Requirement
 from fastapi_review.semantics.context import Context
 from fastapi_review.semantics.models import SQLMODEL, is_orm_model
-from fastapi_review.semantics.queries import resolve_function
 from fastapi_review.syntax import keyword_arg
 
 SCHEMA_ROOTS = frozenset(
@@ -123,17 +122,15 @@ def described_alias(index: ProjectIndex, qualname: str) -> bool:
 
 
 def returns_orm(index: ProjectIndex, route: RouteFacts) -> bool:
-    """The handler returns query results, a model it constructs (`User(...)`), or what a project
-    function or method typed to return a model returns (`await users.get(...)`, also through a
-    local, a `self.` method or a repository object's method, resolved through its class)."""
+    """The handler returns query results, or what a function typed to return a model returns.
+
+    Followed further (issue 17: a local holding a service's result, a repository object's
+    method, a model constructor), the test half gained only unwanted findings (0 of 2): not
+    followed."""
     if route.returns_orm:
         return True
     for callee in route.returned_calls:
-        cls = index.canonical_class(callee)
-        if cls is not None and is_orm_model(index, cls):
-            return True
-        resolved = resolve_function(index, callee)
-        function = index.function(resolved) if resolved is not None else None
+        function = index.function(callee)
         if function is not None and any(is_orm_model(index, c) for c in index.canonical_classes(function.return_refs)):
             return True
     return False
