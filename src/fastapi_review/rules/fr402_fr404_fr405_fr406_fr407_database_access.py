@@ -499,14 +499,13 @@ class CommitInLoop(Rule):
             return
         found = _session_method(node, self)
         helper: Optional[Commits] = None
-        if found is None and self.options.follow_helpers:
+        if found is None:
             # `term_service.update(db_session=db, term=t)` that commits inside
-            target = scope.call_target(node)
-            if target is not None and not names_a_class(target):
-                helper = Commits(target)
-        elif found is None or found[1] != "commit":
-            return
-        if found is None and helper is None:
+            target = scope.call_target(node) if self.options.follow_helpers else None
+            if target is None or names_a_class(target):
+                return
+            helper = Commits(target)
+        elif found[1] != "commit":
             return
         if any(is_retry_loop(loop, scope) or is_batch_loop(loop) or is_polling_loop(loop) for loop in loops):
             return

@@ -39,8 +39,9 @@ class ClassInfo:
     facts: ClassFacts
     # attributes that hold a session: `session: AsyncSession` in the class body, or set in
     # `__init__` from a parameter (`self._db = db`) or a factory call; → the parameter's name
-    # when only that name says "session" (checked against `session-names`), else None
-    session_attrs: dict[str, Optional[str]] = field(default_factory=dict)
+    # when only that name says "session" (checked against `session-names`), else None.
+    # Worked out on the first question about a `self.` attribute (sessions.is_session_expr).
+    session_attrs: Optional[dict[str, Optional[str]]] = None
 
 
 @dataclass

@@ -98,11 +98,10 @@ class FileFactsWriter:
         scope = self.scope
         if scope.functions and any(_names_updated_at(t.target) for t in node.targets):
             self.facts.writes_updated_at = True
-        if self._frames:
-            frame = self._frames[-1]
-            names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
-            if self._is_session_query(node.value, frame.orm_names):
-                frame.orm_names.update(names)
+        if self._frames and self._is_session_query(node.value, self._frames[-1].orm_names):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._frames[-1].orm_names.add(target.target.value)
         if not scope.functions:
             if not scope.classes:
                 for target in node.targets:

@@ -23,7 +23,6 @@ from fastapi_review.semantics.routes import route_from_add_api_route, route_from
 from fastapi_review.semantics.sessions import (
     ASYNC_KINDS,
     DEFAULT_SESSION_NAMES,
-    class_session_attrs,
     is_engine_connection_call,
     is_session_annotation,
     is_session_context_call,
@@ -200,7 +199,7 @@ class Scope:
             keywords=keywords,
             decorators=decorators,
         )
-        self.classes.append(ClassInfo(node, facts, class_session_attrs(node, self)))
+        self.classes.append(ClassInfo(node, facts))
         self._enter("class", node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:

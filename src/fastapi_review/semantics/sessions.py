@@ -32,6 +32,12 @@ MIDDLEWARE_SESSION_HOLDERS = frozenset({"fastapi_sqlalchemy.db", "fastapi_async_
 _NOT_DATABASE_LIBRARIES = frozenset({"requests", "httpx", "aiohttp", "boto3", "aioboto3", "botocore"})
 
 
+def _of_other_library(qualified: Optional[str]) -> bool:
+    """A qualified name from a library that talks HTTP or cloud APIs, not to a database
+    (`aiohttp.ClientSession`, `requests.Session`)."""
+    return qualified is not None and qualified.split(".", 1)[0] in _NOT_DATABASE_LIBRARIES
+
+
 def looks_like_session_factory(name: str) -> bool:
     """Conventional factory names: SessionLocal, async_session_maker, session_factory, …"""
     return bool(_FACTORY_NAME.match(name) or name.lower() in ("sessionmaker", "async_sessionmaker"))
@@ -147,7 +153,7 @@ def is_session_factory_call(expr: cst.BaseExpression, scope: Context) -> bool:
     function = scope.function
     if function is not None and name.split(".", 1)[0] in function.params and not name.startswith(("self.", "cls.")):
         return False
-    if qualified is not None and qualified.split(".", 1)[0] in _NOT_DATABASE_LIBRARIES:
+    if _of_other_library(qualified):
         return False
     return bool(_FACTORY_NAME.match(name.rsplit(".", 1)[-1]))
 
@@ -169,7 +175,7 @@ def _names_something_else(annotation: cst.BaseExpression, scope: Context) -> boo
         if qualified is None:
             continue
         top, _, last = qualified.partition(".")
-        if top in _NOT_DATABASE_LIBRARIES or (top in ("typing", "collections") and last.rsplit(".", 1)[-1] in _CONTAINERS):
+        if _of_other_library(qualified) or (top in ("typing", "collections") and last.rsplit(".", 1)[-1] in _CONTAINERS):
             return True
     return False
 
@@ -205,7 +211,10 @@ def is_session_expr(expr: cst.BaseExpression, scope: Context, session_names: tup
         if attr in session_names or attr.lstrip("_") in session_names:
             return True
         if scope.classes:
-            attrs = scope.classes[-1].session_attrs
+            cls = scope.classes[-1]
+            if cls.session_attrs is None:
+                cls.session_attrs = class_session_attrs(cls.node, scope)
+            attrs = cls.session_attrs
             if attr in attrs:
                 source = attrs[attr]
                 return source is None or source in session_names
@@ -219,7 +228,7 @@ def is_session_expr(expr: cst.BaseExpression, scope: Context, session_names: tup
 
 # `async with get_session() as session`, `with session_scope() as db`, `async with
 # self.db.session() as session`: a context manager of the project's whose name says session.
-_SESSION_CONTEXT_NAME = re.compile(r"(?i)(^|_)(session|db|database)(_|$)|session")
+_SESSION_CONTEXT_NAME = re.compile(r"(?i)session|(^|_)(db|database)(_|$)")
 
 
 def is_session_context_call(expr: cst.BaseExpression, bound_name: str, scope: Context) -> bool:
@@ -233,7 +242,7 @@ def is_session_context_call(expr: cst.BaseExpression, bound_name: str, scope: Co
     if name is None:
         return False
     qualified = scope.callee(expr)
-    if qualified is not None and qualified.split(".", 1)[0] in _NOT_DATABASE_LIBRARIES:
+    if _of_other_library(qualified):
         return False
     if qualified is not None and not may_be_project_name(qualified) and not in_library(qualified.rpartition(".")[0], *ORM_LIBRARIES):
         return False  # another library's context manager
